@@ -1,0 +1,100 @@
+// Model: everything about a scene that does not change while it runs.
+//
+// A scene file compiles once into a Model of flat structure-of-arrays; the
+// step reads it and never writes it. Many States (worlds) can share one
+// Model, which is how what-if variants batch on one device. Each array is
+// documented once, here, with its shape. Units are SI throughout; the world
+// is z-up and right-handed; quaternions are (w, x, y, z).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "werk/types.h"
+
+namespace werk {
+
+enum class BodyKind : uint8_t {
+  Static = 0,     // never moves; infinite mass
+  Dynamic = 1,    // moved by forces and contacts
+  Kinematic = 2,  // follows its prescribed velocity exactly; infinite mass
+};
+
+enum class ShapeType : uint8_t {
+  Sphere = 0,    // size.x = radius
+  Box = 1,       // size = half extents
+  Capsule = 2,   // size.x = radius, size.y = half length of the segment (local z axis)
+  Cylinder = 3,  // size.x = radius, size.y = half height (local z axis)
+  Plane = 4,     // static half-space below the local xy plane; normal = local +z
+  Hull = 5,      // convex hull; vertices hull_vertex[shape_data_begin .. +shape_data_count)
+  Mesh = 6,      // static triangle mesh; triangles mesh_triangle[shape_data_begin .. +count)
+};
+
+struct Model {
+  // --- scene ---------------------------------------------------------------
+  std::string name;             // scene name (output file stem)
+  std::string source_file;      // path of the scene file it was compiled from
+  std::string source_text;      // the scene file's text, recorded with results
+  Vec3 gravity{0, 0, -9.81f};   // gravitational acceleration (m/s^2)
+  double dt = 1.0 / 240.0;      // time step (s)
+  int substeps = 4;             // solver sub-steps per time step
+  double duration = 10.0;       // default run length (s)
+  double record_interval = 1.0 / 30.0;  // time between recorded frames (s)
+  uint64_t seed = 1;            // master random seed
+
+  // --- materials (nmaterial) -----------------------------------------------
+  std::vector<std::string> material_name;
+  std::vector<float> material_density;      // kg/m^3
+  std::vector<float> material_friction;     // Coulomb coefficient
+  std::vector<float> material_restitution;  // normal restitution in [0, 1]
+
+  // --- bodies (nbody) ------------------------------------------------------
+  std::vector<std::string> body_name;
+  std::vector<BodyKind> body_kind;
+  std::vector<float> body_mass;          // kg (0 for static and kinematic)
+  std::vector<float> body_inv_mass;      // 1/kg (0 for static and kinematic)
+  std::vector<Vec3> body_inertia;        // principal moments in the body frame (kg m^2)
+  std::vector<Vec3> body_inv_inertia;    // their inverses (0 for static and kinematic)
+  std::vector<Vec3> body_pos0;           // initial world position of the body frame (m)
+  std::vector<Quat> body_quat0;          // initial world orientation of the body frame
+  std::vector<Vec3> body_vel0;           // initial linear velocity (m/s)
+  std::vector<Vec3> body_angvel0;        // initial angular velocity, world frame (rad/s)
+  std::vector<int32_t> body_shape_begin; // first shape of the body
+  std::vector<int32_t> body_shape_count; // number of shapes of the body
+
+  // --- shapes (nshape) -----------------------------------------------------
+  std::vector<ShapeType> shape_type;
+  std::vector<int32_t> shape_body;       // owning body
+  std::vector<int32_t> shape_material;   // material index
+  std::vector<Vec3> shape_size;          // type-specific dimensions, see ShapeType (m)
+  std::vector<Vec3> shape_pos;           // position in the body frame (m)
+  std::vector<Quat> shape_quat;          // orientation in the body frame
+  std::vector<int32_t> shape_data_begin; // hull: first vertex; mesh: first triangle
+  std::vector<int32_t> shape_data_count; // hull: vertex count; mesh: triangle count
+  std::vector<int32_t> shape_conveyor;   // conveyor whose surface this shape is, or -1
+
+  // --- convex hull and mesh geometry ---------------------------------------
+  std::vector<Vec3> hull_vertex;         // hull vertices in the shape frame (m)
+  std::vector<Vec3> mesh_vertex;         // mesh vertices in the shape frame (m)
+  std::vector<Int3> mesh_triangle;       // vertex indices, counter-clockwise seen from outside
+
+  // --- conveyors (nconveyor) -----------------------------------------------
+  // A belt is a box shape whose top surface drags parts along a path. The
+  // surface velocity is applied inside the contact solver, so parts are
+  // carried by friction exactly as by a real belt.
+  std::vector<std::string> conveyor_name;
+  std::vector<float> conveyor_speed;     // belt surface speed along its path (m/s)
+  std::vector<Vec3> conveyor_center;     // curved belts: centre of the arc (world, m); straight: unused
+  std::vector<float> conveyor_curved;    // 1 for an arc section, 0 for straight
+  std::vector<Vec3> conveyor_direction;  // straight: unit travel direction (world); arc: (0,0,±1) turn sense
+
+  int nbody() const { return int(body_kind.size()); }
+  int nshape() const { return int(shape_type.size()); }
+  int nmaterial() const { return int(material_name.size()); }
+  int nconveyor() const { return int(conveyor_name.size()); }
+  // Index of the body with this name, or -1.
+  int body_index(const std::string& name) const;
+};
+
+}  // namespace werk

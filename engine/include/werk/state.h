@@ -1,0 +1,37 @@
+// State: everything that changes while a scene runs.
+//
+// Arrays have a leading world index: element [w * nbody + b] is body b of
+// world w. A plain run has one world; a sweep runs many worlds of one Model
+// side by side on one device.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "werk/model.h"
+
+namespace werk {
+
+struct State {
+  int nworld = 0;                 // number of worlds
+  int nbody = 0;                  // bodies per world (Model::nbody)
+  int64_t step = 0;               // steps taken since the start
+  double time = 0.0;              // simulated time (s), = step * dt
+
+  std::vector<Vec3> body_pos;     // world position (nworld x nbody) (m)
+  std::vector<Quat> body_quat;    // world orientation (nworld x nbody), unit (w, x, y, z)
+  std::vector<Vec3> body_vel;     // linear velocity (nworld x nbody) (m/s)
+  std::vector<Vec3> body_angvel;  // angular velocity, world frame (nworld x nbody) (rad/s)
+
+  // Conveyor belt speeds (nworld x nconveyor) (m/s); may be changed between steps.
+  std::vector<float> conveyor_speed;
+};
+
+// A State at the Model's initial conditions, for `nworld` worlds.
+State make_state(const Model& model, int nworld = 1);
+
+// FNV-1a hash of the bit patterns of the whole dynamic state: equal hashes
+// mean bit-identical states.
+uint64_t state_hash(const State& state);
+
+}  // namespace werk
