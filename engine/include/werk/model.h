@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "werk/geometry.h"
 #include "werk/types.h"
 
 namespace werk {
@@ -27,9 +28,11 @@ enum class ShapeType : uint8_t {
   Capsule = 2,   // size.x = radius, size.y = half length of the segment (local z axis)
   Cylinder = 3,  // size.x = radius, size.y = half height (local z axis)
   Plane = 4,     // static half-space below the local xy plane; normal = local +z
-  Hull = 5,      // convex hull; vertices hull_vertex[shape_data_begin .. +shape_data_count)
-  Mesh = 6,      // static triangle mesh; triangles mesh_triangle[shape_data_begin .. +count)
+  Hull = 5,      // convex hull; shape_data_begin = hull index in Model::geometry
+  Triangle = 6,  // one triangle of a static mesh; shape_data_begin = triangle index in Model::geometry
 };
+// A mesh in a scene file compiles into one Triangle shape per triangle, so
+// the broadphase culls mesh triangles like any other shape.
 
 struct Model {
   // --- scene ---------------------------------------------------------------
@@ -70,14 +73,11 @@ struct Model {
   std::vector<Vec3> shape_size;          // type-specific dimensions, see ShapeType (m)
   std::vector<Vec3> shape_pos;           // position in the body frame (m)
   std::vector<Quat> shape_quat;          // orientation in the body frame
-  std::vector<int32_t> shape_data_begin; // hull: first vertex; mesh: first triangle
-  std::vector<int32_t> shape_data_count; // hull: vertex count; mesh: triangle count
+  std::vector<int32_t> shape_data_begin; // Hull: hull index; Triangle: triangle index; else -1
   std::vector<int32_t> shape_conveyor;   // conveyor whose surface this shape is, or -1
 
-  // --- convex hull and mesh geometry ---------------------------------------
-  std::vector<Vec3> hull_vertex;         // hull vertices in the shape frame (m)
-  std::vector<Vec3> mesh_vertex;         // mesh vertices in the shape frame (m)
-  std::vector<Int3> mesh_triangle;       // vertex indices, counter-clockwise seen from outside
+  // --- convex hull and mesh-triangle data ----------------------------------
+  GeometryData geometry;
 
   // --- conveyors (nconveyor) -----------------------------------------------
   // A belt is a box shape whose top surface drags parts along a path. The
