@@ -107,6 +107,27 @@ WERK_HD inline Vec3 mat_col(const Mat3& m, int c) {
                 : (c == 1 ? Vec3{m.r0.y, m.r1.y, m.r2.y} : Vec3{m.r0.z, m.r1.z, m.r2.z});
 }
 
+// Rotation taking the world axes to the orthonormal right-handed frame
+// (x, y, z) given by its axes in world coordinates.
+WERK_HD inline Quat quat_from_axes(Vec3 x, Vec3 y, Vec3 z) {
+  float tr = x.x + y.y + z.z;
+  Quat q;
+  if (tr > 0.0f) {
+    float s = sqrtf(tr + 1.0f) * 2.0f;
+    q = {0.25f * s, (y.z - z.y) / s, (z.x - x.z) / s, (x.y - y.x) / s};
+  } else if (x.x > y.y && x.x > z.z) {
+    float s = sqrtf(1.0f + x.x - y.y - z.z) * 2.0f;
+    q = {(y.z - z.y) / s, 0.25f * s, (y.x + x.y) / s, (z.x + x.z) / s};
+  } else if (y.y > z.z) {
+    float s = sqrtf(1.0f + y.y - x.x - z.z) * 2.0f;
+    q = {(z.x - x.z) / s, (y.x + x.y) / s, 0.25f * s, (z.y + y.z) / s};
+  } else {
+    float s = sqrtf(1.0f + z.z - x.x - y.y) * 2.0f;
+    q = {(x.y - y.x) / s, (z.x + x.z) / s, (z.y + y.z) / s, 0.25f * s};
+  }
+  return quat_normalize(q);
+}
+
 // A rigid transform: x_world = p + rotate(q, x_local).
 struct Transform {
   Vec3 p;

@@ -87,6 +87,7 @@ struct Model {
   std::vector<float> conveyor_speed;     // belt surface speed along its path (m/s)
   std::vector<Vec3> conveyor_center;     // curved belts: centre of the arc (world, m); straight: unused
   std::vector<float> conveyor_curved;    // 1 for an arc section, 0 for straight
+  std::vector<float> conveyor_radius;    // arc: centreline radius (m); straight: 0
   std::vector<Vec3> conveyor_direction;  // straight: unit travel direction (world); arc: (0,0,±1) turn sense
 
   int nbody() const { return int(body_kind.size()); }

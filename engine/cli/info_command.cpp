@@ -1,0 +1,75 @@
+// `werk info`: what is in a result file.
+#include <hdf5.h>
+
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "cli_commands.h"
+#include "werk/error.h"
+
+namespace werk::cli {
+namespace {
+
+std::string read_attr_string(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return "";
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  hid_t type = H5Aget_type(a);
+  size_t n = H5Tget_size(type);
+  std::string s(n, '\0');
+  hid_t mem = H5Tcopy(H5T_C_S1);
+  H5Tset_size(mem, n);
+  H5Tset_strpad(mem, H5T_STR_NULLPAD);
+  H5Aread(a, mem, s.data());
+  H5Tclose(mem), H5Tclose(type), H5Aclose(a);
+  s.resize(s.find('\0') == std::string::npos ? s.size() : s.find('\0'));
+  return s;
+}
+
+}  // namespace
+
+int info_command(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, 0, 0, "expected an HDF5 result file, found something else (or nothing)");
+  // SWMR read access also opens a file that a live run is still writing.
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  if (file < 0) file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file < 0) throw RuntimeError("cannot open '" + path + "' (if a run was killed, try: h5clear -s " + path + ")");
+  std::cout << path << "\n";
+  if (H5Lexists(file, "parameters", H5P_DEFAULT) > 0) {
+    hid_t p = H5Gopen2(file, "parameters", H5P_DEFAULT);
+    std::cout << "  scene file:     " << read_attr_string(p, "scene_file") << "\n"
+              << "  scene sha256:   " << read_attr_string(p, "scene_sha256") << "\n"
+              << "  engine version: " << read_attr_string(p, "engine_version") << "\n"
+              << "  backend:        " << read_attr_string(p, "backend") << "\n";
+    H5Gclose(p);
+  }
+  if (H5Lexists(file, "particles", H5P_DEFAULT) > 0 &&
+      H5Lexists(file, "particles/bodies/position/time", H5P_DEFAULT) > 0) {
+    hid_t d = H5Dopen2(file, "particles/bodies/position/value", H5P_DEFAULT);
+    hid_t s = H5Dget_space(d);
+    hsize_t dims[3] = {0, 0, 0};
+    H5Sget_simple_extent_dims(s, dims, nullptr);
+    H5Sclose(s), H5Dclose(d);
+    hid_t t = H5Dopen2(file, "particles/bodies/position/time", H5P_DEFAULT);
+    std::vector<double> times(dims[0]);
+    if (dims[0] > 0) H5Dread(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times.data());
+    H5Dclose(t);
+    std::cout << "  bodies:         " << dims[1] << "\n"
+              << "  frames:         " << dims[0] << "\n";
+    if (!times.empty()) std::printf("  time span:      %.6g s to %.6g s\n", times.front(), times.back());
+  } else {
+    std::cout << "  bodies:         0\n";
+  }
+  if (H5Lexists(file, "observables", H5P_DEFAULT) > 0) {
+    hid_t g = H5Gopen2(file, "observables", H5P_DEFAULT);
+    H5G_info_t gi;
+    H5Gget_info(g, &gi);
+    std::cout << "  observables:    " << gi.nlinks << " groups\n";
+    H5Gclose(g);
+  }
+  H5Fclose(file);
+  return 0;
+}
+
+}  // namespace werk::cli

@@ -1,0 +1,47 @@
+// Backend: where the step runs. One pipeline source (pipeline.inl) is
+// compiled twice, for Thrust's OpenMP system (backend_cpu.cpp, g++) and
+// its CUDA system (backend_cuda.cu, nvcc); each lives in its own namespace.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "werk/model.h"
+#include "werk/state.h"
+
+namespace werk {
+
+// Counters of the last step, for benchmarks and diagnostics.
+struct StepStats {
+  int64_t pairs = 0;     // broadphase pairs
+  int64_t contacts = 0;  // contact points in manifolds
+  int colors = 0;        // constraint graph colours
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Uploads the model and a state; the model must outlive the backend.
+  virtual void load(const Model& model, const State& state) = 0;
+  // Advances every world by n steps.
+  virtual void step(int n) = 0;
+  // Copies the device state into `state` (step count and time included).
+  virtual void read_state(State& state) = 0;
+  virtual void write_state(const State& state) = 0;
+  virtual StepStats stats() const = 0;
+  // Bytes held on the device for model and state.
+  virtual size_t device_bytes() const = 0;
+  virtual std::string name() const = 0;
+};
+
+namespace cpu {
+std::unique_ptr<Backend> make_backend(int threads);
+}
+#ifdef WERK_HAVE_CUDA
+namespace cuda {
+std::unique_ptr<Backend> make_backend();
+bool device_present();
+}
+#endif
+
+}  // namespace werk

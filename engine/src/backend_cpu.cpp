@@ -1,0 +1,30 @@
+// CPU backend: the pipeline over Thrust's OpenMP device system.
+#include <omp.h>
+#include <thrust/system/omp/execution_policy.h>
+#include <thrust/system/omp/vector.h>
+
+#include <string>
+#include <vector>
+
+#include "pipeline_deps.h"
+
+namespace werk::cpu {
+namespace {
+
+struct System {
+  template <class T>
+  using vector = thrust::omp::vector<T>;
+  static auto policy() { return thrust::omp::par; }
+};
+
+#include "pipeline.inl"
+
+}  // namespace
+
+std::unique_ptr<Backend> make_backend(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+  int n = threads > 0 ? threads : omp_get_max_threads();
+  return std::make_unique<Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"));
+}
+
+}  // namespace werk::cpu

@@ -1,0 +1,43 @@
+// CUDA backend: the same pipeline over Thrust's CUDA device system.
+#include <cuda_runtime.h>
+#include <thrust/system/cuda/execution_policy.h>
+#include <thrust/system/cuda/vector.h>
+
+#include <string>
+#include <vector>
+
+#include "pipeline_deps.h"
+#include "werk/error.h"
+
+namespace werk::cuda {
+namespace {
+
+struct System {
+  template <class T>
+  using vector = thrust::cuda::vector<T>;
+  static auto policy() { return thrust::cuda::par; }
+};
+
+#include "pipeline.inl"
+
+}  // namespace
+
+// With no driver, cudaGetDeviceCount fails and leaves the count alone.
+bool device_present() {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return count > 0;
+}
+
+std::unique_ptr<Backend> make_backend() {
+  if (!device_present()) throw RuntimeError("the CUDA backend needs a CUDA device, and none was found");
+  cudaDeviceProp prop{};
+  cudaGetDeviceProperties(&prop, 0);
+  return std::make_unique<Pipeline>(std::string("cuda(") + prop.name + ")");
+}
+
+}  // namespace werk::cuda

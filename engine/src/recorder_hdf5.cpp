@@ -1,0 +1,316 @@
+// H5MD 1.1 recorder with SWMR, periodic flushes and an XDMF sidecar.
+#include <hdf5.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include "werk/error.h"
+#include "werk/recorder.h"
+#include "werk/version.h"
+
+namespace werk {
+namespace {
+
+// Throws when an HDF5 call fails; HDF5's own stack is printed off.
+hid_t check(hid_t id, const char* what) {
+  if (id < 0) throw RuntimeError(std::string("HDF5: cannot ") + what);
+  return id;
+}
+
+void attr_string(hid_t obj, const char* name, const std::string& value) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, value.empty() ? 1 : value.size());
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute");
+  H5Awrite(a, type, value.empty() ? "" : value.data());
+  H5Aclose(a), H5Sclose(space), H5Tclose(type);
+}
+
+template <class T>
+void attr_array(hid_t obj, const char* name, hid_t type, const std::vector<T>& v) {
+  hsize_t n = v.size();
+  hid_t space = H5Screate_simple(1, &n, nullptr);
+  hid_t a = check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute");
+  H5Awrite(a, type, v.data());
+  H5Aclose(a), H5Sclose(space);
+}
+
+void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v) {
+  size_t len = 1;
+  for (const auto& s : v) len = std::max(len, s.size());
+  std::vector<char> buf(v.size() * len, '\0');
+  for (size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), buf.begin() + i * len);
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, len);
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  hsize_t n = v.size();
+  hid_t space = H5Screate_simple(1, &n, nullptr);
+  hid_t a = check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute");
+  H5Awrite(a, type, buf.data());
+  H5Aclose(a), H5Sclose(space), H5Tclose(type);
+}
+
+hid_t group(hid_t parent, const char* name) {
+  return check(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group");
+}
+
+// A dataset of fixed-length strings (one per body, or the scene text).
+void dataset_strings(hid_t parent, const char* name, const std::vector<std::string>& v) {
+  size_t len = 1;
+  for (const auto& s : v) len = std::max(len, s.size());
+  std::vector<char> buf(v.size() * len, '\0');
+  for (size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), buf.begin() + i * len);
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, len);
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  hsize_t n = v.size();
+  hid_t space = v.size() == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
+  hid_t d = check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create dataset");
+  if (!v.empty()) H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+  H5Dclose(d), H5Sclose(space), H5Tclose(type);
+}
+
+// An H5MD time series: step and time [frames], value [frames][n][k].
+struct Series {
+  hid_t group = -1, step = -1, time = -1, value = -1;
+  int k = 3;
+};
+
+hid_t extendible(hid_t parent, const char* name, hid_t type, int rank, const hsize_t* dims, const hsize_t* chunk) {
+  std::vector<hsize_t> cur(dims, dims + rank), max(dims, dims + rank);
+  cur[0] = 0;
+  max[0] = H5S_UNLIMITED;
+  hid_t space = H5Screate_simple(rank, cur.data(), max.data());
+  hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(plist, rank, chunk);
+  if (rank > 1) {
+    H5Pset_shuffle(plist);
+    H5Pset_deflate(plist, 4);
+  }
+  hid_t d = check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, plist, H5P_DEFAULT), "create dataset");
+  H5Pclose(plist), H5Sclose(space);
+  return d;
+}
+
+Series series(hid_t parent, const char* name, hsize_t n, int k, const char* unit) {
+  Series s;
+  s.k = k;
+  s.group = group(parent, name);
+  hsize_t chunk_frames = std::max<hsize_t>(1, std::min<hsize_t>(256, (1u << 18) / std::max<hsize_t>(1, n * k * 4)));
+  hsize_t dims1[1] = {0}, chunk1[1] = {256};
+  s.step = extendible(s.group, "step", H5T_NATIVE_INT64, 1, dims1, chunk1);
+  s.time = extendible(s.group, "time", H5T_NATIVE_DOUBLE, 1, dims1, chunk1);
+  hsize_t dims3[3] = {0, std::max<hsize_t>(n, 1), hsize_t(k)}, chunk3[3] = {chunk_frames, std::max<hsize_t>(n, 1), hsize_t(k)};
+  s.value = extendible(s.group, "value", H5T_NATIVE_FLOAT, 3, dims3, chunk3);
+  if (unit) {
+    attr_string(s.value, "unit", unit);
+    attr_string(s.time, "unit", "s");
+  }
+  return s;
+}
+
+void append(hid_t d, int rank, const hsize_t* row, hid_t type, const void* data, hsize_t frame) {
+  std::vector<hsize_t> size(row, row + rank), start(rank, 0), count(row, row + rank);
+  size[0] = frame + 1;
+  start[0] = frame;
+  count[0] = 1;
+  H5Dset_extent(d, size.data());
+  hid_t file_space = H5Dget_space(d);
+  H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+  hid_t mem = H5Screate_simple(rank, count.data(), nullptr);
+  if (H5Dwrite(d, type, mem, file_space, H5P_DEFAULT, data) < 0) throw RuntimeError("HDF5: cannot write a frame");
+  H5Sclose(mem), H5Sclose(file_space);
+}
+
+}  // namespace
+
+struct Recorder::Impl {
+  const Model* model;
+  std::string path;
+  RecorderOptions opt;
+  hid_t file = -1;
+  Series pos, quat, vel, angvel;
+  int64_t frames = 0;
+  hsize_t n = 0;
+  bool swmr_started = false;
+  std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+  std::vector<double> times;
+
+  void write_xdmf() const;
+  void close_series(Series& s) {
+    for (hid_t id : {s.step, s.time, s.value}) if (id >= 0) H5Dclose(id);
+    if (s.group >= 0) H5Gclose(s.group);
+    s = Series{};
+  }
+};
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) out += hex[md[i] >> 4], out += hex[md[i] & 15];
+  return out;
+}
+
+Recorder::Recorder(const Model& model, const std::string& path, const RecorderOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& r = *impl_;
+  r.model = &model;
+  r.path = path;
+  r.opt = options;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  // SWMR needs the latest file format; it is also the most compact.
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  r.file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (r.file < 0) throw RuntimeError("cannot create output file '" + path + "' (is the folder writable?)");
+
+  hid_t h5md = group(r.file, "h5md");
+  attr_array(h5md, "version", H5T_NATIVE_INT, std::vector<int>{1, 1});
+  hid_t author = group(h5md, "author");
+  attr_string(author, "name", "werk user");
+  hid_t creator = group(h5md, "creator");
+  attr_string(creator, "name", "werk");
+  attr_string(creator, "version", version());
+  H5Gclose(creator), H5Gclose(author), H5Gclose(h5md);
+
+  hid_t params = group(r.file, "parameters");
+  dataset_strings(params, "scene", {model.source_text});
+  attr_string(params, "scene_file", model.source_file);
+  attr_string(params, "scene_sha256", sha256_hex(model.source_text));
+  attr_string(params, "backend", options.backend);
+  attr_string(params, "engine_version", version());
+  attr_string(params, "quaternion_order", "w x y z");
+  std::vector<uint64_t> seed{options.seed};
+  attr_array(params, "seed", H5T_NATIVE_UINT64, seed);
+  attr_array(params, "dt", H5T_NATIVE_DOUBLE, std::vector<double>{model.dt});
+  if (model.nbody() > 0) dataset_strings(params, "body_names", model.body_name);
+  H5Gclose(params);
+
+  if (model.nbody() > 0) {
+    hid_t particles = group(r.file, "particles");
+    hid_t bodies = group(particles, "bodies");
+    hid_t box = group(bodies, "box");
+    attr_array(box, "dimension", H5T_NATIVE_INT, std::vector<int>{3});
+    attr_strings(box, "boundary", {"none", "none", "none"});
+    H5Gclose(box);
+    r.n = hsize_t(model.nbody());
+    std::vector<int32_t> ids(r.n);
+    for (hsize_t i = 0; i < r.n; ++i) ids[i] = int32_t(i);
+    hid_t space = H5Screate_simple(1, &r.n, nullptr);
+    hid_t id = check(H5Dcreate2(bodies, "id", H5T_NATIVE_INT32, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create ids");
+    H5Dwrite(id, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data());
+    H5Dclose(id), H5Sclose(space);
+    r.pos = series(bodies, "position", r.n, 3, "m");
+    r.quat = series(bodies, "orientation", r.n, 4, nullptr);
+    r.vel = series(bodies, "velocity", r.n, 3, "m s-1");
+    r.angvel = series(bodies, "angular_velocity", r.n, 3, "rad s-1");
+    H5Gclose(bodies), H5Gclose(particles);
+  }
+}
+
+Recorder::~Recorder() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+int64_t Recorder::file_id() const { return impl_->file; }
+int64_t Recorder::frames() const { return impl_->frames; }
+
+void Recorder::start_swmr() {
+  Impl& r = *impl_;
+  if (r.file < 0 || r.swmr_started || !r.opt.swmr) return;
+  if (H5Fstart_swmr_write(r.file) < 0) throw RuntimeError("HDF5: cannot start SWMR mode");
+  r.swmr_started = true;
+}
+
+void Recorder::record(const State& s) {
+  Impl& r = *impl_;
+  if (r.file < 0 || r.n == 0) return;
+  if (!r.swmr_started) start_swmr();
+  // One frame of world 0 per call (every world is recorded by sweeps).
+  const hsize_t f = hsize_t(r.frames);
+  const int64_t step = s.step;
+  const double time = s.time;
+  auto put = [&](Series& ser, const void* data) {
+    hsize_t one[1] = {1};
+    append(ser.step, 1, one, H5T_NATIVE_INT64, &step, f);
+    append(ser.time, 1, one, H5T_NATIVE_DOUBLE, &time, f);
+    hsize_t row[3] = {1, r.n, hsize_t(ser.k)};
+    append(ser.value, 3, row, H5T_NATIVE_FLOAT, data, f);
+  };
+  put(r.pos, s.body_pos.data());
+  put(r.quat, s.body_quat.data());
+  put(r.vel, s.body_vel.data());
+  put(r.angvel, s.body_angvel.data());
+  r.times.push_back(time);
+  ++r.frames;
+  auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - r.last_flush).count() >= r.opt.flush_seconds) flush();
+}
+
+void Recorder::flush() {
+  Impl& r = *impl_;
+  if (r.file < 0) return;
+  H5Fflush(r.file, H5F_SCOPE_GLOBAL);
+  r.write_xdmf();
+  r.last_flush = std::chrono::steady_clock::now();
+}
+
+void Recorder::close() {
+  Impl& r = *impl_;
+  if (r.file < 0) return;
+  flush();
+  for (Series* s : {&r.pos, &r.quat, &r.vel, &r.angvel}) r.close_series(*s);
+  H5Fclose(r.file);
+  r.file = -1;
+}
+
+// ParaView reads trajectories through XDMF: one grid per frame, each a
+// hyperslab of the H5MD value datasets.
+void Recorder::Impl::write_xdmf() const {
+  if (!opt.xdmf || n == 0) return;
+  std::string xpath = path;
+  if (xpath.size() > 3 && xpath.substr(xpath.size() - 3) == ".h5") xpath.resize(xpath.size() - 3);
+  xpath += ".xdmf";
+  std::string h5name = path.substr(path.find_last_of('/') + 1);
+  std::string tmp = xpath + ".tmp";
+  std::ofstream out(tmp);
+  if (!out) return;
+  out << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n<Domain>\n"
+      << "<Grid Name=\"bodies\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  auto slab = [&](const char* name, int k, int64_t f) {
+    out << "  <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << n << " " << k << "\" Type=\"HyperSlab\">\n"
+        << "   <DataItem Dimensions=\"3 3\" Format=\"XML\">" << f << " 0 0 1 1 1 1 " << n << " " << k << "</DataItem>\n"
+        << "   <DataItem Dimensions=\"" << frames << " " << n << " " << k
+        << "\" NumberType=\"Float\" Precision=\"4\" Format=\"HDF\">" << h5name << ":/particles/bodies/" << name
+        << "/value</DataItem>\n  </DataItem>\n";
+  };
+  for (int64_t f = 0; f < frames; ++f) {
+    out << " <Grid Name=\"frame" << f << "\" GridType=\"Uniform\">\n"
+        << "  <Time Value=\"" << times[size_t(f)] << "\"/>\n"
+        << "  <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << n << "\"/>\n"
+        << "  <Geometry GeometryType=\"XYZ\">\n";
+    slab("position", 3, f);
+    out << "  </Geometry>\n  <Attribute Name=\"velocity\" AttributeType=\"Vector\" Center=\"Node\">\n";
+    slab("velocity", 3, f);
+    out << "  </Attribute>\n  <Attribute Name=\"angular_velocity\" AttributeType=\"Vector\" Center=\"Node\">\n";
+    slab("angular_velocity", 3, f);
+    out << "  </Attribute>\n  <Attribute Name=\"id\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+        << "   <DataItem Dimensions=\"" << n << "\" NumberType=\"Int\" Format=\"HDF\">" << h5name
+        << ":/particles/bodies/id</DataItem>\n  </Attribute>\n </Grid>\n";
+  }
+  out << "</Grid>\n</Domain>\n</Xdmf>\n";
+  out.close();
+  std::rename(tmp.c_str(), xpath.c_str());
+}
+
+}  // namespace werk
