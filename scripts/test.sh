@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command: set up (packages + build) and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export OMP_WAIT_POLICY=passive
+cd "${WERK_BUILD_DIR:-build}"
+ctest --output-on-failure -j2 --timeout 600
