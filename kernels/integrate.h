@@ -40,6 +40,42 @@ WERK_HD inline Quat exp_rotation(Vec3 w, float h) {
   return quat_axis_angle((1.0f / speed) * w, speed * h);
 }
 
+// The rotation update runs in double: recomputing L from a float (q, w)
+// each sub-step with a quaternion a rounding away from unit length would
+// bias L a little every step, which adds up over a long tumble.
+struct DQuat {
+  double w, x, y, z;
+};
+WERK_HD inline DQuat dnormalize(DQuat q) {
+  double s = 1.0 / sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
+  return {q.w * s, q.x * s, q.y * s, q.z * s};
+}
+WERK_HD inline DQuat dmul(DQuat a, DQuat b) {
+  return {a.w * b.w - a.x * b.x - a.y * b.y - a.z * b.z, a.w * b.x + a.x * b.w + a.y * b.z - a.z * b.y,
+          a.w * b.y - a.x * b.z + a.y * b.w + a.z * b.x, a.w * b.z + a.x * b.y - a.y * b.x + a.z * b.w};
+}
+// v rotated by unit q (sign = +1) or by its inverse (sign = -1).
+WERK_HD inline void drotate(DQuat q, double sign, const double v[3], double out[3]) {
+  double ux = sign * q.x, uy = sign * q.y, uz = sign * q.z;
+  double tx = 2 * (uy * v[2] - uz * v[1]), ty = 2 * (uz * v[0] - ux * v[2]), tz = 2 * (ux * v[1] - uy * v[0]);
+  out[0] = v[0] + q.w * tx + (uy * tz - uz * ty);
+  out[1] = v[1] + q.w * ty + (uz * tx - ux * tz);
+  out[2] = v[2] + q.w * tz + (ux * ty - uy * tx);
+}
+WERK_HD inline DQuat dexp(const double w[3], double h) {
+  double speed = sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
+  if (speed * h < 1e-300) return {1, 0, 0, 0};
+  double s = sin(0.5 * speed * h) / speed;
+  return {cos(0.5 * speed * h), w[0] * s, w[1] * s, w[2] * s};
+}
+// w = I(q)^-1 L, with I the principal moments.
+WERK_HD inline void dsolve_inertia(DQuat q, Vec3 I, const double L[3], double w[3]) {
+  double lb[3];
+  drotate(q, -1, L, lb);
+  lb[0] /= I.x, lb[1] /= I.y, lb[2] /= I.z;
+  drotate(q, 1, lb, w);
+}
+
 // Gravity for dynamic bodies; others keep their velocities.
 WERK_HD inline void integrate_velocity(int i, int nbody, const BodyParams& p, Vec3 gravity, float h,
                                        BodyState s) {
@@ -60,12 +96,18 @@ WERK_HD inline void integrate_pose(int i, int nbody, const BodyParams& p, float 
     s.quat[i] = quat_normalize(exp_rotation(w, h) * q);
     return;
   }
-  Vec3 L = rotate(q, mul(ii, rotate_inv(q, w)));
-  Quat q_half = quat_normalize(exp_rotation(w, 0.5f * h) * q);
-  Vec3 w_half = apply_inv_inertia(q_half, p.inv_inertia[b], L);
-  Quat q_new = quat_normalize(exp_rotation(w_half, h) * q);
-  s.quat[i] = q_new;
-  s.angvel[i] = apply_inv_inertia(q_new, p.inv_inertia[b], L);
+  DQuat dq = dnormalize(DQuat{q.w, q.x, q.y, q.z});
+  double wd[3] = {w.x, w.y, w.z}, wb[3], L[3];
+  drotate(dq, -1, wd, wb);
+  wb[0] *= ii.x, wb[1] *= ii.y, wb[2] *= ii.z;
+  drotate(dq, 1, wb, L);
+  DQuat q_half = dnormalize(dmul(dexp(wd, 0.5 * h), dq));
+  double w_half[3], w_new[3];
+  dsolve_inertia(q_half, ii, L, w_half);
+  DQuat q_new = dnormalize(dmul(dexp(w_half, h), dq));
+  dsolve_inertia(q_new, ii, L, w_new);
+  s.quat[i] = Quat{float(q_new.w), float(q_new.x), float(q_new.y), float(q_new.z)};
+  s.angvel[i] = Vec3{float(w_new[0]), float(w_new[1]), float(w_new[2])};
 }
 
 // Kinematic bodies: pose = initial pose moved by constant velocity for time t.
