@@ -1,0 +1,50 @@
+// Process simulation of production lines: the public entry points.
+//
+// A scene's top-level `process:` map (see docs/process.md) describes
+// sources, buffers, stations, conveyors, routers, sinks, worker pools and
+// shift calendars. run_scene compiles it, runs the replications and
+// reports KPIs with confidence intervals.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+namespace YAML {
+class Node;
+}
+
+namespace werk::yaml {
+struct Source;
+}
+
+namespace werk::process {
+
+struct RunOptions {
+  double duration = -1;   // <0: process.duration, else the scene's duration
+  uint64_t seed = 0;
+  bool seed_set = false;  // false: the scene's seed (or 0)
+  int replications = 0;   // <=0: process.replications (default 1)
+  int threads = 0;        // 0: all cores
+  std::string kpis_json;  // write every KPI as JSON here when not empty
+  bool progress = false;
+};
+
+struct Outcome {
+  bool interrupted = false;
+  int replications = 0;
+  uint64_t events = 0;
+  std::string bottleneck;
+};
+
+// True when the scene has a top-level `process:` section.
+bool has_process(const YAML::Node& root);
+
+// Compiles root["process"] (throws werk::InputError with file:line:col),
+// runs the replications, prints the KPI table to `out`, writes the
+// observables of replication 0, the event log and the KPIs into the open
+// HDF5 file `h5file` (an hid_t; skipped when < 0) and the KPI JSON.
+Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOptions& options, int64_t h5file,
+                  std::ostream& out);
+
+}  // namespace werk::process

@@ -1,0 +1,233 @@
+#include "h5_output.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "werk/error.h"
+
+namespace werk::process {
+
+namespace {
+
+constexpr hsize_t kChunk = 4096;
+
+void check(herr_t status, const char* what) {
+  if (status < 0) throw RuntimeError(std::string("HDF5: cannot ") + what);
+}
+
+hid_t open_or_create_group(hid_t parent, const std::string& name) {
+  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0) return H5Gopen2(parent, name.c_str(), H5P_DEFAULT);
+  hid_t g = H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) throw RuntimeError("HDF5: cannot create group " + name);
+  return g;
+}
+
+// An empty one-dimensional dataset that grows in chunks, deflated.
+hid_t create_growing(hid_t group, const char* name, hid_t type) {
+  hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = kChunk;
+  hid_t space = H5Screate_simple(1, &dims, &maxdims);
+  hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(plist, 1, &chunk);
+  H5Pset_deflate(plist, 4);
+  hid_t ds = H5Dcreate2(group, name, type, space, H5P_DEFAULT, plist, H5P_DEFAULT);
+  H5Pclose(plist);
+  H5Sclose(space);
+  if (ds < 0) throw RuntimeError(std::string("HDF5: cannot create dataset ") + name);
+  return ds;
+}
+
+// Appends n values to a growing dataset.
+void append(hid_t ds, hid_t type, const void* data, hsize_t n) {
+  if (n == 0) return;
+  hid_t space = H5Dget_space(ds);
+  hsize_t old = 0;
+  H5Sget_simple_extent_dims(space, &old, nullptr);
+  H5Sclose(space);
+  hsize_t size = old + n;
+  check(H5Dset_extent(ds, &size), "extend a dataset");
+  space = H5Dget_space(ds);
+  H5Sselect_hyperslab(space, H5S_SELECT_SET, &old, nullptr, &n, nullptr);
+  hid_t mem = H5Screate_simple(1, &n, nullptr);
+  check(H5Dwrite(ds, type, mem, space, H5P_DEFAULT, data), "write a dataset");
+  H5Sclose(mem);
+  H5Sclose(space);
+}
+
+void write_strings(hid_t group, const char* name, const std::vector<std::string>& v) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  hsize_t n = v.size();
+  hid_t space = H5Screate_simple(1, &n, nullptr);
+  hid_t ds = H5Dcreate2(group, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  std::vector<const char*> p;
+  for (auto& s : v) p.push_back(s.c_str());
+  if (n) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), "write strings");
+  H5Dclose(ds);
+  H5Sclose(space);
+  H5Tclose(type);
+}
+
+void write_doubles(hid_t group, const char* name, const std::vector<double>& v, hsize_t rows = 0) {
+  hsize_t dims[2] = {rows ? rows : v.size(), rows ? v.size() / rows : 0};
+  hid_t space = H5Screate_simple(rows ? 2 : 1, dims, nullptr);
+  hid_t ds = H5Dcreate2(group, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (!v.empty()) check(H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write values");
+  H5Dclose(ds);
+  H5Sclose(space);
+}
+
+void attr_string(hid_t obj, const char* name, const std::string& value) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, value.size() + 1);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, type, value.c_str());
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Tclose(type);
+}
+
+}  // namespace
+
+// One H5MD time series (step, time, value) with its buffers.
+struct H5Trace::Series {
+  hid_t group = -1, step = -1, time = -1, value = -1;
+  std::vector<int64_t> steps;
+  std::vector<double> times;
+  std::vector<int64_t> values;
+
+  Series(hid_t parent, const std::string& node, const char* observable, const std::string& unit) {
+    hid_t g = open_or_create_group(parent, node);
+    group = H5Gcreate2(g, observable, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Gclose(g);
+    if (group < 0) throw RuntimeError("HDF5: cannot create /observables/" + node + "/" + observable);
+    step = create_growing(group, "step", H5T_NATIVE_INT64);
+    time = create_growing(group, "time", H5T_NATIVE_DOUBLE);
+    value = create_growing(group, "value", H5T_NATIVE_INT64);
+    attr_string(time, "unit", "s");
+    attr_string(step, "unit", "ns");
+    if (!unit.empty()) attr_string(value, "unit", unit);
+  }
+  void add(Tick t, int64_t v) {
+    steps.push_back(t);
+    times.push_back(to_seconds(t));
+    values.push_back(v);
+    if (steps.size() >= kChunk) flush();
+  }
+  void flush() {
+    append(step, H5T_NATIVE_INT64, steps.data(), steps.size());
+    append(time, H5T_NATIVE_DOUBLE, times.data(), times.size());
+    append(value, H5T_NATIVE_INT64, values.data(), values.size());
+    steps.clear(), times.clear(), values.clear();
+  }
+  ~Series() {
+    for (hid_t h : {step, time, value}) if (h >= 0) H5Dclose(h);
+    if (group >= 0) H5Gclose(group);
+  }
+};
+
+// The event log: time, object, event, part as parallel columns.
+struct H5Trace::Table {
+  hid_t group, time, object, event, part;
+  std::vector<double> times;
+  std::vector<int32_t> objects;
+  std::vector<uint8_t> events;
+  std::vector<int64_t> parts;
+
+  explicit Table(hid_t process) {
+    group = H5Gcreate2(process, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (group < 0) throw RuntimeError("HDF5: cannot create /process/events");
+    time = create_growing(group, "time", H5T_NATIVE_DOUBLE);
+    object = create_growing(group, "object", H5T_NATIVE_INT32);
+    event = create_growing(group, "event", H5T_NATIVE_UINT8);
+    part = create_growing(group, "part", H5T_NATIVE_INT64);
+    attr_string(time, "unit", "s");
+  }
+  void add(Tick t, int node, LogEvent e, uint64_t p) {
+    times.push_back(to_seconds(t));
+    objects.push_back(node);
+    events.push_back(uint8_t(e));
+    parts.push_back(int64_t(p));
+    if (times.size() >= kChunk) flush();
+  }
+  void flush() {
+    append(time, H5T_NATIVE_DOUBLE, times.data(), times.size());
+    append(object, H5T_NATIVE_INT32, objects.data(), objects.size());
+    append(event, H5T_NATIVE_UINT8, events.data(), events.size());
+    append(part, H5T_NATIVE_INT64, parts.data(), parts.size());
+    times.clear(), objects.clear(), events.clear(), parts.clear();
+  }
+  ~Table() {
+    for (hid_t h : {time, object, event, part}) H5Dclose(h);
+    H5Gclose(group);
+  }
+};
+
+H5Trace::H5Trace(hid_t file, const Model& model) : file_(file), model_(model) {
+  hid_t obs = open_or_create_group(file, "observables");
+  series_.resize(model.nodes.size());
+  for (size_t i = 0; i < model.nodes.size(); ++i) {
+    const NodeSpec& n = model.nodes[i];
+    if (n.kind == NodeKind::station) series_[i] = std::make_unique<Series>(obs, n.name, "state", "");
+    if (n.kind == NodeKind::buffer || n.kind == NodeKind::conveyor)
+      series_[i] = std::make_unique<Series>(obs, n.name, "length", "parts");
+  }
+  H5Gclose(obs);
+  // The names that decode the integer columns.
+  hid_t proc = open_or_create_group(file, "process");
+  std::vector<std::string> names, states(kStateNames, kStateNames + kStateCount),
+      events(kLogEventNames, kLogEventNames + kLogEventCount), types;
+  for (auto& n : model.nodes) names.push_back(n.name);
+  write_strings(proc, "objects", names);
+  write_strings(proc, "state_names", states);
+  write_strings(proc, "event_names", events);
+  if (model.event_log) events_ = std::make_unique<Table>(proc);
+  H5Gclose(proc);
+}
+
+H5Trace::~H5Trace() { close(); }
+
+void H5Trace::state(int node, Tick t, State s) {
+  if (series_[node]) series_[node]->add(t, int64_t(s));
+}
+void H5Trace::length(int node, Tick t, int64_t n) {
+  if (series_[node]) series_[node]->add(t, n);
+}
+void H5Trace::event(Tick t, int node, LogEvent e, uint64_t part) {
+  if (events_) events_->add(t, node, e, part);
+}
+
+void H5Trace::close() {
+  for (auto& s : series_)
+    if (s) s->flush(), s.reset();
+  if (events_) events_->flush(), events_.reset();
+}
+
+void write_kpis_h5(hid_t file, const Model& model, const Experiment& e, uint64_t seed) {
+  hid_t proc = open_or_create_group(file, "process");
+  hid_t g = H5Gcreate2(proc, "kpis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) throw RuntimeError("HDF5: cannot create /process/kpis");
+  std::vector<std::string> names, units;
+  std::vector<double> mean, lo, hi, values;
+  size_t reps = e.runs.size();
+  for (auto& k : e.kpis) {
+    names.push_back(k.name), units.push_back(k.unit);
+    mean.push_back(k.mean), lo.push_back(k.low()), hi.push_back(k.high());
+  }
+  // values[r][k]: one row per replication.
+  for (size_t r = 0; r < reps; ++r)
+    for (auto& k : e.kpis) values.push_back(k.values[r]);
+  write_strings(g, "name", names);
+  write_strings(g, "unit", units);
+  write_doubles(g, "mean", mean);
+  write_doubles(g, "ci95_low", lo);
+  write_doubles(g, "ci95_high", hi);
+  write_doubles(g, "values", values, reps);
+  attr_string(g, "bottleneck", e.bottleneck >= 0 ? model.nodes[e.bottleneck].name : "");
+  attr_string(g, "seed", std::to_string(seed));
+  attr_string(g, "replications", std::to_string(reps));
+  H5Gclose(g);
+  H5Gclose(proc);
+}
+
+}  // namespace werk::process

@@ -1,0 +1,52 @@
+// The public entry points (werk/process.h).
+#include <chrono>
+#include <fstream>
+
+#include "werk/error.h"
+#include "werk/process.h"
+#include "h5_output.h"
+
+namespace werk::process {
+
+bool has_process(const YAML::Node& root) { return root.IsMap() && root["process"].IsDefined(); }
+
+Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOptions& o, int64_t h5file,
+                  std::ostream& out) {
+  // The scene's top-level duration and seed are defaults for process:.
+  double scene_duration = -1;
+  uint64_t seed = 0;
+  if (root["duration"]) scene_duration = yaml::as_number(src, root["duration"], "duration");
+  if (root["seed"]) seed = uint64_t(yaml::as_integer(src, root["seed"], "seed"));
+  if (o.seed_set) seed = o.seed;
+  Model model = compile_model(src, root["process"], o.duration > 0 ? o.duration : scene_duration, seed);
+  if (o.duration > 0) {
+    model.duration = to_ticks(o.duration);
+    if (model.warmup >= model.duration)
+      throw InputError(src.file, 0, 0, "--duration " + std::to_string(o.duration) + " s is not longer than process.warmup");
+  }
+  int reps = o.replications > 0 ? o.replications : model.replications;
+
+  std::unique_ptr<H5Trace> trace;
+  if (h5file >= 0) trace = std::make_unique<H5Trace>(hid_t(h5file), model);
+  auto t0 = std::chrono::steady_clock::now();
+  Experiment e = run_experiment(model, seed, reps, o.threads, trace.get(), o.progress);
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (trace) trace->close();
+
+  print_kpi_table(model, e, out);
+  out << "(" << e.events << " events in " << wall << " s wall, seed " << seed << ")\n";
+  if (h5file >= 0) write_kpis_h5(hid_t(h5file), model, e, seed);
+  if (!o.kpis_json.empty()) {
+    std::ofstream f(o.kpis_json);
+    f << kpis_json(model, e, seed) << "\n";
+    if (!f) throw RuntimeError("cannot write " + o.kpis_json);
+  }
+  Outcome r;
+  r.interrupted = e.interrupted;
+  r.replications = reps;
+  r.events = e.events;
+  if (e.bottleneck >= 0) r.bottleneck = model.nodes[e.bottleneck].name;
+  return r;
+}
+
+}  // namespace werk::process

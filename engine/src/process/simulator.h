@@ -1,0 +1,85 @@
+// One replication of a process model.
+//
+// Design: the Simulator owns all mutable state of one run (parts, queues,
+// servers, random streams, statistics) and nothing is shared between
+// replications, so replications run on separate threads with no locks and
+// a replication's results depend only on (model, seed, replication index).
+// Parts move by offers: an object with a finished part offers it to its
+// successor; a refusal registers the object as a waiter on the successor,
+// and whoever frees space wakes its waiters in registration order. This
+// gives blocking after service and starvation without polling.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model.h"
+
+namespace werk::process {
+
+// What the event log records.
+enum class LogEvent : uint8_t {
+  arrive, lose, enter, start_setup, start_work, finish, block, leave, scrap, fail, repair, maintenance_start,
+  maintenance_end, shift_on, shift_off, exit_system
+};
+constexpr int kLogEventCount = 16;
+extern const char* const kLogEventNames[kLogEventCount];
+
+// Receives the time series of one replication (the HDF5 writer in the CLI).
+struct Trace {
+  virtual ~Trace() = default;
+  virtual void state(int node, Tick t, State s) = 0;
+  virtual void length(int node, Tick t, int64_t n) = 0;
+  virtual void event(Tick t, int node, LogEvent e, uint64_t part) = 0;
+};
+
+struct StationResult {
+  std::array<double, kStateCount> seconds{};  // server-seconds in each state
+  int64_t parts_in = 0, parts_out = 0, produced = 0, good = 0, scrapped = 0;
+  double ideal_seconds = 0;  // sum of mean process times of produced parts
+  double energy_kwh = 0;
+};
+
+struct BufferResult {
+  double mean_length = 0, mean_wait = 0;
+  int64_t max_length = 0, parts_out = 0;
+};
+
+struct Results {
+  double window_seconds = 0;  // the statistics window (after warm-up)
+  double end_seconds = 0;
+  bool interrupted = false;
+  uint64_t events = 0;
+  std::vector<StationResult> stations;  // per station spec
+  std::vector<BufferResult> buffers;    // per buffer spec, then per conveyor spec
+  std::vector<int64_t> source_generated, source_lost;
+  std::vector<double> pool_utilization;
+  int64_t good_parts = 0, scrapped_parts = 0;
+  double wip_mean = 0;
+  std::vector<double> lead_times;  // seconds, good parts reaching a sink
+  // Little's law terms over all departures (good, scrapped, consumed).
+  int64_t departures = 0;
+  double sojourn_mean = 0;
+  double wip_integral_check = 0;  // |integral of WIP - sum of sojourn overlaps| / integral (must be ~0)
+};
+
+class Simulator {
+ public:
+  Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace = nullptr);
+  ~Simulator();
+  // Runs until `end` (or a stop request) and returns the statistics.
+  Results run(Tick end);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Convenience: one replication of `model` to its duration.
+Results simulate(const Model& model, uint64_t seed, uint64_t replication, Trace* trace = nullptr);
+
+}  // namespace werk::process
