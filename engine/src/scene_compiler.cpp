@@ -43,7 +43,7 @@ void read_header(const Source& src, MapReader& top, Model& m) {
   if (double(m.substeps) != top.number("substeps", double(m.substeps)))
     yaml::fail(src, top.required("substeps"), "substeps: expected an integer, found a fraction");
   m.duration = top.non_negative("duration", 10.0);
-  m.record_interval = top.positive("record_interval", 1.0 / 30.0);
+  m.record_interval = top.positive("record_interval", std::max(1.0 / 30.0, m.dt));
   if (m.record_interval < m.dt)
     yaml::fail(src, top.required("record_interval"),
                "record_interval: expected at least one time step (dt), found a shorter interval");

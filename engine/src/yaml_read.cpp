@@ -104,6 +104,10 @@ Quat as_rotation(const Source& src, const YAML::Node& node, const std::string& w
 MapReader::MapReader(const Source& src, const YAML::Node& node, std::string what)
     : src_(src), node_(node), what_(std::move(what)) {
   if (!node.IsMap()) fail(src, node, (what_.empty() ? "document" : what_) + ": expected a map, found " + describe(node));
+  std::set<std::string> present;
+  for (auto it = node_.begin(); it != node_.end(); ++it)
+    if (!present.insert(it->first.Scalar()).second)
+      fail(src_, it->first, (what_.empty() ? "document" : what_) + ": duplicate key '" + it->first.Scalar() + "'");
 }
 
 bool MapReader::has(const std::string& key) const { return bool(node_[key]); }
@@ -197,11 +201,8 @@ Quat MapReader::rotation(const std::string& key, Quat fallback) {
 }
 
 void MapReader::finish() {
-  std::set<std::string> present;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     std::string k = it->first.Scalar();
-    if (!present.insert(k).second)
-      fail(src_, it->first, (what_.empty() ? "document" : what_) + ": duplicate key '" + k + "'");
     if (seen_.count(k)) continue;
     std::string allowed;
     for (const auto& s : seen_) allowed += (allowed.empty() ? "" : ", ") + s;
