@@ -325,15 +325,16 @@ struct Simulator::Impl {
       const ArrivalRow& row = s.table[r.row++];
       type = row.type, count = row.count;
     }
+    // A batch is one lot: all its parts share one type from the mix.
+    if (type < 0) {
+      double u = r.rng_mix.uniform();
+      size_t i = 0;
+      while (i + 1 < s.mix_cumulative.size() && u >= s.mix_cumulative[i]) ++i;
+      type = s.mix_types[i];
+    }
     for (int k = 0; k < count; ++k) {
       if (s.limit >= 0 && r.total >= s.limit) break;
       int t = type;
-      if (t < 0) {
-        double u = r.rng_mix.uniform();
-        size_t i = 0;
-        while (i + 1 < s.mix_cumulative.size() && u >= s.mix_cumulative[i]) ++i;
-        t = s.mix_types[i];
-      }
       ++r.total;
       uint32_t p = new_part(t, now);
       if (trace) trace->event(now, node, LogEvent::arrive, parts[p].id);

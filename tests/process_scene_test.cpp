@@ -1,0 +1,165 @@
+// Process scenes: the bundled line, determinism, Little's law, errors.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include "../engine/src/process/experiment.h"
+#include "werk/error.h"
+#include "werk/process.h"
+
+using namespace werk::process;
+
+namespace {
+
+// The repository root, from this file's own path.
+std::string repo_file(const std::string& rel) {
+  std::string here = __FILE__;
+  return here.substr(0, here.rfind("/tests/")) + "/" + rel;
+}
+const std::string kBundled = repo_file("scenes/engine_block_line.yaml");
+
+Model load_model(const std::string& file, double duration = -1) {
+  static std::vector<std::unique_ptr<werk::yaml::Source>> sources;
+  sources.push_back(std::make_unique<werk::yaml::Source>(werk::yaml::Source{file}));
+  YAML::Node root = werk::yaml::load_file(*sources.back());
+  double d = duration > 0 ? duration : werk::yaml::as_number(*sources.back(), root["duration"], "duration");
+  return compile_model(*sources.back(), root["process"], d, 0);
+}
+
+Model model_from(const std::string& text) {
+  static werk::yaml::Source src{"scene.yaml"};
+  return compile_model(src, werk::yaml::load_string(src, text)["process"], -1, 0);
+}
+
+// The InputError message for a broken scene ("" when it compiles).
+std::string error_of(const std::string& text) {
+  try {
+    model_from(text);
+  } catch (const werk::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("process bundled scene: Little's law L = lambda W on every run", "[process][scene]") {
+  Model m = load_model(kBundled, 7 * 86400.0);
+  Experiment e = run_experiment(m, 2024, 12);
+  // Exact bookkeeping identity: the WIP integral equals the time parts
+  // spent inside the window.
+  for (double err : e.kpi("line.little_identity_error").values) REQUIRE(err < 1e-9);
+  // L - lambda W over replications: its 99% interval contains 0.
+  std::vector<double> diff;
+  for (size_t r = 0; r < e.runs.size(); ++r)
+    diff.push_back(e.kpi("line.wip").values[r] - e.kpi("line.little_lambda_w").values[r]);
+  double mean, hw;
+  confidence_interval(diff, 0.99, mean, hw);
+  INFO("L - lambda W = " << mean << " +- " << hw << " (L = " << e.kpi("line.wip").mean << ")");
+  REQUIRE(std::abs(mean) <= hw);
+  // The line produces, and names a bottleneck.
+  REQUIRE(e.kpi("line.throughput").mean > 1.0);
+  REQUIRE(e.bottleneck >= 0);
+}
+
+TEST_CASE("process same seed gives bit-identical results for any thread count", "[process][scene]") {
+  Model m = load_model(kBundled, 3 * 86400.0);
+  Experiment a = run_experiment(m, 99, 4, 1), b = run_experiment(m, 99, 4, 2), c = run_experiment(m, 100, 4, 2);
+  REQUIRE(a.kpis.size() == b.kpis.size());
+  bool any_differs = false;
+  for (size_t k = 0; k < a.kpis.size(); ++k) {
+    for (size_t r = 0; r < 4; ++r) {
+      REQUIRE(a.kpis[k].values[r] == b.kpis[k].values[r]);
+      any_differs |= a.kpis[k].values[r] != c.kpis[k].values[r];
+    }
+  }
+  REQUIRE(any_differs);
+  // Different replications of one seed differ.
+  auto& lt = a.kpi("line.lead_time_mean").values;
+  REQUIRE(lt[0] != lt[1]);
+}
+
+TEST_CASE("process replications are independent", "[process][scene]") {
+  // Lag-one correlation of 60 replications' mean waits of an M/M/1 queue:
+  // independent replications give r ~ N(0, 1/n).
+  Model m = model_from(
+      "process:\n  duration: 2000\n  event_log: false\n  objects:\n"
+      "    src: {type: source, interarrival: {dist: exponential, mean: 1.25}, to: q}\n"
+      "    q: {type: buffer, to: s}\n    s: {type: station, process_time: {dist: exponential, mean: 1}, to: out}\n"
+      "    out: {type: sink}\n");
+  Experiment e = run_experiment(m, 5, 60);
+  auto x = e.kpi("q.mean_wait").values;
+  double mean = 0;
+  for (double v : x) mean += v;
+  mean /= double(x.size());
+  double num = 0, den = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    den += (x[i] - mean) * (x[i] - mean);
+    if (i + 1 < x.size()) num += (x[i] - mean) * (x[i + 1] - mean);
+  }
+  REQUIRE(std::abs(num / den) < 2.576 / std::sqrt(double(x.size())));
+}
+
+TEST_CASE("process run_scene prints a KPI table naming the bottleneck", "[process][scene]") {
+  werk::yaml::Source src{kBundled};
+  YAML::Node root = werk::yaml::load_file(src);
+  REQUIRE(has_process(root));
+  RunOptions o;
+  o.duration = 2 * 86400.0;
+  o.replications = 2;
+  std::ostringstream out;
+  Outcome r = run_scene(src, root, o, -1, out);
+  REQUIRE_FALSE(r.interrupted);
+  REQUIRE(out.str().find("bottleneck") != std::string::npos);
+  REQUIRE(out.str().find(r.bottleneck) != std::string::npos);
+}
+
+TEST_CASE("process scene errors name the line and column", "[process][scene]") {
+  const std::string head = "werk: 1\nprocess:\n  duration: 100\n  objects:\n";
+  std::string e = error_of(head + "    src: {type: source, interarival: 5, to: out}\n    out: {type: sink}\n");
+  REQUIRE(e.find("scene.yaml:5:") != std::string::npos);
+  REQUIRE(e.find("interarrival") != std::string::npos);
+  e = error_of(head + "    src: {type: source, interarrival: 5, to: nowhere}\n    out: {type: sink}\n");
+  REQUIRE(e.find("scene.yaml:5:") != std::string::npos);
+  REQUIRE(e.find("unknown object 'nowhere'") != std::string::npos);
+  e = error_of(head + "    src: {type: source, interarrival: {dist: weibul, mean: 3}, to: out}\n    out: {type: sink}\n");
+  REQUIRE(e.find("expected one of") != std::string::npos);
+  e = error_of(head + "    src: {type: source, interarrival: -1, to: out}\n    out: {type: sink}\n");
+  REQUIRE(e.find("expected a time >= 0") != std::string::npos);
+  e = error_of(head + "    src: {type: source, interarrival: 1, to: st}\n"
+                      "    st: {type: station, process_time: 1, scrap: 1.5, to: out}\n    out: {type: sink}\n");
+  REQUIRE(e.find("scene.yaml:6:") != std::string::npos);
+  REQUIRE(e.find("scrap") != std::string::npos);
+}
+
+TEST_CASE("process objects: router, assembly, split, conveyor, shifts conserve parts", "[process][scene]") {
+  Model m = model_from(
+      "process:\n  duration: 86400\n  event_log: false\n"
+      "  part_types: {housing: {}, screw: {}, unit: {}}\n"
+      "  workers: {crew: {count: 1}}\n"
+      "  calendars: {day: {shifts: [['06:00', '22:00']], breaks: [['12:00', '12:30']]}}\n"
+      "  objects:\n"
+      "    housings: {type: source, interarrival: 60, part_type: housing, to: asm}\n"
+      "    screws: {type: source, interarrival: 15, part_type: screw, to: asm}\n"
+      "    asm: {type: assembly, parts: {housing: 1, screw: 4}, process_time: 30, produces: unit, to: belt}\n"
+      "    belt: {type: conveyor, length: 5, speed: 0.5, spacing: 1, accumulating: false, to: splitter}\n"
+      "    splitter: {type: split, count: 2, to: rr}\n"
+      "    rr: {type: router, rule: round_robin, to: [a, b]}\n"
+      "    a: {type: station, process_time: 50, calendar: day, setup_time: 5, setup_worker: crew, to: out}\n"
+      "    b: {type: station, process_time: {dist: exponential, mean: 50}, to: out,\n"
+      "        failures: [{basis: count, operations: 50, mttr: 100, worker: crew}]}\n"
+      "    out: {type: sink}\n");
+  Experiment e = run_experiment(m, 1, 1);
+  const Results& r = e.runs[0];
+  double units = e.kpi("asm.parts_out").mean;
+  REQUIRE(units > 500);
+  // Every assembled unit splits in two; all reach the sink or are still inside.
+  REQUIRE(e.kpi("line.good_parts").mean <= 2 * units);
+  REQUIRE(e.kpi("line.good_parts").mean >= 2 * units - 30);
+  REQUIRE(e.kpi("a.off_shift").mean == Approx((8 * 3600.0 + 1800.0) / 86400.0).margin(1e-6));
+  REQUIRE(e.kpi("b.failed").mean > 0);
+  REQUIRE(std::abs(e.kpi("a.parts_in").mean - e.kpi("b.parts_in").mean) <= 1);  // round robin
+  REQUIRE(r.wip_integral_check < 1e-9);
+}
