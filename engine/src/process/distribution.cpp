@@ -38,6 +38,42 @@ void truncated_moments(double m, double s, double lo, double hi, double& mean, d
   var = s * s * (1 + (ta - tb) / z - ((pa - pb) / z) * ((pa - pb) / z));
 }
 
+// Marsaglia and Tsang's ziggurat for the standard exponential: 256
+// layers; about 98.9% of draws cost one random word, one compare and one
+// multiply instead of a logarithm.
+struct ExpZiggurat {
+  uint32_t k[256];
+  double w[256], f[256];
+  ExpZiggurat() {
+    const double m = 4294967296.0, v = 3.949659822581572e-3;
+    double d = 7.697117470131487, t = d, q = v / std::exp(-d);
+    k[0] = uint32_t((d / q) * m);
+    k[1] = 0;
+    w[0] = q / m;
+    w[255] = d / m;
+    f[0] = 1.0;
+    f[255] = std::exp(-d);
+    for (int i = 254; i >= 1; --i) {
+      d = -std::log(v / d + std::exp(-d));
+      k[i + 1] = uint32_t((d / t) * m);
+      t = d;
+      f[i] = std::exp(-d);
+      w[i] = d / m;
+    }
+  }
+  double sample(Rng& rng) const {
+    for (;;) {
+      uint64_t r = rng.next();
+      uint32_t j = uint32_t(r >> 32), i = uint32_t(r & 255);
+      if (j < k[i]) return j * w[i];
+      if (i == 0) return 7.697117470131487 - std::log(rng.uniform_pos());
+      double x = j * w[i];
+      if (f[i] + rng.uniform() * (f[i - 1] - f[i]) < std::exp(-x)) return x;
+    }
+  }
+};
+const ExpZiggurat kExpZiggurat;
+
 }  // namespace
 
 // Parameters by kind: constant a; uniform [a, b]; triangular a, c=mode, b;
@@ -78,7 +114,7 @@ double Distribution::sample(Rng& rng) const {
       double u = rng.uniform(), f = (c - a) / (b - a);
       return u < f ? a + std::sqrt(u * (b - a) * (c - a)) : b - std::sqrt((1 - u) * (b - a) * (b - c));
     }
-    case DistKind::exponential: return -a * std::log(rng.uniform_pos());
+    case DistKind::exponential: return a * kExpZiggurat.sample(rng);
     case DistKind::normal: {
       // Rejection keeps the truncated shape exact.
       for (;;) {

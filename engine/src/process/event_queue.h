@@ -12,6 +12,7 @@
 // ignore stale ones when they pop.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -42,12 +43,29 @@ class EventQueue {
     sift_up(heap_.size() - 1, e);
   }
 
-  // Removes and returns the earliest event.
+  // Removes and returns the earliest event. Floyd's variant: the hole
+  // walks down to a leaf along the smallest children with no comparison
+  // against the moved element, which then sifts up the short way (the
+  // last element nearly always belongs near the bottom).
   Event pop() {
     Event out = heap_.front();
     Event last = heap_.back();
     heap_.pop_back();
-    if (!heap_.empty()) sift_down(0, last);
+    if (heap_.empty()) return out;
+    Event* h = heap_.data();
+    const size_t n = heap_.size();
+    size_t i = 0;
+    for (;;) {
+      size_t c = 4 * i + 1;
+      if (c >= n) break;
+      size_t best = c;
+      size_t end = c + 4 < n ? c + 4 : n;
+      for (size_t k = c + 1; k < end; ++k)
+        if (less(h[k], h[best])) best = k;
+      h[i] = h[best];
+      i = best;
+    }
+    sift_up(i, last);
     return out;
   }
 

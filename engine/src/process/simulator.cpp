@@ -65,6 +65,7 @@ struct StationRt {
   State shown = State::idle;
   Rng rng_process, rng_setup, rng_scrap, rng_ttf, rng_repair, rng_maint;
   StationResult res;
+  std::vector<double> ideal;  // mean process time per part type
   bool paused() const { return failed > 0 || maint || off; }
 };
 
@@ -148,6 +149,7 @@ struct Simulator::Impl {
   std::vector<NodeRt> nodes;
   std::deque<uint32_t> wake;
   std::vector<char> wake_pending;
+  std::vector<uint32_t> wake_scratch;
   std::vector<SourceRt> sources;
   std::vector<BufferRt> buffers;
   std::vector<StationRt> stations;
@@ -183,6 +185,7 @@ struct Simulator::Impl {
         st.servers.resize(s.capacity);
         st.fails.resize(s.failures.size());
         st.bins.resize(s.assemble.size());
+        for (auto& d : s.process) st.ideal.push_back(d.mean());
         stations.push_back(std::move(st));
       }
     }
@@ -250,7 +253,8 @@ struct Simulator::Impl {
 
   // Wakes blocked objects in the order they blocked, until all is quiet.
   void drain_wakes() {
-    std::vector<uint32_t> w;
+    // `w` trades buffers with the waiter lists, so steady state allocates nothing.
+    std::vector<uint32_t>& w = wake_scratch;
     while (!wake.empty()) {
       uint32_t node = wake.front();
       wake.pop_front();
@@ -401,7 +405,9 @@ struct Simulator::Impl {
     ++b.size;
     b.max_len = std::max(b.max_len, b.size);
     if (trace) trace->length(node, now, b.size);
-    buffer_push_out(node);
+    // A FIFO queue that already held parts has its head refused and is
+    // waiting to be woken: the new part cannot go first.
+    if (s.discipline != Discipline::fifo || b.size == 1) buffer_push_out(node);
     return true;
   }
 
@@ -733,7 +739,7 @@ struct Simulator::Impl {
     Part& part = parts[s.part];
     if (trace) trace->event(now, int(node), LogEvent::finish, part.id);
     bool counted = now >= window_start;
-    if (counted) ++st.res.produced, st.res.ideal_seconds += spec.process[part.type].mean();
+    if (counted) ++st.res.produced, st.res.ideal_seconds += st.ideal[part.type];
     if (spec.scrap > 0 && st.rng_scrap.uniform() < spec.scrap) {
       part.scrap = true;
       if (counted) ++st.res.scrapped;
