@@ -65,11 +65,22 @@ WERK_HD inline void box_face_contact(Vec3 hr, Vec3 hi, const float rm[3][3], Vec
     id[cnt] = ref_is_b ? make_id(kIdFace, fi | 0x8u, fr, poly[cur][i].id) : make_id(kIdFace, fr, fi, poly[cur][i].id);
     ++cnt;
   }
+  if (n == 0) {
+    // Faces do not overlap in projection (corner to corner): one point at the
+    // incident face's deepest corner, with the (lower-bound) axis separation.
+    Vec3 v = fc + (dot(bu, nr) > 0.0f ? -1.0f : 1.0f) * bu + (dot(bv, nr) > 0.0f ? -1.0f : 1.0f) * bv;
+    float d = s * comp(v, axis) - comp(hr, axis);
+    if (d <= margin) {
+      p[0] = transform_point(xr, v - (0.5f * d) * nr), sep[0] = d;
+      id[0] = ref_is_b ? make_id(kIdVertex, fi | 0x8u, fr, 0) : make_id(kIdVertex, fr, fi, 0);
+      cnt = 1;
+    }
+  }
   reduce_points(p, sep, id, cnt, nw, m);
   m.normal = ref_is_b ? -nw : nw;
 }
 
-WERK_HD inline void collide_box_box(Vec3 ha, const Transform& xa, Vec3 hb, const Transform& xb, float margin,
+WERK_COLLIDE_FN void collide_box_box(Vec3 ha, const Transform& xa, Vec3 hb, const Transform& xb, float margin,
                                     Manifold& m) {
   m.count = 0;
   Mat3 ma = quat_to_mat(xa.q), mb = quat_to_mat(xb.q);

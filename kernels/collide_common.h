@@ -16,6 +16,15 @@
 #include "kernels/geometry.h"
 #include "kernels/math.h"
 
+// Device code keeps the big collision routines out of line: each pair type
+// then gets its own stack frame and register budget instead of one kernel
+// frame holding the sum of every inlined routine's buffers.
+#if defined(__CUDACC__)
+#define WERK_COLLIDE_FN __host__ __device__ __noinline__ inline
+#else
+#define WERK_COLLIDE_FN inline
+#endif
+
 namespace werk {
 
 struct ManifoldPoint {
@@ -31,7 +40,7 @@ struct Manifold {
 };
 
 constexpr float kHuge = 3.0e38f;
-constexpr int kMaxPoly = 64;  // clipping buffer: incident face + reference sides
+constexpr int kMaxPoly = 40;  // clipping buffer: incident face (<= 20 used) + reference sides
 
 struct ClipVertex {
   Vec3 p;

@@ -71,8 +71,9 @@ WERK_HD inline void sat_edges(const Polytope& p1, const Polytope& p2, Quat q, Ve
     float l2 = length_sq(e2);
     for (int i = 0; i < p1.ne; ++i) {
       Vec3 p0, p1v, n0, n1, bxa;
-      poly_edge(p1, i, p0, p1v, n0, n1, bxa);
+      poly_edge_normals(p1, i, n0, n1, bxa);
       if (!is_minkowski_face(n0, n1, bxa, -m0, -m1, dxc)) continue;
+      poly_edge_points(p1, i, p0, p1v);
       Vec3 e1 = p1v - p0;
       Vec3 l = cross(e1, e2);
       float ll = length_sq(l);
@@ -138,7 +139,7 @@ WERK_HD inline void poly_face_contact(const Polytope& pr, int fr, const Polytope
 }
 
 // Generic polytope pair; p1 may be a (one-sided) triangle, p2 may not.
-WERK_HD inline void collide_polytopes(const Polytope& p1, const Transform& x1, const Polytope& p2,
+WERK_COLLIDE_FN void collide_polytopes(const Polytope& p1, const Transform& x1, const Polytope& p2,
                                       const Transform& x2, float margin, Manifold& m) {
   m.count = 0;
   Quat q21 = conj(x1.q) * x2.q;
@@ -252,7 +253,7 @@ WERK_HD inline float closest_core_poly(const Polytope& p, int nface, Vec3 s0, Ve
 
 // Core (world segment w0-w1, radius r) against polytope p at xp; the normal
 // points from the polytope to the core.
-WERK_HD inline void collide_poly_core(const Polytope& p, const Transform& xp, Vec3 w0, Vec3 w1, float r, float margin,
+WERK_COLLIDE_FN void collide_poly_core(const Polytope& p, const Transform& xp, Vec3 w0, Vec3 w1, float r, float margin,
                                       Manifold& m) {
   m.count = 0;
   Vec3 s0 = inv_transform_point(xp, w0), s1 = inv_transform_point(xp, w1);
@@ -332,7 +333,7 @@ WERK_HD inline void collide_poly_core(const Polytope& p, const Transform& xp, Ve
 
 // One-sided triangle (world corners in tp) against a core; normal from the
 // triangle to the core.
-WERK_HD inline void collide_triangle_core(const Polytope& tp, Vec3 w0, Vec3 w1, float r, float margin, Manifold& m) {
+WERK_COLLIDE_FN void collide_triangle_core(const Polytope& tp, Vec3 w0, Vec3 w1, float r, float margin, Manifold& m) {
   m.count = 0;
   Vec3 n = tp.tri_n, v0 = tp.tri[0];
   float h0 = dot(n, w0 - v0), h1 = dot(n, w1 - v0);

@@ -46,7 +46,7 @@ WERK_HD inline void collide_sphere_capsule(float ra, const Transform& xa, Vec3 s
 // Capsule-capsule: closest points of the segments; when the segments are
 // nearly parallel and overlap, two points at the ends of the overlap so a
 // capsule lying on another one does not roll about one point.
-WERK_HD inline void collide_capsule_capsule(Vec3 sa, const Transform& xa, Vec3 sb, const Transform& xb,
+WERK_COLLIDE_FN void collide_capsule_capsule(Vec3 sa, const Transform& xa, Vec3 sb, const Transform& xb,
                                             float margin, Manifold& m) {
   Vec3 a0, a1, b0, b1, ca, cb;
   float s, t;
@@ -169,7 +169,7 @@ WERK_HD inline void collide_plane_capsule(const Transform& xa, Vec3 sb, const Tr
   }
 }
 
-WERK_HD inline void collide_plane_box(const Transform& xa, Vec3 h, const Transform& xb, float margin,
+WERK_COLLIDE_FN void collide_plane_box(const Transform& xa, Vec3 h, const Transform& xb, float margin,
                                       Manifold& m) {
   Vec3 n = plane_normal(xa);
   m.count = 0;
@@ -199,7 +199,7 @@ WERK_HD inline void collide_plane_box(const Transform& xa, Vec3 h, const Transfo
 // Exact cylinder on a plane: the deepest rim point of each cap, plus three
 // more rim points at quarter turns on the cap facing the plane, so a
 // standing cylinder gets a 4-point base and a lying one a 2-point line.
-WERK_HD inline void collide_plane_cylinder(const Transform& xa, Vec3 sz, const Transform& xb, float margin,
+WERK_COLLIDE_FN void collide_plane_cylinder(const Transform& xa, Vec3 sz, const Transform& xb, float margin,
                                            Manifold& m) {
   Vec3 n = plane_normal(xa);
   m.count = 0;
@@ -236,7 +236,7 @@ WERK_HD inline void collide_plane_cylinder(const Transform& xa, Vec3 sz, const T
 }
 
 // Any polytope (box, hull, cylinder prism) on a plane: its vertices.
-WERK_HD inline void collide_plane_poly(const Transform& xa, const Polytope& poly, const Transform& xb,
+WERK_COLLIDE_FN void collide_plane_poly(const Transform& xa, const Polytope& poly, const Transform& xb,
                                        float margin, Manifold& m) {
   Vec3 n = plane_normal(xa);
   m.count = 0;

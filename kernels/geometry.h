@@ -97,7 +97,7 @@ constexpr int kCylinderSides = 16;
 
 // cos(k pi / 16) for any integer k >= 0, from a table (no trig, same bits everywhere).
 WERK_HD inline float cos_pi16(int k) {
-  const float t[9] = {1.0f,        0.98078528f, 0.92387953f, 0.83146961f, 0.70710678f,
+  static constexpr float t[9] = {1.0f,        0.98078528f, 0.92387953f, 0.83146961f, 0.70710678f,
                       0.55557023f, 0.38268343f, 0.19509032f, 0.0f};
   k &= 31;
   if (k <= 8) return t[k];
@@ -315,7 +315,7 @@ WERK_HD inline int poly_face_size(const Polytope& p, int f) {
 WERK_HD inline int poly_face_vertex(const Polytope& p, int f, int k) {
   switch (p.kind) {
     case kPolyBox: {
-      const int8_t loops[24] = {1, 3, 7, 5, 0, 4, 6, 2, 2, 6, 7, 3, 0, 1, 5, 4, 4, 5, 7, 6, 0, 2, 3, 1};
+      static constexpr int8_t loops[24] = {1, 3, 7, 5, 0, 4, 6, 2, 2, 6, 7, 3, 0, 1, 5, 4, 4, 5, 7, 6, 0, 2, 3, 1};
       return loops[4 * f + k];
     }
     case kPolyCylinder: {
@@ -332,19 +332,15 @@ WERK_HD inline int poly_face_vertex(const Polytope& p, int f, int k) {
   }
 }
 
-// Edge e: its two vertices and the normals of the two faces meeting there.
-// bxa is a vector along cross(n1, n0), the normal of the Gauss-map arc from
-// n0 to n1; for a triangle (n1 = -n0) it is chosen so that the arc passes
-// through the outward edge normal.
-WERK_HD inline void poly_edge(const Polytope& p, int e, Vec3& p0, Vec3& p1, Vec3& n0, Vec3& n1, Vec3& bxa) {
-  int v0, v1, f0, f1;
+// Edge e of a box, cylinder or hull: local vertices v0, v1 and faces f0, f1.
+WERK_HD inline void poly_edge_topology(const Polytope& p, int e, int& v0, int& v1, int& f0, int& f1) {
   switch (p.kind) {
     case kPolyBox: {
-      const int8_t t[48] = {0, 1, 3, 5, 2, 3, 2, 5, 4, 5, 3, 4, 6, 7, 2, 4,   // along x
-                            0, 2, 1, 5, 1, 3, 0, 5, 4, 6, 1, 4, 5, 7, 0, 4,   // along y
-                            0, 4, 1, 3, 1, 5, 0, 3, 2, 6, 1, 2, 3, 7, 0, 2};  // along z
+      static constexpr int8_t t[48] = {0, 1, 3, 5, 2, 3, 2, 5, 4, 5, 3, 4, 6, 7, 2, 4,   // along x
+                                       0, 2, 1, 5, 1, 3, 0, 5, 4, 6, 1, 4, 5, 7, 0, 4,   // along y
+                                       0, 4, 1, 3, 1, 5, 0, 3, 2, 6, 1, 2, 3, 7, 0, 2};  // along z
       v0 = t[4 * e], v1 = t[4 * e + 1], f0 = t[4 * e + 2], f1 = t[4 * e + 3];
-      break;
+      return;
     }
     case kPolyCylinder: {
       const int n = kCylinderSides;
@@ -352,22 +348,46 @@ WERK_HD inline void poly_edge(const Polytope& p, int e, Vec3& p0, Vec3& p1, Vec3
       if (e < n) v0 = i, v1 = (i + 1) % n, f0 = i, f1 = n + 1;
       else if (e < 2 * n) v0 = n + i, v1 = n + (i + 1) % n, f0 = i, f1 = n;
       else v0 = i, v1 = n + i, f0 = (i + n - 1) % n, f1 = i;
-      break;
+      return;
     }
-    case kPolyHull: {
+    default: {
       const int32_t* t = p.g->hull_edge + 4 * (p.ebegin + e);
       v0 = t[0], v1 = t[1], f0 = t[2], f1 = t[3];
-      break;
-    }
-    default:
-      p0 = p.tri[e], p1 = p.tri[(e + 1) % 3];
-      n0 = p.tri_n, n1 = -p.tri_n;
-      bxa = p0 - p1;
       return;
+    }
   }
-  p0 = poly_vertex(p, v0), p1 = poly_vertex(p, v1);
+}
+
+// Normals of the two faces meeting at edge e, and bxa: a vector along
+// cross(n1, n0), the normal of the Gauss-map arc from n0 to n1. For a
+// triangle (n1 = -n0) bxa is chosen so that the arc passes through the
+// outward edge normal.
+WERK_HD inline void poly_edge_normals(const Polytope& p, int e, Vec3& n0, Vec3& n1, Vec3& bxa) {
+  if (p.kind == kPolyTriangle) {
+    n0 = p.tri_n, n1 = -p.tri_n;
+    bxa = p.tri[e] - p.tri[(e + 1) % 3];
+    return;
+  }
+  int v0, v1, f0, f1;
+  poly_edge_topology(p, e, v0, v1, f0, f1);
   n0 = poly_face_normal(p, f0), n1 = poly_face_normal(p, f1);
   bxa = cross(n1, n0);
+}
+
+WERK_HD inline void poly_edge_points(const Polytope& p, int e, Vec3& p0, Vec3& p1) {
+  if (p.kind == kPolyTriangle) {
+    p0 = p.tri[e], p1 = p.tri[(e + 1) % 3];
+    return;
+  }
+  int v0, v1, f0, f1;
+  poly_edge_topology(p, e, v0, v1, f0, f1);
+  p0 = poly_vertex(p, v0), p1 = poly_vertex(p, v1);
+}
+
+// Edge e: its two vertices, face normals and arc normal (see above).
+WERK_HD inline void poly_edge(const Polytope& p, int e, Vec3& p0, Vec3& p1, Vec3& n0, Vec3& n1, Vec3& bxa) {
+  poly_edge_normals(p, e, n0, n1, bxa);
+  poly_edge_points(p, e, p0, p1);
 }
 
 // Vertex of p furthest along dir (lowest index on ties).

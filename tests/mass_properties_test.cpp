@@ -2,6 +2,7 @@
 // they approximate, and compounds against the parallel-axis theorem.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "convex_hull.h"

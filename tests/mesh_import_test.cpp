@@ -2,6 +2,8 @@
 // errors that name the file for missing and malformed files.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "mesh_import.h"
 
 using namespace werk;
