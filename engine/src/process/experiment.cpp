@@ -253,6 +253,14 @@ std::string with_ci(const KpiStat& k, double scale, int prec) {
   return s;
 }
 
+// Pads to `width` display columns (UTF-8 aware: "±" is one column).
+std::string pad(const std::string& s, size_t width, bool left = false) {
+  size_t cols = 0;
+  for (unsigned char ch : s) cols += (ch & 0xC0) != 0x80;
+  std::string fill(cols < width ? width - cols : 0, ' ');
+  return left ? s + fill : fill + s;
+}
+
 }  // namespace
 
 void print_kpi_table(const Model& m, const Experiment& e, std::ostream& out) {
@@ -261,29 +269,29 @@ void print_kpi_table(const Model& m, const Experiment& e, std::ostream& out) {
   out << "\nProcess KPIs (" << reps << " replication" << (reps > 1 ? "s, mean ± 95% CI" : "") << "; statistics over "
       << fmt(window / 3600.0, 1) << " h after " << fmt(to_seconds(m.warmup) / 3600.0, 1) << " h warm-up)"
       << (e.interrupted ? " [INTERRUPTED]" : "") << "\n\n";
-  out << std::left << std::setw(16) << "station" << std::right << std::setw(16) << "util %" << std::setw(8) << "work"
-      << std::setw(8) << "setup" << std::setw(8) << "idle" << std::setw(8) << "blocked" << std::setw(8) << "failed"
-      << std::setw(8) << "maint" << std::setw(8) << "off" << std::setw(10) << "parts out" << std::setw(16) << "OEE %"
-      << std::setw(10) << "kWh" << "\n";
+  size_t name_w = 8;
+  for (auto& n : m.nodes) name_w = std::max(name_w, n.name.size() + 3);
+  out << pad("station", name_w, true) << pad("util %", 14) << pad("work", 7) << pad("setup", 7) << pad("idle", 7)
+      << pad("blocked", 8) << pad("failed", 7) << pad("maint", 7) << pad("off", 7) << pad("parts out", 10)
+      << pad("OEE %", 14) << pad("kWh", 10) << "\n";
   for (size_t i = 0; i < m.nodes.size(); ++i) {
     const NodeSpec& n = m.nodes[i];
     if (n.kind != NodeKind::station) continue;
-    auto pct = [&](const char* s) { return fmt(100 * e.kpi(n.name + "." + s).mean, 1); };
-    out << std::left << std::setw(16) << (n.name + (int(i) == e.bottleneck ? " *" : "")) << std::right << std::setw(16)
-        << with_ci(e.kpi(n.name + ".utilization"), 100, 1) << std::setw(8) << pct("working") << std::setw(8)
-        << pct("setup") << std::setw(8) << pct("idle") << std::setw(8) << pct("blocked") << std::setw(8) << pct("failed")
-        << std::setw(8) << pct("maintenance") << std::setw(8) << pct("off_shift") << std::setw(10)
-        << fmt(e.kpi(n.name + ".parts_out").mean, 0) << std::setw(16) << with_ci(e.kpi(n.name + ".oee"), 100, 1)
-        << std::setw(10) << fmt(e.kpi(n.name + ".energy").mean, 1) << "\n";
+    auto pct = [&](const char* s, size_t w) { return pad(fmt(100 * e.kpi(n.name + "." + s).mean, 1), w); };
+    out << pad(n.name + (int(i) == e.bottleneck ? " *" : ""), name_w, true)
+        << pad(with_ci(e.kpi(n.name + ".utilization"), 100, 1), 14) << pct("working", 7) << pct("setup", 7)
+        << pct("idle", 7) << pct("blocked", 8) << pct("failed", 7) << pct("maintenance", 7) << pct("off_shift", 7)
+        << pad(fmt(e.kpi(n.name + ".parts_out").mean, 0), 10) << pad(with_ci(e.kpi(n.name + ".oee"), 100, 1), 14)
+        << pad(fmt(e.kpi(n.name + ".energy").mean, 1), 10) << "\n";
   }
   out << "(state columns: % of server time; * = bottleneck)\n\n";
   for (const NodeSpec& n : m.nodes) {
     if (n.kind != NodeKind::buffer && n.kind != NodeKind::conveyor) continue;
-    out << std::left << std::setw(16) << n.name << " mean length " << with_ci(e.kpi(n.name + ".mean_length"), 1, 2)
+    out << pad(n.name, name_w, true) << " mean length " << with_ci(e.kpi(n.name + ".mean_length"), 1, 2)
         << ", mean wait " << with_ci(e.kpi(n.name + ".mean_wait"), 1, 1) << " s, max " << fmt(e.kpi(n.name + ".max_length").mean, 0) << "\n";
   }
   auto line = [&](const std::string& label, const std::string& key, double scale, int prec, const std::string& unit) {
-    out << std::left << std::setw(26) << label << with_ci(e.kpi(key), scale, prec) << " " << unit << "\n";
+    out << pad(label, 26, true) << with_ci(e.kpi(key), scale, prec) << " " << unit << "\n";
   };
   out << "\n";
   line("throughput", "line.throughput", 1, 2, "good parts/h");
