@@ -30,6 +30,8 @@ namespace werk {
 // Polytope against polytope
 // ---------------------------------------------------------------------------
 
+constexpr float kTriangleFaceBias = 0.004f;  // m
+
 // Best face axis of p1 (first nface faces) against p2, p2 given in p1's frame
 // by (q, t). Stops early past the margin.
 WERK_HD inline void sat_faces(const Polytope& p1, int nface, const Polytope& p2, Quat q, Vec3 t, float margin,
@@ -79,7 +81,10 @@ WERK_HD inline void sat_edges(const Polytope& p1, const Polytope& p2, Quat q, Ve
       float ll = length_sq(l);
       if (ll < 2.5e-5f * length_sq(e1) * l2) continue;  // parallel within ~0.3 degrees
       l = (1.0f / sqrtf(ll)) * l;
-      if (dot(l, p0 - p1.center) < 0.0f) l = -l;
+      // Orient from p1 to p2: away from p1's centre; for a flat triangle (whose
+      // arc spans n to -n) use p2's arc instead, which l must lie on negated.
+      bool flip = p1.kind == kPolyTriangle ? dot(l, m0 + m1) > 0.0f : dot(l, p0 - p1.center) < 0.0f;
+      if (flip) l = -l;
       float s = dot(l, q0 - p0);
       if (s > eq.sep) eq.sep = s, eq.e1 = i, eq.e2 = j, eq.normal = l;
       if (s > margin) return;
@@ -157,8 +162,11 @@ WERK_COLLIDE_FN void collide_polytopes(const Polytope& p1, const Transform& x1, 
   EdgeQuery eq;
   sat_edges(p1, p2, q21, t21, margin, eq);
   if (eq.sep > margin) return;
-  float sf = maxf(s1, s2);
-  if (eq.e1 >= 0 && sat_better(eq.sep, sf)) {
+  // A triangle's own face wins unless another axis is better by a few mm:
+  // a part straddling two coplanar mesh triangles then never takes an
+  // internal edge or a sideways face as its normal (ghost collisions).
+  float ref = tri ? s1 + kTriangleFaceBias : s1;
+  if (eq.e1 >= 0 && sat_better(eq.sep, maxf(ref, s2))) {
     Vec3 a0, a1, b0, b1, n0, n1, x;
     poly_edge(p1, eq.e1, a0, a1, n0, n1, x);
     poly_edge(p2, eq.e2, b0, b1, n0, n1, x);
@@ -170,7 +178,7 @@ WERK_COLLIDE_FN void collide_polytopes(const Polytope& p1, const Transform& x1, 
     push_point(m, transform_point(x1, 0.5f * (pa + pb)), eq.sep, make_id(kIdEdge, eq.e1, eq.e2, 0));
     return;
   }
-  if (!sat_better(s2, s1))
+  if (!sat_better(s2, ref))
     poly_face_contact(p1, f1, p2, q21, t21, margin, x1, false, m);
   else
     poly_face_contact(p2, f2, p1, q12, t12, margin, x2, true, m);

@@ -447,3 +447,81 @@ TEST_CASE("box-box face contacts lie on both surfaces", "[narrowphase]") {
   }
   REQUIRE(checked > 20);
 }
+
+TEST_CASE("a box across two coplanar triangles gets no internal-edge normal", "[narrowphase][mesh]") {
+  Shapes s;
+  // A unit quad split along its diagonal, front faces up.
+  int t0 = s.add_triangle({0, 0, 0}, {1, 0, 0}, {1, 1, 0}), t1 = s.add_triangle({0, 0, 0}, {1, 1, 0}, {0, 1, 0});
+  int box = s.add(ShapeType::Box, {0.1f, 0.1f, 0.1f});
+  // Box centred just off the diagonal: it overlaps t0 by only a few tenths of a mm at the last offsets.
+  for (float off : {0.0f, 0.07f, 0.0990f, 0.0998f}) {
+    Transform xb = at(0.5f - off, 0.5f + off, 0.097f);
+    for (int t : {t0, t1}) {
+      Manifold m = run(s, t, at(0, 0, 0), box, xb, 0.01f);
+      if (m.count == 0) continue;
+      require_near(m.normal, {0, 0, 1}, 1e-5f);
+      REQUIRE(min_sep(m) == Approx(-0.003f).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("every shape pair: finite, unit normal, symmetric, overlapping centres penetrate", "[narrowphase]") {
+  Shapes s;
+  std::vector<int> shapes = {s.add(ShapeType::Sphere, {0.1f, 0, 0}), s.add(ShapeType::Box, {0.1f, 0.07f, 0.05f}),
+                             s.add(ShapeType::Capsule, {0.05f, 0.1f, 0}), s.add(ShapeType::Cylinder, {0.08f, 0.06f, 0}),
+                             s.add_hull(cylinder_hull_points(0.07f, 0.05f, 7))};
+  int plane = s.add(ShapeType::Plane, {0, 0, 0});
+  int tri = s.add_triangle({-0.3f, -0.3f, 0}, {0.3f, -0.3f, 0}, {0, 0.3f, 0});
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-0.2f, 0.2f);
+  for (int i = 0; i < 400; ++i) {
+    for (int a : shapes) {
+      for (int b : shapes) {
+        Transform xa = at(u(rng), u(rng), u(rng), random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+        Manifold m = run(s, a, xa, b, xb, 0.05f);
+        REQUIRE(m.count <= 4);
+        if (m.count > 0) REQUIRE(length(m.normal) == Approx(1.0f).margin(1e-4));
+        for (int k = 0; k < m.count; ++k) {
+          REQUIRE(std::isfinite(m.points[k].point.x + m.points[k].point.y + m.points[k].point.z));
+          REQUIRE(m.points[k].separation <= 0.05f);
+        }
+        if (a != b) require_symmetric(s, a, xa, b, xb, 0.05f);
+        // Same centre: always a penetrating contact.
+        Manifold c = run(s, a, xa, b, at(xa.p.x, xa.p.y, xa.p.z, xb.q), 0.05f);
+        REQUIRE(c.count >= 1);
+        REQUIRE(min_sep(c) < 0.0f);
+        // Far apart: nothing.
+        REQUIRE(run(s, a, xa, b, at(xa.p.x + 1.0f, xa.p.y, xa.p.z, xb.q), 0.05f).count == 0);
+      }
+      for (int st : {plane, tri}) {
+        Transform xs = at(0, 0, 0, random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+        Manifold m = run(s, st, xs, a, xb, 0.05f);
+        REQUIRE(m.count <= 4);
+        if (m.count > 0) REQUIRE(length(m.normal) == Approx(1.0f).margin(1e-4));
+        require_symmetric(s, st, xs, a, xb, 0.05f);
+        // Centred just in front of the static shape, a bit sunk: penetrating, normal forward.
+        Vec3 n = rotate(xs.q, Vec3{0, 0, 1});
+        Manifold c = run(s, st, xs, a, {0.01f * n, xb.q}, 0.05f);
+        INFO("static " << st << " vs shape " << a << " iteration " << i);
+        REQUIRE(c.count >= 1);
+        REQUIRE(min_sep(c) < 0.0f);
+        REQUIRE(dot(c.normal, n) > 0.0f);
+      }
+    }
+  }
+}
+
+TEST_CASE("sphere against the cylinder prism stays within 1% of the exact cylinder", "[narrowphase]") {
+  Shapes s;
+  int sph = s.add(ShapeType::Sphere, {0.05f, 0, 0}), cyl = s.add(ShapeType::Cylinder, {0.2f, 0.3f, 0});
+  GeometryView g = s.view();
+  for (int k = 0; k < 64; ++k) {
+    float t = 0.0981748f * k;
+    Transform xs = at(0.26f * std::cos(t), 0.26f * std::sin(t), 0.1f);
+    Manifold exact, prism;
+    collide(g, cyl, at(0, 0, 0), sph, xs, 0.1f, exact);
+    collide_poly_core(make_cylinder_poly(0.2f, 0.3f), at(0, 0, 0), xs.p, xs.p, 0.05f, 0.1f, prism);
+    REQUIRE(exact.points[0].separation == Approx(0.01f).margin(1e-5));
+    REQUIRE(prism.points[0].separation == Approx(0.01f).margin(0.01f * 0.2f + 1e-5f));
+  }
+}
