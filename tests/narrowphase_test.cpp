@@ -525,3 +525,38 @@ TEST_CASE("sphere against the cylinder prism stays within 1% of the exact cylind
     REQUIRE(prism.points[0].separation == Approx(0.01f).margin(0.01f * 0.2f + 1e-5f));
   }
 }
+
+TEST_CASE("capsule and sphere against box and hull: separation is the true distance", "[narrowphase][hull]") {
+  Shapes s;
+  Vec3 h{0.2f, 0.15f, 0.1f};
+  int box = s.add(ShapeType::Box, h), hull = s.add_hull(cube_points(h));
+  int cap = s.add(ShapeType::Capsule, {0.03f, 0.12f, 0}), sph = s.add(ShapeType::Sphere, {0.04f, 0, 0});
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> u(-0.4f, 0.4f);
+  int checked = 0;
+  for (int i = 0; i < 300; ++i) {
+    Transform xp = at(0, 0, 0, random_quat(rng)), xc = at(u(rng), u(rng), u(rng), random_quat(rng));
+    // Brute force: distance from the core segment to the box, sampled finely.
+    Vec3 a = transform_point(xc, {0, 0, -0.12f}), b = transform_point(xc, {0, 0, 0.12f});
+    float best = 1e30f;
+    for (int k = 0; k <= 2000; ++k) best = std::min(best, box_sdf(h, xp, a + (k / 2000.0f) * (b - a)));
+    float sep_c = best - 0.03f, sep_s = box_sdf(h, xp, xc.p) - 0.04f;
+    for (int target : {box, hull}) {
+      Manifold m = run(s, target, xp, cap, xc, 0.1f);
+      if (best > 0.0f && sep_c <= 0.1f) {
+        REQUIRE(m.count >= 1);
+        REQUIRE(min_sep(m) == Approx(sep_c).margin(2e-4));
+        ++checked;
+      }
+      if (sep_c > 0.1f + 1e-4f) REQUIRE(m.count == 0);
+      m = run(s, target, xp, sph, xc, 0.1f);
+      if (sep_s <= 0.1f) {
+        REQUIRE(m.count == 1);
+        REQUIRE(m.points[0].separation == Approx(sep_s).margin(1e-5));
+      } else {
+        REQUIRE(m.count == 0);
+      }
+    }
+  }
+  REQUIRE(checked > 50);
+}
