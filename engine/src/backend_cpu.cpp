@@ -9,7 +9,7 @@
 #include "pipeline_deps.h"
 
 namespace werk::cpu {
-namespace {
+namespace impl {
 
 struct System {
   template <class T>
@@ -19,12 +19,12 @@ struct System {
 
 #include "pipeline.inl"
 
-}  // namespace
+}  // namespace impl
 
 std::unique_ptr<Backend> make_backend(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
   int n = threads > 0 ? threads : omp_get_max_threads();
-  return std::make_unique<Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"));
+  return std::make_unique<impl::Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"));
 }
 
 }  // namespace werk::cpu

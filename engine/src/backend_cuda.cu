@@ -10,7 +10,7 @@
 #include "werk/error.h"
 
 namespace werk::cuda {
-namespace {
+namespace impl {
 
 struct System {
   template <class T>
@@ -20,7 +20,7 @@ struct System {
 
 #include "pipeline.inl"
 
-}  // namespace
+}  // namespace impl
 
 // With no driver, cudaGetDeviceCount fails and leaves the count alone.
 bool device_present() {
@@ -37,7 +37,7 @@ std::unique_ptr<Backend> make_backend() {
   if (!device_present()) throw RuntimeError("the CUDA backend needs a CUDA device, and none was found");
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, 0);
-  return std::make_unique<Pipeline>(std::string("cuda(") + prop.name + ")");
+  return std::make_unique<impl::Pipeline>(std::string("cuda(") + prop.name + ")");
 }
 
 }  // namespace werk::cuda

@@ -1,15 +1,16 @@
 // The step pipeline, written once over a Thrust device system.
 //
 // Included by backend_cpu.cpp (System = OpenMP) and backend_cuda.cu
-// (System = CUDA), each inside its own namespace. Every stage is a
-// Thrust algorithm over counting iterators calling a kernel from kernels/,
-// so both backends run the same arithmetic in the same order per element.
+// (System = CUDA), each inside its own namespace; its headers are in
+// pipeline_deps.h. Every stage is a Thrust algorithm over counting
+// iterators calling a kernel from kernels/, so both backends run the same
+// arithmetic per element, and every ordering is fixed by sorted keys.
 //
 // One time step:
-//   kinematic placement -> broadphase -> narrowphase -> contact prepare ->
-//   substeps { integrate velocity, warm start, solve, integrate pose, relax }
-//   -> restitution -> store impulses for warm starting.
-// Its headers are in pipeline_deps.h, included first at global scope.
+//   snapshot -> shape bounds -> broadphase (grid) -> narrowphase ->
+//   contact prepare (warm start from last step) -> colouring ->
+//   sub-steps { kinematic placement, gravity, joints, warm start, solve,
+//               integrate poses, relax } -> restitution -> remember impulses.
 
 using werk::Quat;
 using werk::Vec3;
@@ -24,15 +25,21 @@ class Pipeline final : public werk::Backend {
   void load(const werk::Model& model, const werk::State& state) override {
     model_ = &model;
     nbody_ = model.nbody();
+    nshape_ = model.nshape();
     nworld_ = state.nworld;
     upload(kind_, reinterpret_cast<const std::vector<uint8_t>&>(model.body_kind));
-    upload(inv_mass_, model.body_inv_mass);
+    upload(inv_mass_model_, model.body_inv_mass);
     upload(inertia_, model.body_inertia);
     upload(inv_inertia_, model.body_inv_inertia);
     upload(pos0_, model.body_pos0);
     upload(quat0_, model.body_quat0);
     upload(vel0_, model.body_vel0);
     upload(angvel0_, model.body_angvel0);
+    // Inverse masses per global body, so the solver indexes one array.
+    std::vector<float> im;
+    for (int w = 0; w < nworld_; ++w) im.insert(im.end(), model.body_inv_mass.begin(), model.body_inv_mass.end());
+    upload(inv_mass_, im);
+    load_shapes(model);
     write_state(state);
   }
 
@@ -41,7 +48,11 @@ class Pipeline final : public werk::Backend {
     upload(quat_, s.body_quat);
     upload(vel_, s.body_vel);
     upload(angvel_, s.body_angvel);
+    upload(conveyor_speed_, s.conveyor_speed);
     step_ = s.step;
+    // A new state has no contact history to warm start from.
+    prev_keys_.clear();
+    prev_memory_.clear();
   }
 
   void read_state(werk::State& s) override {
@@ -49,6 +60,7 @@ class Pipeline final : public werk::Backend {
     download(quat_, s.body_quat);
     download(vel_, s.body_vel);
     download(angvel_, s.body_angvel);
+    download(conveyor_speed_, s.conveyor_speed);
     s.step = step_;
     s.time = double(step_) * model_->dt;
   }
@@ -58,45 +70,364 @@ class Pipeline final : public werk::Backend {
   }
 
   werk::StepStats stats() const override { return stats_; }
-  size_t device_bytes() const override { return bytes_; }
+  size_t device_bytes() const override { return bytes_ + scratch_bytes(); }
   std::string name() const override { return name_; }
 
- private:
+  // ---- stages (public: CUDA's extended lambdas may not live in private
+  // member functions) ----------------------------------------------------
+
   void step_once() {
-    const int total = nworld_ * nbody_;
-    const int nbody = nbody_;
-    const int substeps = model_->substeps;
-    const float h = float(model_->dt / substeps);
-    const Vec3 g = model_->gravity;
+    const int nbody_total = nworld_ * nbody_;
     const werk::BodyParams p = params();
     const werk::BodyState s = state_view();
-    auto each = [&](auto&& f) {
-      thrust::for_each_n(System::policy(), thrust::counting_iterator<int>(0), total, f);
-    };
-    for (int sub = 0; sub < substeps; ++sub) {
-      // Kinematic bodies sit on their path at the end of each sub-step.
-      const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
-      each([=] WERK_HD(int i) { werk::place_kinematic(i, nbody, p, t_end, s); });
-      each([=] WERK_HD(int i) { werk::integrate_velocity(i, nbody, p, g, h, s); });
-      each([=] WERK_HD(int i) { werk::integrate_pose(i, nbody, p, h, s); });
+    const int nbody = nbody_;
+    const float dt = float(model_->dt);
+    // Snapshot poses and world inverse inertias for the contact solver.
+    thrust::copy(System::policy(), pos_.begin(), pos_.end(), pos_start_.begin());
+    thrust::copy(System::policy(), quat_.begin(), quat_.end(), quat_start_.begin());
+    {
+      Quat* q = raw(quat_);
+      werk::Mat3* out = raw(world_inv_inertia_);
+      const Vec3* inv_i = raw(inv_inertia_);
+      each(nbody_total, [=] WERK_HD(int i) { out[i] = werk::world_inv_inertia(q[i], inv_i[i % nbody]); });
     }
+    if (nshape_ > 0) {
+      compute_bounds(dt);
+      find_pairs();
+      find_contacts(dt);
+      prepare_contacts();
+      color_contacts();
+    } else {
+      ncontact_ = 0;
+      color_offsets_.assign(1, 0);
+    }
+    solve_substeps(p, s);
+    remember_contacts();
     ++step_;
   }
 
+  // Shape frames and motion-grown boxes of every shape instance.
+  void compute_bounds(float dt) {
+    const int n = nworld_ * nshape_;
+    bounds_.resize(n);
+    werk::ShapeBounds* out = raw(bounds_);
+    const werk::GeometryView g = geometry_;
+    const werk::ShapeParams sp{raw(shape_body_), raw(shape_pos_), raw(shape_quat_)};
+    const Vec3 *pos = raw(pos_), *vel = raw(vel_), *angvel = raw(angvel_);
+    const Quat* quat = raw(quat_);
+    const int nshape = nshape_, nbody = nbody_;
+    const float margin = speculative_margin_;
+    each(n, [=] WERK_HD(int i) { werk::shape_bounds(i, nshape, nbody, g, sp, pos, quat, vel, angvel, dt, margin, out); });
+  }
+
+  // Grid broadphase: cell entries, sorted; pairs per cell and for big
+  // shapes; sorted by pair key.
+  void find_pairs() {
+    const int n = nworld_ * nshape_;
+    const float inv_cell = 1.0f / cell_size_;
+    const werk::ShapeBounds* bounds = raw(bounds_);
+    shape_cells_.resize(n);
+    shape_first_.resize(n);
+    int32_t* cells = raw(shape_cells_);
+    each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
+    const int nentry = exclusive_scan(shape_cells_, shape_first_);
+    cell_key_.resize(nentry);
+    cell_shape_.resize(nentry);
+    {
+      const int32_t* first = raw(shape_first_);
+      uint64_t* keys = raw(cell_key_);
+      int32_t* shapes = raw(cell_shape_);
+      const int nshape = nshape_;
+      each(n, [=] WERK_HD(int i) {
+        if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[i], keys, shapes);
+      });
+      thrust::stable_sort_by_key(System::policy(), cell_key_.begin(), cell_key_.end(), cell_shape_.begin());
+    }
+    // Big shapes: those that fit no grid.
+    big_.resize(n);
+    auto big_end = thrust::copy_if(System::policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+                                   shape_cells_.begin(), big_.begin(), is_zero());
+    const int nbig = int(big_end - big_.begin());
+    // Count, then write: the pair list has one fixed order.
+    const int nwork = nentry + nbig;
+    pair_count_.resize(nwork);
+    pair_first_.resize(nwork);
+    {
+      const uint64_t* keys = raw(cell_key_);
+      const int32_t* shapes = raw(cell_shape_);
+      const int32_t* big = raw(big_);
+      const int32_t* shape_body = raw(shape_body_);
+      const uint8_t* kind = raw(kind_);
+      int32_t* count = raw(pair_count_);
+      const int nshape = nshape_, nbody = nbody_;
+      each(nwork, [=] WERK_HD(int e) {
+        int c = 0;
+        auto tally = [&](uint64_t) { ++c; };
+        if (e < nentry)
+          werk::cell_pairs(e, nentry, keys, shapes, bounds, inv_cell, nshape, nbody, shape_body, kind, tally);
+        else
+          werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, tally);
+        count[e] = c;
+      });
+      const int npair = exclusive_scan(pair_count_, pair_first_);
+      pair_keys_.resize(npair);
+      uint64_t* out = raw(pair_keys_);
+      const int32_t* first = raw(pair_first_);
+      each(nwork, [=] WERK_HD(int e) {
+        int k = first[e];
+        auto put = [&](uint64_t key) { out[k++] = key; };
+        if (e < nentry)
+          werk::cell_pairs(e, nentry, keys, shapes, bounds, inv_cell, nshape, nbody, shape_body, kind, put);
+        else
+          werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, put);
+      });
+      thrust::sort(System::policy(), pair_keys_.begin(), pair_keys_.end());
+      stats_.pairs = npair;
+    }
+  }
+
+  // Narrowphase on every pair; pairs that touch (or may touch within the
+  // speculative margin) become contacts, still in pair-key order.
+  void find_contacts(float dt) {
+    const int npair = int(pair_keys_.size());
+    all_contacts_.resize(npair);
+    touching_.resize(npair);
+    werk::Contact* out = raw(all_contacts_);
+    int32_t* touching = raw(touching_);
+    const uint64_t* keys = raw(pair_keys_);
+    const werk::ShapeBounds* bounds = raw(bounds_);
+    const werk::GeometryView g = geometry_;
+    const int32_t *shape_body = raw(shape_body_), *shape_material = raw(shape_material_), *shape_conveyor = raw(shape_conveyor_);
+    const float *friction = raw(material_friction_), *restitution = raw(material_restitution_);
+    const Vec3 *pos = raw(pos_), *vel = raw(vel_), *angvel = raw(angvel_);
+    const werk::ConveyorView conv = conveyor_view();
+    const int nshape = nshape_, nbody = nbody_;
+    const float margin = speculative_margin_;
+    each(npair, [=] WERK_HD(int k) {
+      int a = int(keys[k] >> 32), b = int(keys[k] & 0xffffffffu);
+      touching[k] = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor,
+                                       friction, restitution, pos, vel, angvel, conv, dt, margin, out[k]);
+    });
+    contacts_.resize(npair);
+    contact_keys_.resize(npair);
+    auto end = thrust::copy_if(System::policy(), all_contacts_.begin(), all_contacts_.end(), touching_.begin(),
+                               contacts_.begin(), is_nonzero());
+    ncontact_ = int(end - contacts_.begin());
+    thrust::copy_if(System::policy(), pair_keys_.begin(), pair_keys_.end(), touching_.begin(), contact_keys_.begin(),
+                    is_nonzero());
+    contacts_.resize(ncontact_);
+    contact_keys_.resize(ncontact_);
+  }
+
+  // Anchors, masses and warm-start impulses found by pair key.
+  void prepare_contacts() {
+    const int n = ncontact_;
+    werk::Contact* c = raw(contacts_);
+    const werk::SolverBodies sb = solver_bodies();
+    const uint64_t* keys = raw(contact_keys_);
+    const uint64_t* prev = raw(prev_keys_);
+    const werk::ContactMemory* memory = raw(prev_memory_);
+    const int nprev = int(prev_keys_.size());
+    const float match = speculative_margin_;
+    int64_t points = 0;
+    each(n, [=] WERK_HD(int i) {
+      // Binary search of last step's sorted keys.
+      int lo = 0, hi = nprev;
+      while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (prev[mid] < keys[i]) lo = mid + 1; else hi = mid;
+      }
+      const werk::ContactMemory* m = (lo < nprev && prev[lo] == keys[i]) ? &memory[lo] : nullptr;
+      werk::prepare_contact(c[i], sb, m, match);
+    });
+    points = thrust::transform_reduce(System::policy(), contacts_.begin(), contacts_.end(), point_count(), int64_t(0),
+                                      thrust::plus<int64_t>());
+    stats_.contacts = points;
+  }
+
+  // Parallel colouring rounds; then contact indices sorted by colour.
+  void color_contacts() {
+    const int n = ncontact_;
+    color_.assign(n, -1);
+    claim_.resize(size_t(nworld_) * nbody_);
+    int32_t* color = raw(color_);
+    unsigned long long* claim = raw(claim_);
+    const werk::Contact* c = raw(contacts_);
+    const float* inv_mass = raw(inv_mass_);
+    int ncolor = 0;
+    for (int remaining = n; remaining > 0; ++ncolor) {
+      thrust::fill(System::policy(), claim_.begin(), claim_.end(), werk::kNoClaim);
+      const int round = ncolor;
+      each(n, [=] WERK_HD(int i) { werk::claim_bodies(i, color, c[i].a, c[i].b, inv_mass, claim); });
+      each(n, [=] WERK_HD(int i) { werk::take_color(i, color, c[i].a, c[i].b, inv_mass, claim, round); });
+      remaining = int(thrust::count(System::policy(), color_.begin(), color_.end(), -1));
+    }
+    order_.resize(n);
+    thrust::sequence(System::policy(), order_.begin(), order_.end());
+    sorted_color_ = color_;
+    thrust::stable_sort_by_key(System::policy(), sorted_color_.begin(), sorted_color_.end(), order_.begin());
+    Vector<int32_t> bounds(ncolor + 1);
+    thrust::lower_bound(System::policy(), sorted_color_.begin(), sorted_color_.end(),
+                        thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(ncolor + 1), bounds.begin());
+    color_offsets_.resize(ncolor + 1);
+    thrust::copy(bounds.begin(), bounds.end(), color_offsets_.begin());
+    color_offsets_[ncolor] = n;
+    stats_.colors = ncolor;
+  }
+
+  // Runs f(contact index) over every colour in turn.
+  template <class F>
+  void by_color(F f) {
+    const int32_t* order = raw(order_);
+    for (size_t k = 0; k + 1 < color_offsets_.size(); ++k) {
+      const int begin = color_offsets_[k], count = color_offsets_[k + 1] - begin;
+      if (count > 0) each(count, [=] WERK_HD(int i) { f(order[begin + i]); });
+    }
+  }
+
+  void solve_substeps(const werk::BodyParams& p, const werk::BodyState& s) {
+    const int total = nworld_ * nbody_, nbody = nbody_, substeps = model_->substeps;
+    const float h = float(model_->dt / substeps), inv_h = 1.0f / h;
+    const Vec3 g = model_->gravity;
+    const werk::Softness soft = werk::make_soft(werk::kContactHertzPerRate * inv_h, werk::kContactDampingRatio, h);
+    const werk::Softness static_soft =
+        werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kContactDampingRatio, h);
+    werk::Contact* c = raw(contacts_);
+    const werk::SolverBodies sb = solver_bodies();
+    const bool contacts = ncontact_ > 0;
+    for (int sub = 0; sub < substeps; ++sub) {
+      const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
+      each(total, [=] WERK_HD(int i) {
+        werk::place_kinematic(i, nbody, p, t_end, s);
+        werk::integrate_velocity(i, nbody, p, g, h, s);
+      });
+      if (contacts) {
+        by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
+        by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true); });
+      }
+      each(total, [=] WERK_HD(int i) { werk::integrate_pose(i, nbody, p, h, s); });
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false); });
+    }
+    if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], sb); });
+  }
+
+  // Keep this step's impulses, by pair key, for the next warm start.
+  void remember_contacts() {
+    prev_keys_ = contact_keys_;
+    prev_memory_.resize(ncontact_);
+    const werk::Contact* c = raw(contacts_);
+    werk::ContactMemory* m = raw(prev_memory_);
+    const werk::SolverBodies sb = solver_bodies();
+    each(ncontact_, [=] WERK_HD(int i) { m[i] = werk::remember_contact(c[i], sb); });
+  }
+
+ private:
+  struct is_zero {
+    WERK_HD bool operator()(int32_t v) const { return v == 0; }
+  };
+  struct is_nonzero {
+    WERK_HD bool operator()(int32_t v) const { return v != 0; }
+  };
+  struct point_count {
+    WERK_HD int64_t operator()(const werk::Contact& c) const { return c.count; }
+  };
+
+  template <class F>
+  static void each(int n, F f) {
+    if (n > 0) thrust::for_each_n(System::policy(), thrust::counting_iterator<int>(0), n, f);
+  }
+
+  // Exclusive prefix sum of counts into first; returns the total.
+  int exclusive_scan(Vector<int32_t>& counts, Vector<int32_t>& first) {
+    const int n = int(counts.size());
+    if (n == 0) return 0;
+    thrust::exclusive_scan(System::policy(), counts.begin(), counts.end(), first.begin());
+    int32_t last_first = first[n - 1], last_count = counts[n - 1];
+    return last_first + last_count;
+  }
+
+  void load_shapes(const werk::Model& m) {
+    upload(shape_body_, m.shape_body);
+    upload(shape_pos_, m.shape_pos);
+    upload(shape_quat_, m.shape_quat);
+    upload(shape_type_, m.shape_type);
+    upload(shape_size_, m.shape_size);
+    upload(shape_data_begin_, m.shape_data_begin);
+    upload(shape_material_, m.shape_material);
+    upload(shape_conveyor_, m.shape_conveyor);
+    upload(material_friction_, m.material_friction);
+    upload(material_restitution_, m.material_restitution);
+    upload(conveyor_curved_, m.conveyor_curved);
+    upload(conveyor_direction_, m.conveyor_direction);
+    upload(conveyor_center_, m.conveyor_center);
+    upload(conveyor_radius_, m.conveyor_radius);
+    geometry_ = werk::GeometryView{};
+    geometry_.shape_type = raw(shape_type_);
+    geometry_.shape_size = raw(shape_size_);
+    geometry_.shape_data_begin = raw(shape_data_begin_);
+    // Mirror every geometry array, by name, as raw bytes.
+    geometry_bytes_.clear();
+    const_cast<werk::GeometryData&>(m.geometry).for_each_array([&](const char* name, const auto& v) {
+      using T = typename std::decay_t<decltype(v)>::value_type;
+      const auto* bytes = reinterpret_cast<const uint8_t*>(v.data());
+      geometry_bytes_.emplace_back(bytes, bytes + v.size() * sizeof(T));
+      bytes_ += v.size() * sizeof(T);
+      werk::geometry_view_set(geometry_, name, raw(geometry_bytes_.back()));
+    });
+    choose_grid(m);
+    pos_start_.resize(size_t(nworld_) * nbody_);
+    quat_start_.resize(size_t(nworld_) * nbody_);
+    world_inv_inertia_.resize(size_t(nworld_) * nbody_);
+  }
+
+  // Cell size from the sizes of moving shapes: the 90th percentile of
+  // their box diagonals, so a typical part covers at most 2 x 2 x 2 cells.
+  void choose_grid(const werk::Model& m) {
+    const werk::GeometryView host = werk::geometry_view(m);
+    std::vector<float> sizes;
+    for (int s = 0; s < m.nshape(); ++s) {
+      if (m.body_kind[m.shape_body[s]] != werk::BodyKind::Dynamic) continue;
+      werk::Aabb b = werk::shape_aabb(host, s, werk::Transform{Vec3{0, 0, 0}, m.shape_quat[s]});
+      Vec3 e = b.hi - b.lo;
+      sizes.push_back(werk::maxf(e.x, werk::maxf(e.y, e.z)));
+    }
+    float typical = 1.0f;
+    if (!sizes.empty()) {
+      std::sort(sizes.begin(), sizes.end());
+      typical = sizes[std::min(sizes.size() - 1, size_t(0.9 * double(sizes.size())))];
+    }
+    // Speculative contacts reach a bit beyond touching: 4% of a typical
+    // part, at least 2 mm, at most 4 cm.
+    speculative_margin_ = werk::clampf(0.04f * typical, 0.002f, 0.04f);
+    cell_size_ = typical + 4.0f * speculative_margin_;
+  }
+
+  werk::ConveyorView conveyor_view() {
+    return {raw(conveyor_speed_), raw(conveyor_curved_), raw(conveyor_direction_), raw(conveyor_center_),
+            raw(conveyor_radius_), model_->nconveyor()};
+  }
+
+  werk::SolverBodies solver_bodies() {
+    return {raw(vel_), raw(angvel_), raw(pos_), raw(quat_), raw(pos_start_), raw(quat_start_), raw(inv_mass_),
+            raw(world_inv_inertia_)};
+  }
+
   werk::BodyParams params() {
-    return {raw(kind_), raw(inv_mass_), raw(inertia_), raw(inv_inertia_),
-            raw(pos0_), raw(quat0_),    raw(vel0_),    raw(angvel0_)};
+    return {raw(kind_), raw(inv_mass_model_), raw(inertia_), raw(inv_inertia_),
+            raw(pos0_), raw(quat0_),          raw(vel0_),    raw(angvel0_)};
   }
   werk::BodyState state_view() { return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_)}; }
 
   template <class T>
   static T* raw(Vector<T>& v) {
-    return thrust::raw_pointer_cast(v.data());
+    return v.empty() ? nullptr : thrust::raw_pointer_cast(v.data());
   }
-  template <class T>
-  void upload(Vector<T>& d, const std::vector<T>& h) {
+  template <class T, class U>
+  void upload(Vector<T>& d, const std::vector<U>& h) {
+    static_assert(sizeof(T) == sizeof(U), "element sizes must match");
     bytes_ -= d.size() * sizeof(T);
-    d.assign(h.begin(), h.end());
+    d.resize(h.size());
+    if (!h.empty()) thrust::copy(reinterpret_cast<const T*>(h.data()), reinterpret_cast<const T*>(h.data()) + h.size(), d.begin());
     bytes_ += d.size() * sizeof(T);
   }
   template <class T>
@@ -104,20 +435,56 @@ class Pipeline final : public werk::Backend {
     h.resize(d.size());
     thrust::copy(d.begin(), d.end(), h.begin());
   }
+  size_t scratch_bytes() const {
+    return bounds_.capacity() * sizeof(werk::ShapeBounds) + (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
+           cell_key_.capacity() * 8 + cell_shape_.capacity() * 4 + big_.capacity() * 4 +
+           (pair_count_.capacity() + pair_first_.capacity()) * 4 + pair_keys_.capacity() * 8 +
+           all_contacts_.capacity() * sizeof(werk::Contact) + touching_.capacity() * 4 +
+           contacts_.capacity() * sizeof(werk::Contact) + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
+           prev_memory_.capacity() * sizeof(werk::ContactMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
+           claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
+           quat_start_.capacity() * sizeof(Quat);
+  }
 
   std::string name_;
   const werk::Model* model_ = nullptr;
-  int nbody_ = 0, nworld_ = 0;
+  int nbody_ = 0, nshape_ = 0, nworld_ = 0;
   int64_t step_ = 0;
   size_t bytes_ = 0;
   werk::StepStats stats_;
+  float cell_size_ = 1.0f, speculative_margin_ = 0.02f;
 
-  // Model arrays mirrored on the device (nbody each).
+  // Model arrays mirrored on the device.
   Vector<uint8_t> kind_;
-  Vector<float> inv_mass_;
+  Vector<float> inv_mass_model_;
   Vector<Vec3> inertia_, inv_inertia_, pos0_, vel0_, angvel0_;
   Vector<Quat> quat0_;
-  // State arrays (nworld x nbody).
+  Vector<int32_t> shape_body_, shape_data_begin_, shape_material_, shape_conveyor_;
+  Vector<werk::ShapeType> shape_type_;
+  Vector<Vec3> shape_pos_, shape_size_;
+  Vector<Quat> shape_quat_;
+  Vector<float> material_friction_, material_restitution_;
+  Vector<float> conveyor_curved_, conveyor_radius_;
+  Vector<Vec3> conveyor_direction_, conveyor_center_;
+  std::vector<Vector<uint8_t>> geometry_bytes_;
+  werk::GeometryView geometry_;
+
+  // State (nworld x nbody), conveyor speeds (nworld x nconveyor).
   Vector<Vec3> pos_, vel_, angvel_;
   Vector<Quat> quat_;
+  Vector<float> conveyor_speed_, inv_mass_;
+
+  // Per-step scratch, reused from step to step.
+  Vector<Vec3> pos_start_;
+  Vector<Quat> quat_start_;
+  Vector<werk::Mat3> world_inv_inertia_;
+  Vector<werk::ShapeBounds> bounds_;
+  Vector<int32_t> shape_cells_, shape_first_, cell_shape_, big_, pair_count_, pair_first_, touching_;
+  Vector<uint64_t> cell_key_, pair_keys_, contact_keys_, prev_keys_;
+  Vector<werk::Contact> all_contacts_, contacts_;
+  Vector<werk::ContactMemory> prev_memory_;
+  Vector<int32_t> color_, sorted_color_, order_;
+  Vector<unsigned long long> claim_;
+  std::vector<int32_t> color_offsets_{0};
+  int ncontact_ = 0;
 };

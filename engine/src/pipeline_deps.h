@@ -1,12 +1,24 @@
 // Headers of pipeline.inl, included at global scope before it.
 #pragma once
 
+#include <thrust/binary_search.h>
 #include <thrust/copy.h>
+#include <thrust/count.h>
+#include <thrust/fill.h>
 #include <thrust/for_each.h>
+#include <thrust/functional.h>
 #include <thrust/iterator/counting_iterator.h>
+#include <thrust/scan.h>
+#include <thrust/sequence.h>
+#include <thrust/sort.h>
+#include <thrust/transform_reduce.h>
 
+#include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "backend.h"
+#include "kernels/constraint_graph.h"
+#include "kernels/contact_builder.h"
 #include "kernels/integrate.h"

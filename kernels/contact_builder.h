@@ -1,0 +1,78 @@
+// From a broadphase pair to a solver contact: narrowphase manifold,
+// anchors, combined material and belt surface velocity.
+//
+// Materials combine as friction = sqrt(fa * fb) (a rubber belt grips a
+// steel part less than rubber on rubber, more than steel on steel) and
+// restitution = max(ea, eb) (a bouncy part bounces on any floor).
+#pragma once
+
+#include "broadphase.h"
+#include "contact_solver.h"
+#include "narrowphase.h"
+
+namespace werk {
+
+// Conveyor arrays (nconveyor each; speed is per world: nworld x nconveyor).
+struct ConveyorView {
+  const float* speed;
+  const float* curved;
+  const Vec3* direction;  // straight: travel direction; arc: (0, 0, +-1) turn sense
+  const Vec3* center;
+  const float* radius;
+  int nconveyor;
+};
+
+// Surface velocity of a belt shape at world point p, or zero.
+WERK_HD inline Vec3 belt_velocity(const ConveyorView& cv, int conveyor, int world, Vec3 p) {
+  if (conveyor < 0) return Vec3{0, 0, 0};
+  float speed = cv.speed[world * cv.nconveyor + conveyor];
+  if (cv.curved[conveyor] == 0.0f) return speed * cv.direction[conveyor];
+  // An arc section turns like a rigid disc at speed / radius about its centre.
+  Vec3 omega = (speed / cv.radius[conveyor]) * cv.direction[conveyor];
+  Vec3 r = p - cv.center[conveyor];
+  r.z = 0.0f;
+  return cross(omega, r);
+}
+
+// Fills contact c for the shape-instance pair (a, b); returns 1 when the
+// manifold has points (touching or within the speculative margin).
+WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nshape, int nbody, const ShapeBounds* bounds,
+                                    const int32_t* shape_body, const int32_t* shape_material, const int32_t* shape_conveyor,
+                                    const float* friction, const float* restitution, const Vec3* pos, const Vec3* vel,
+                                    const Vec3* angvel, const ConveyorView& cv, float dt, float margin, Contact& c) {
+  const int w = a / nshape, sa = a % nshape, sb = b % nshape;
+  const int ba = w * nbody + shape_body[sa], bb = w * nbody + shape_body[sb];
+  // Reach as far as the bodies can close in one step, so fast parts meet
+  // thin walls before they pass through them. Speeds add rather than
+  // subtract: two parts falling together close fast once the lower lands.
+  Vec3 ea = 0.5f * (bounds[a].box.hi - bounds[a].box.lo), eb = 0.5f * (bounds[b].box.hi - bounds[b].box.lo);
+  float closing = length(vel[bb]) + length(vel[ba]) + length(angvel[ba]) * minf(length(ea), 1.0f) +
+                  length(angvel[bb]) * minf(length(eb), 1.0f);
+  Manifold m;
+  collide(g, sa, bounds[a].xf, sb, bounds[b].xf, margin + closing * dt, m);
+  c.count = m.count;
+  if (m.count == 0) return 0;
+  c.a = ba;
+  c.b = bb;
+  c.normal = m.normal;
+  c.t1 = any_perpendicular(m.normal);
+  c.t2 = cross(m.normal, c.t1);
+  c.friction = sqrtf(friction[shape_material[sa]] * friction[shape_material[sb]]);
+  c.restitution = maxf(restitution[shape_material[sa]], restitution[shape_material[sb]]);
+  Vec3 mid{0, 0, 0};
+  for (int k = 0; k < m.count; ++k) {
+    ContactPoint& p = c.p[k];
+    p.ra = m.points[k].point - pos[ba];
+    p.rb = m.points[k].point - pos[bb];
+    p.separation = m.points[k].separation;
+    p.id = m.points[k].id;
+    mid += m.points[k].point;
+  }
+  mid = (1.0f / float(m.count)) * mid;
+  c.surface_velocity = belt_velocity(cv, shape_conveyor[sa], w, mid) - belt_velocity(cv, shape_conveyor[sb], w, mid);
+  // Only the tangential part drives parts along a belt.
+  c.surface_velocity -= dot(c.surface_velocity, c.normal) * c.normal;
+  return 1;
+}
+
+}  // namespace werk

@@ -1,0 +1,269 @@
+// Contact solver: soft-step contacts with friction, restitution and belts.
+//
+// The scheme is the sub-stepped soft step (as in Box2D v3): each time step
+// is cut into sub-steps; in each one velocities are integrated, the
+// accumulated impulses of the previous sub-step are applied (warm start),
+// contacts are solved with a soft, mass-scaled bias that pushes overlap
+// out at a bounded speed, poses are integrated, and contacts are solved
+// again without bias (relax) so that no push-out energy remains. The
+// contact's current separation is estimated from the bodies' motion since
+// the step began, so the narrowphase runs once per step. Restitution is
+// applied once at the end from the approach speed measured at the start.
+//
+// Friction is a Coulomb cone per point (two tangents, clamped to a circle).
+// A conveyor belt is a static shape with a surface velocity: friction
+// drives the relative tangential velocity to the belt's, which carries a
+// part exactly as a real belt's friction does.
+//
+// Contacts are solved colour by colour (see constraint_graph.h): within a
+// colour no two contacts share a dynamic body, so they run in parallel
+// without atomics and the result does not depend on the thread count.
+#pragma once
+
+#include "math.h"
+
+namespace werk {
+
+constexpr float kRestitutionThreshold = 0.5f;  // slower approaches do not bounce (m/s)
+constexpr float kMaxPushOut = 3.0f;            // overlap recovery speed limit (m/s)
+// Contact stiffness as a fraction of the sub-step rate: stiffer contacts
+// sink less under load (overlap ~ load / (m omega^2)), but a box resting on
+// four corners rocks at about 1.7x the contact frequency, and the sub-step
+// must resolve that: an eighth of the sub-step rate keeps stacks still.
+// Contacts with a static side are twice as stiff.
+constexpr float kContactHertzPerRate = 0.125f;
+constexpr float kContactDampingRatio = 10.0f;
+
+// Soft constraint coefficients for stiffness `hertz`, damping `zeta`, sub-step h.
+struct Softness {
+  float bias_rate, mass_scale, impulse_scale;
+};
+WERK_HD inline Softness make_soft(float hertz, float zeta, float h) {
+  if (hertz == 0.0f) return {0.0f, 1.0f, 0.0f};
+  float omega = 2.0f * 3.14159265f * hertz;
+  float a1 = 2.0f * zeta + h * omega;
+  float a2 = h * omega * a1;
+  float a3 = 1.0f / (1.0f + a2);
+  return {omega / a1, a2 * a3, a3};
+}
+
+struct ContactPoint {
+  Vec3 ra, rb;              // anchors from the centres of mass at step start (world, m)
+  float separation;         // separation at step start (m), negative = overlap
+  float normal_mass;        // effective masses along the normal and tangents
+  float tangent_mass1, tangent_mass2;
+  float normal_impulse;     // accumulated impulses (N s)
+  float tangent_impulse1, tangent_impulse2;
+  float max_normal_impulse; // largest normal impulse of the step, for restitution
+  float relative_velocity;  // normal approach speed at step start (m/s)
+  uint32_t id;              // feature id, for warm starting
+};
+
+// One manifold between bodies a and b (global indices w * nbody + body).
+struct Contact {
+  int32_t a, b;
+  Vec3 normal, t1, t2;      // unit normal from a to b and tangent basis
+  Vec3 surface_velocity;    // belt surface velocity of a minus that of b (world, m/s)
+  float friction, restitution;
+  int32_t count;
+  int32_t relaxed_static;   // 1 when one side cannot move (stiffer softness)
+  ContactPoint p[4];
+};
+
+// Impulses kept from the previous step, looked up by pair key and feature id.
+struct ContactMemory {
+  int32_t count;
+  uint32_t id[4];
+  float normal[4];
+  Vec3 tangent[4];          // world tangent impulse vector (survives a changed basis)
+  Vec3 local[4];            // point in body a's frame, for matching by position
+};
+
+// Per-body data the solver reads; velocities are written.
+struct SolverBodies {
+  Vec3* vel;
+  Vec3* angvel;
+  const Vec3* pos;          // current pose
+  const Quat* quat;
+  const Vec3* pos0;         // pose at step start
+  const Quat* quat0;
+  const float* inv_mass;    // per global body (0 for static and kinematic)
+  const Mat3* inv_inertia;  // world inverse inertia at step start, per global body
+};
+
+WERK_HD inline Vec3 point_velocity(const SolverBodies& s, int body, Vec3 r) {
+  return s.vel[body] + cross(s.angvel[body], r);
+}
+
+WERK_HD inline float effective_mass(float ima, const Mat3& ia, Vec3 ra, float imb, const Mat3& ib, Vec3 rb, Vec3 dir) {
+  Vec3 ca = cross(ra, dir), cb = cross(rb, dir);
+  float k = ima + imb + dot(ca, ia * ca) + dot(cb, ib * cb);
+  return k > 0.0f ? 1.0f / k : 0.0f;
+}
+
+WERK_HD inline void apply_impulse(const SolverBodies& s, int a, int b, Vec3 ra, Vec3 rb, Vec3 impulse) {
+  float ima = s.inv_mass[a], imb = s.inv_mass[b];
+  if (ima > 0.0f) {
+    s.vel[a] -= ima * impulse;
+    s.angvel[a] -= s.inv_inertia[a] * cross(ra, impulse);
+  }
+  if (imb > 0.0f) {
+    s.vel[b] += imb * impulse;
+    s.angvel[b] += s.inv_inertia[b] * cross(rb, impulse);
+  }
+}
+
+// Anchors, effective masses and approach speeds at the start of the step;
+// impulses come from the previous step's memory (warm starting). A point
+// takes the impulse of the remembered point with its feature id or, when
+// the features changed (aligned faces of equal boxes clip either way from
+// step to step), of the nearest remembered point within `match_distance`.
+WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const ContactMemory* memory, float match_distance) {
+  const float ima = s.inv_mass[c.a], imb = s.inv_mass[c.b];
+  const Mat3 ia = s.inv_inertia[c.a], ib = s.inv_inertia[c.b];
+  c.relaxed_static = (ima == 0.0f || imb == 0.0f) ? 1 : 0;
+  for (int k = 0; k < c.count; ++k) {
+    ContactPoint& p = c.p[k];
+    p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, p.rb, c.normal);
+    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, p.rb, c.t1);
+    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, p.rb, c.t2);
+    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra);
+    p.relative_velocity = dot(dv, c.normal);
+    p.max_normal_impulse = 0.0f;
+    p.normal_impulse = 0.0f;
+    p.tangent_impulse1 = p.tangent_impulse2 = 0.0f;
+    if (memory) {
+      int match = -1;
+      for (int j = 0; j < memory->count; ++j)
+        if (memory->id[j] == p.id) match = j;
+      if (match < 0) {
+        Vec3 local = rotate_inv(s.quat0[c.a], p.ra);
+        float best = match_distance * match_distance;
+        for (int j = 0; j < memory->count; ++j) {
+          float d2 = length_sq(memory->local[j] - local);
+          if (d2 < best) best = d2, match = j;
+        }
+      }
+      if (match >= 0) {
+        p.normal_impulse = memory->normal[match];
+        p.tangent_impulse1 = dot(memory->tangent[match], c.t1);
+        p.tangent_impulse2 = dot(memory->tangent[match], c.t2);
+      }
+    }
+  }
+}
+
+WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
+  for (int k = 0; k < c.count; ++k) {
+    const ContactPoint& p = c.p[k];
+    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
+    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse);
+  }
+}
+
+// Current separation of a point from the bodies' motion since step start.
+WERK_HD inline float current_separation(const Contact& c, const ContactPoint& p, const SolverBodies& s) {
+  Vec3 dpa = s.pos[c.a] - s.pos0[c.a], dpb = s.pos[c.b] - s.pos0[c.b];
+  Quat dqa = s.quat[c.a] * conj(s.quat0[c.a]);
+  Quat dqb = s.quat[c.b] * conj(s.quat0[c.b]);
+  Vec3 d = (dpb + rotate(dqb, p.rb) - p.rb) - (dpa + rotate(dqa, p.ra) - p.ra);
+  return p.separation + dot(d, c.normal);
+}
+
+// One Gauss-Seidel pass over a manifold: normal points, then friction.
+// use_bias: push overlap out (solve) or not (relax).
+WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h, Softness soft, Softness static_soft,
+                                  bool use_bias) {
+  const Softness sf = c.relaxed_static ? static_soft : soft;
+  float total_normal = 0.0f;
+  for (int k = 0; k < c.count; ++k) {
+    ContactPoint& p = c.p[k];
+    float sep = current_separation(c, p, s);
+    float bias = 0.0f, mass_scale = 1.0f, impulse_scale = 0.0f;
+    if (sep > 0.0f) {
+      bias = sep * inv_h;  // speculative: allow closing exactly the gap
+    } else if (use_bias) {
+      bias = maxf(sf.bias_rate * sep, -kMaxPushOut);
+      mass_scale = sf.mass_scale;
+      impulse_scale = sf.impulse_scale;
+    }
+    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra);
+    float vn = dot(dv, c.normal);
+    float impulse = -p.normal_mass * mass_scale * (vn + bias) - impulse_scale * p.normal_impulse;
+    float updated = maxf(p.normal_impulse + impulse, 0.0f);
+    impulse = updated - p.normal_impulse;
+    p.normal_impulse = updated;
+    p.max_normal_impulse = maxf(p.max_normal_impulse, impulse);
+    total_normal += updated;
+    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse * c.normal);
+  }
+  (void)total_normal;
+  for (int k = 0; k < c.count; ++k) {
+    ContactPoint& p = c.p[k];
+    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra) - c.surface_velocity;
+    float l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, c.t1);
+    float l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, c.t2);
+    // Coulomb cone: clamp the tangent impulse vector to mu * normal impulse.
+    float limit = c.friction * p.normal_impulse;
+    float mag2 = l1 * l1 + l2 * l2;
+    if (mag2 > limit * limit) {
+      float scale = limit / sqrtf(mag2);
+      l1 *= scale, l2 *= scale;
+    }
+    Vec3 impulse = (l1 - p.tangent_impulse1) * c.t1 + (l2 - p.tangent_impulse2) * c.t2;
+    p.tangent_impulse1 = l1, p.tangent_impulse2 = l2;
+    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse);
+  }
+}
+
+// Bounce: restore e times the approach speed measured at step start.
+WERK_HD inline void restitution_contact(Contact& c, const SolverBodies& s) {
+  if (c.restitution == 0.0f) return;
+  for (int k = 0; k < c.count; ++k) {
+    ContactPoint& p = c.p[k];
+    if (p.relative_velocity > -kRestitutionThreshold || p.max_normal_impulse == 0.0f) continue;
+    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra);
+    float vn = dot(dv, c.normal);
+    float impulse = -p.normal_mass * (vn + c.restitution * p.relative_velocity);
+    float updated = maxf(p.normal_impulse + impulse, 0.0f);
+    impulse = updated - p.normal_impulse;
+    p.normal_impulse = updated;
+    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse * c.normal);
+  }
+}
+
+// What the next step's warm start needs.
+WERK_HD inline ContactMemory remember_contact(const Contact& c, const SolverBodies& s) {
+  ContactMemory m;
+  m.count = c.count;
+  for (int k = 0; k < 4; ++k) {
+    if (k < c.count) {
+      const ContactPoint& p = c.p[k];
+      m.id[k] = p.id;
+      m.normal[k] = p.normal_impulse;
+      m.tangent[k] = p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
+      m.local[k] = rotate_inv(s.quat0[c.a], p.ra);
+    } else {
+      m.id[k] = 0xffffffffu;
+      m.normal[k] = 0.0f;
+      m.tangent[k] = Vec3{0, 0, 0};
+      m.local[k] = Vec3{0, 0, 0};
+    }
+  }
+  return m;
+}
+
+// World inverse inertia R diag(inv_i) R^T of a body.
+WERK_HD inline Mat3 world_inv_inertia(Quat q, Vec3 inv_i) {
+  Mat3 r = quat_to_mat(q);
+  Mat3 out;
+  Vec3* rows[3] = {&out.r0, &out.r1, &out.r2};
+  const Vec3 ri[3] = {r.r0, r.r1, r.r2};
+  for (int i = 0; i < 3; ++i) {
+    Vec3 a = mul(ri[i], inv_i);
+    *rows[i] = Vec3{dot(a, r.r0), dot(a, r.r1), dot(a, r.r2)};
+  }
+  return out;
+}
+
+}  // namespace werk
