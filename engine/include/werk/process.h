@@ -13,6 +13,9 @@
 namespace YAML {
 class Node;
 }
+namespace CLI {
+class App;
+}
 
 namespace werk::yaml {
 struct Source;
@@ -40,6 +43,9 @@ struct Outcome {
 // True when the scene has a top-level `process:` section.
 bool has_process(const YAML::Node& root);
 
+// Compiles root["process"] only (for `werk validate`); throws InputError.
+void validate(const yaml::Source& src, const YAML::Node& root);
+
 // Compiles root["process"] (throws werk::InputError with file:line:col),
 // runs the replications, prints the KPI table to `out`, writes the
 // observables of replication 0, the event log and the KPIs into the open
@@ -48,3 +54,6 @@ Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOpti
                   std::ostream& out);
 
 }  // namespace werk::process
+
+// Adds --replications and --kpis to `werk run` (engine/cli/process_command.cpp).
+void add_process_options(CLI::App& run, werk::process::RunOptions& options);

@@ -10,13 +10,30 @@ namespace werk::process {
 
 bool has_process(const YAML::Node& root) { return root.IsMap() && root["process"].IsDefined(); }
 
+namespace {
+
+// The scene's top-level duration and seed: defaults for process:.
+void scene_defaults(const yaml::Source& src, const YAML::Node& root, double& duration, uint64_t& seed) {
+  duration = -1;
+  seed = 0;
+  if (root["duration"]) duration = yaml::as_number(src, root["duration"], "duration");
+  if (root["seed"]) seed = uint64_t(yaml::as_integer(src, root["seed"], "seed"));
+}
+
+}  // namespace
+
+void validate(const yaml::Source& src, const YAML::Node& root) {
+  double duration;
+  uint64_t seed;
+  scene_defaults(src, root, duration, seed);
+  compile_model(src, root["process"], duration, seed);
+}
+
 Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOptions& o, int64_t h5file,
                   std::ostream& out) {
-  // The scene's top-level duration and seed are defaults for process:.
-  double scene_duration = -1;
-  uint64_t seed = 0;
-  if (root["duration"]) scene_duration = yaml::as_number(src, root["duration"], "duration");
-  if (root["seed"]) seed = uint64_t(yaml::as_integer(src, root["seed"], "seed"));
+  double scene_duration;
+  uint64_t seed;
+  scene_defaults(src, root, scene_duration, seed);
   if (o.seed_set) seed = o.seed;
   Model model = compile_model(src, root["process"], o.duration > 0 ? o.duration : scene_duration, seed);
   if (o.duration > 0) {
