@@ -20,6 +20,19 @@ constexpr float kSatAbsTol = 0.0005f;  // m
 // True when separation a is clearly larger than b.
 WERK_HD inline bool sat_better(float a, float b) { return a > b + kSatRelTol * fabsf(b) + kSatAbsTol; }
 
+// Sutherland-Hodgman against the axis-aligned plane sg * x[a] <= h.
+WERK_HD inline int clip_axis(const ClipVertex* in, int n, int a, float sg, float h, int k, ClipVertex* out) {
+  int m = 0;
+  for (int i = 0; i < n; ++i) {
+    const ClipVertex& pa = in[i];
+    const ClipVertex& pb = in[i + 1 == n ? 0 : i + 1];
+    float da = sg * comp(pa.p, a) - h, db = sg * comp(pb.p, a) - h;
+    if (da <= 0.0f) out[m++] = pa;
+    if ((da <= 0.0f) != (db <= 0.0f)) out[m++] = ClipVertex{pa.p + (da / (da - db)) * (pb.p - pa.p), clip_id(pa.id, pb.id, k)};
+  }
+  return m;
+}
+
 // Face contact with the reference face on box `hr` (normal sign * axis), the
 // incident box `hi` at centre t with axes as the columns of rm, both in the
 // reference box frame. Writes world points (through xr) into m.
@@ -46,37 +59,39 @@ WERK_HD inline void box_face_contact(Vec3 hr, Vec3 hi, const float rm[3][3], Vec
   for (int c = 0; c < 4 && n > 0; ++c) {
     int a = c < 2 ? au : av;
     float sg = (c & 1) ? -1.0f : 1.0f;
-    Vec3 pn{a == 0 ? sg : 0.0f, a == 1 ? sg : 0.0f, a == 2 ? sg : 0.0f};
-    n = clip_polygon(poly[cur], n, pn, comp(hr, a), c, poly[1 - cur], 8);
+    n = clip_axis(poly[cur], n, a, sg, comp(hr, a), c, poly[1 - cur]);
     cur = 1 - cur;
   }
   Vec3 nr{axis == 0 ? s : 0.0f, axis == 1 ? s : 0.0f, axis == 2 ? s : 0.0f};
-  Vec3 nw = rotate(xr.q, nr);
   uint32_t fr = uint32_t(2 * axis + (s < 0.0f ? 1 : 0)), fi = uint32_t(2 * k + (sk < 0.0f ? 1 : 0));
+  uint32_t fa = ref_is_b ? fi | 0x8u : fr, fb = ref_is_b ? fr : fi;
+  // Points in the reference frame; reduced there, then moved to world.
   Vec3 p[8];
   float sep[8];
   uint32_t id[8];
   int cnt = 0;
+  float h_axis = comp(hr, axis);
   for (int i = 0; i < n; ++i) {
-    float d = s * comp(poly[cur][i].p, axis) - comp(hr, axis);
+    float d = s * comp(poly[cur][i].p, axis) - h_axis;
     if (d > margin) continue;
-    p[cnt] = transform_point(xr, poly[cur][i].p - (0.5f * d) * nr);
+    p[cnt] = poly[cur][i].p - (0.5f * d) * nr;
     sep[cnt] = d;
-    id[cnt] = ref_is_b ? make_id(kIdFace, fi | 0x8u, fr, poly[cur][i].id) : make_id(kIdFace, fr, fi, poly[cur][i].id);
+    id[cnt] = make_id(kIdFace, fa, fb, poly[cur][i].id);
     ++cnt;
   }
   if (n == 0) {
     // Faces do not overlap in projection (corner to corner): one point at the
     // incident face's deepest corner, with the (lower-bound) axis separation.
     Vec3 v = fc + (dot(bu, nr) > 0.0f ? -1.0f : 1.0f) * bu + (dot(bv, nr) > 0.0f ? -1.0f : 1.0f) * bv;
-    float d = s * comp(v, axis) - comp(hr, axis);
+    float d = s * comp(v, axis) - h_axis;
     if (d <= margin) {
-      p[0] = transform_point(xr, v - (0.5f * d) * nr), sep[0] = d;
-      id[0] = ref_is_b ? make_id(kIdVertex, fi | 0x8u, fr, 0) : make_id(kIdVertex, fr, fi, 0);
+      p[0] = v - (0.5f * d) * nr, sep[0] = d, id[0] = make_id(kIdVertex, fa, fb, 0);
       cnt = 1;
     }
   }
-  reduce_points(p, sep, id, cnt, nw, m);
+  reduce_points(p, sep, id, cnt, nr, m);
+  for (int i = 0; i < m.count; ++i) m.points[i].point = transform_point(xr, m.points[i].point);
+  Vec3 nw = rotate(xr.q, nr);
   m.normal = ref_is_b ? -nw : nw;
 }
 
@@ -113,26 +128,33 @@ WERK_COLLIDE_FN void collide_box_box(Vec3 ha, const Transform& xa, Vec3 hb, cons
     if (s > margin) return;
     if (s > sep_b) sep_b = s, axis_b = j;
   }
-  // Edge axes a_i x b_j (A frame); skipped when nearly parallel.
+  // Edge axes a_i x b_j (A frame), closed forms of the classic OBB test;
+  // skipped when nearly parallel (the face axes cover those).
+  const float hav[3] = {ha.x, ha.y, ha.z}, hbv[3] = {hb.x, hb.y, hb.z}, tv[3] = {t.x, t.y, t.z};
   float sep_e = -kHuge;
   int ei = -1, ej = -1;
-  Vec3 ne{0, 0, 0};
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 3; ++i) {
+    int i1 = i == 2 ? 0 : i + 1, i2 = i == 0 ? 2 : i - 1;
     for (int j = 0; j < 3; ++j) {
-      Vec3 bj{r[0][j], r[1][j], r[2][j]};
-      Vec3 l = i == 0 ? Vec3{0.0f, -bj.z, bj.y} : (i == 1 ? Vec3{bj.z, 0.0f, -bj.x} : Vec3{-bj.y, bj.x, 0.0f});
-      float len2 = length_sq(l);
+      int j1 = j == 2 ? 0 : j + 1, j2 = j == 0 ? 2 : j - 1;
+      float len2 = r[i1][j] * r[i1][j] + r[i2][j] * r[i2][j];
       if (len2 < 1.0e-6f) continue;
-      float inv = 1.0f / sqrtf(len2);
-      float ra = ha.x * fabsf(l.x) + ha.y * fabsf(l.y) + ha.z * fabsf(l.z);
-      float rb = 0.0f;
-      for (int k = 0; k < 3; ++k) rb += comp(hb, k) * fabsf(l.x * r[0][k] + l.y * r[1][k] + l.z * r[2][k]);
-      float tl = dot(t, l);
-      float s = (fabsf(tl) - ra - rb) * inv;
+      float ra = hav[i1] * ar[i2][j] + hav[i2] * ar[i1][j];
+      float rb = hbv[j1] * ar[i][j2] + hbv[j2] * ar[i][j1];
+      float tl = tv[i2] * r[i1][j] - tv[i1] * r[i2][j];
+      float s = (fabsf(tl) - ra - rb) / sqrtf(len2);
       if (s > margin) return;
-      if (s > sep_e) sep_e = s, ei = i, ej = j, ne = (tl < 0.0f ? -inv : inv) * l;
+      if (s > sep_e) sep_e = s, ei = i, ej = j;
     }
-
+  }
+  Vec3 ne{0, 0, 0};
+  if (ei >= 0) {
+    // The winning axis itself: e_i x b_j, towards B.
+    Vec3 bj{r[0][ej], r[1][ej], r[2][ej]};
+    Vec3 l = ei == 0 ? Vec3{0.0f, -bj.z, bj.y} : (ei == 1 ? Vec3{bj.z, 0.0f, -bj.x} : Vec3{-bj.y, bj.x, 0.0f});
+    l = normalize(l);
+    ne = dot(t, l) < 0.0f ? -l : l;
+  }
   float sep_f = maxf(sep_a, sep_b);
   if (ei >= 0 && sat_better(sep_e, sep_f)) {
     // Edge contact: the supporting edge of each box along the axis.
