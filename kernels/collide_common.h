@@ -40,7 +40,7 @@ struct Manifold {
 };
 
 constexpr float kHuge = 3.0e38f;
-constexpr int kMaxPoly = 40;  // clipping buffer: incident face (<= 20 used) + reference sides
+constexpr int kMaxPoly = 48;  // clipping buffer: incident face (first 24 vertices) + reference sides
 
 struct ClipVertex {
   Vec3 p;

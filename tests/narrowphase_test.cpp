@@ -560,3 +560,29 @@ TEST_CASE("capsule and sphere against box and hull: separation is the true dista
   }
   REQUIRE(checked > 50);
 }
+
+TEST_CASE("24-sided hull cylinders stand on boxes and on each other", "[narrowphase][hull]") {
+  Shapes s;
+  int c1 = s.add_hull(cylinder_hull_points(0.1f, 0.2f, 24)), c2 = s.add_hull(cylinder_hull_points(0.1f, 0.2f, 24));
+  int box = s.add(ShapeType::Box, {0.5f, 0.5f, 0.5f});
+  Manifold m = run(s, box, at(0, 0, -0.5f), c1, at(0, 0, 0.199f), 0.01f);
+  REQUIRE(m.count == 4);
+  for (int i = 0; i < 4; ++i) REQUIRE(m.points[i].separation == Approx(-0.001f).margin(1e-5));
+  m = run(s, c1, at(0, 0, 0), c2, at(0.02f, 0, 0.398f, about({0, 0, 1}, 7.0f)), 0.01f);
+  REQUIRE(m.count == 4);
+  require_near(m.normal, {0, 0, 1}, 1e-5f);
+  for (int i = 0; i < 4; ++i) REQUIRE(m.points[i].separation == Approx(-0.002f).margin(1e-5));
+}
+
+TEST_CASE("geometry view of a model", "[narrowphase]") {
+  Model model;
+  model.shape_type = {ShapeType::Plane, ShapeType::Sphere};
+  model.shape_size = {{0, 0, 0}, {0.5f, 0, 0}};
+  model.shape_data_begin = {-1, -1};
+  GeometryView g = geometry_view(model);
+  Manifold m;
+  collide(g, 1, at(0, 0, 0.4f), 0, at(0, 0, 0), 0.1f, m);
+  REQUIRE(m.count == 1);
+  require_near(m.normal, {0, 0, -1}, 0.0f);
+  REQUIRE(m.points[0].separation == Approx(-0.1f).margin(1e-6));
+}
