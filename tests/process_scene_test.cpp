@@ -1,7 +1,14 @@
 // Process scenes: the bundled line, determinism, Little's law, errors.
 #include <catch2/catch.hpp>
 
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -162,4 +169,58 @@ TEST_CASE("process objects: router, assembly, split, conveyor, shifts conserve p
   REQUIRE(e.kpi("b.failed").mean > 0);
   REQUIRE(std::abs(e.kpi("a.parts_in").mean - e.kpi("b.parts_in").mean) <= 1);  // round robin
   REQUIRE(r.wip_integral_check < 1e-9);
+}
+
+TEST_CASE("process run_scene writes observables, the event log and KPIs to HDF5 and JSON", "[process][scene]") {
+  werk::yaml::Source src{kBundled};
+  YAML::Node root = werk::yaml::load_file(src);
+  std::string h5 = "/tmp/werk_process_test_" + std::to_string(::getpid()) + ".h5";
+  std::string js = h5 + ".json";
+  RunOptions o;
+  o.duration = 3 * 86400.0;
+  o.replications = 3;
+  o.kpis_json = js;
+  hid_t f = H5Fcreate(h5.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  std::ostringstream out;
+  run_scene(src, root, o, f, out);
+  // Station states: an H5MD series with increasing times and valid states.
+  auto read = [&](const std::string& path) {
+    hid_t ds = H5Dopen2(f, path.c_str(), H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    hid_t space = H5Dget_space(ds);
+    hsize_t dims[2] = {0, 0};
+    int rank = H5Sget_simple_extent_dims(space, dims, nullptr);
+    std::vector<double> v(dims[0] * (rank == 2 ? dims[1] : 1));
+    H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Sclose(space);
+    H5Dclose(ds);
+    return v;
+  };
+  std::vector<double> t = read("/observables/op10_rough_mill/state/time");
+  std::vector<double> s = read("/observables/op10_rough_mill/state/value");
+  REQUIRE(t.size() > 100);
+  REQUIRE(t.size() == s.size());
+  REQUIRE(std::is_sorted(t.begin(), t.end()));
+  for (double x : s) REQUIRE((x >= 0 && x < kStateCount));
+  std::vector<double> len = read("/observables/b10/length/value");
+  for (double x : len) REQUIRE((x >= 0 && x <= 8));
+  std::vector<double> et = read("/process/events/time");
+  REQUIRE(et.size() > 1000);
+  REQUIRE(std::is_sorted(et.begin(), et.end()));
+  REQUIRE(et.back() <= 3 * 86400.0);
+  std::vector<double> mean = read("/process/kpis/mean"), values = read("/process/kpis/values");
+  REQUIRE(values.size() == 3 * mean.size());
+  H5Fclose(f);
+  std::remove(h5.c_str());
+  // JSON: every KPI with a 95% interval around its mean.
+  std::ifstream in(js);
+  nlohmann::json j = nlohmann::json::parse(in);
+  REQUIRE(j["replications"] == 3);
+  REQUIRE(j["kpis"].size() == mean.size());
+  auto& thr = j["kpis"]["line.throughput"];
+  REQUIRE(thr["values"].size() == 3);
+  REQUIRE(double(thr["ci95"][0]) <= double(thr["mean"]));
+  REQUIRE(double(thr["ci95"][1]) >= double(thr["mean"]));
+  std::remove(js.c_str());
 }
