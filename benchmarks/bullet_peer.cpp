@@ -1,0 +1,486 @@
+// werk_bullet_peer: runs a Werk benchmark scene (the same YAML file) in
+// Bullet 3.24 and prints the same figures as `werk bench`.
+//
+//   werk_bullet_peer SCENE [--steps N] [--max-seconds T] [--json]
+//
+// --max-seconds stops the timed loop early and reports the steps done, marked
+// partial (for Bullet on the largest piles).
+//
+// The world is Bullet's default rigid-body setup: btDiscreteDynamicsWorld,
+// btDbvtBroadphase, btDefaultCollisionConfiguration and
+// btSequentialImpulseConstraintSolver with its default settings (10
+// iterations, default ERP, split impulse, warm starting, collision margins),
+// single-threaded, one fixed step per frame: stepSimulation(dt, 0). Sleeping is
+// off (DISABLE_DEACTIVATION on every body): the benchmark measures the solver
+// with every body awake, as Werk runs it.
+//
+// Two things are set to match Werk rather than Bullet's defaults, so that both
+// engines simulate the same materials:
+//  - material combine rules: friction sqrt(fa * fb), restitution max(ea, eb)
+//    (Werk's, see kernels/contact_builder.h; Bullet's default is fa * fb);
+//  - Werk's scene `substeps` are not used: Bullet takes one step of dt.
+//
+// Conveyors: each straight belt is a static box whose top face lies on the
+// path (0.05 m thick, as Werk compiles it). The belt's surface velocity is
+// given with Bullet's contact-added callback: the belt has
+// CF_CUSTOM_MATERIAL_CALLBACK, and gContactAddedCallback sets each contact's
+// m_lateralFrictionDir1 along the belt with m_contactMotion1 = belt speed and
+// the BT_CONTACT_FLAG_LATERAL_FRICTION_INITIALIZED flag. Bullet only honours
+// those directions with SOLVER_ENABLE_FRICTION_DIRECTION_CACHING, and then
+// only solves the directions given, so scenes with conveyors also enable
+// SOLVER_USE_2_FRICTION_DIRECTIONS (the second direction is across the belt,
+// with zero target motion). Scenes without conveyors keep the default solver
+// mode.
+//
+// Scene subset: gravity, dt, materials, parts, static and dynamic bodies with
+// plane, box and sphere shapes, position, rotation, velocity,
+// angular_velocity, mass, grid, and straight conveyors. Anything else is
+// rejected with a message rather than silently simulated differently.
+#include <btBulletDynamicsCommon.h>
+#include <sys/resource.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kBeltThickness = 0.05;  // as Werk compiles conveyors
+
+struct Material {
+  double density = 1000, friction = 0.5, restitution = 0;
+};
+
+struct ShapeDesc {
+  std::string type;  // plane | box | sphere
+  btVector3 half{0, 0, 0};
+  double radius = 0;
+  int material = -1;  // -1: the body's material
+};
+
+struct BodyDesc {
+  std::string name;
+  bool is_static = false;
+  ShapeDesc shape;
+  int material = 0;
+  btVector3 pos{0, 0, 0}, vel{0, 0, 0}, angvel{0, 0, 0};
+  btQuaternion rot = btQuaternion::getIdentity();
+  double mass = -1;  // < 0: from density and volume
+  int count[3] = {1, 1, 1};
+  btVector3 spacing{0, 0, 0};
+};
+
+struct BeltDesc {
+  std::string name;
+  btVector3 from, to;
+  double width = 0, speed = 0;
+  int material = 0;
+};
+
+struct Scene {
+  std::string name;
+  btVector3 gravity{0, 0, btScalar(-9.81)};
+  double dt = 1.0 / 240.0;
+  std::vector<Material> materials;
+  std::vector<BodyDesc> bodies;
+  std::vector<BeltDesc> belts;
+};
+
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+
+btVector3 vec3(const YAML::Node& n, const std::string& what) {
+  if (!n.IsSequence() || n.size() != 3) fail(what + ": expected [x, y, z]");
+  return btVector3(n[0].as<double>(), n[1].as<double>(), n[2].as<double>());
+}
+
+btQuaternion rotation(const YAML::Node& n, const std::string& what) {
+  if (n.IsSequence() && n.size() == 4) {  // [w, x, y, z]
+    btQuaternion q(n[1].as<double>(), n[2].as<double>(), n[3].as<double>(), n[0].as<double>());
+    return q.normalized();
+  }
+  if (n.IsMap() && n["axis"] && n["angle_deg"]) {
+    btVector3 axis = vec3(n["axis"], what + ".axis");
+    return btQuaternion(axis.normalized(), btScalar(n["angle_deg"].as<double>() * kPi / 180.0));
+  }
+  fail(what + ": expected [w, x, y, z] or {axis, angle_deg}");
+}
+
+int material_index(const std::map<std::string, int>& mats, const YAML::Node& n, const std::string& what) {
+  auto it = mats.find(n.as<std::string>());
+  if (it == mats.end()) fail(what + ": unknown material '" + n.as<std::string>() + "'");
+  return it->second;
+}
+
+ShapeDesc read_shape(const YAML::Node& n, const std::map<std::string, int>& mats, const std::string& what) {
+  ShapeDesc s;
+  s.type = n["type"].as<std::string>();
+  if (n["position"] || n["rotation"]) fail(what + ": shape offsets are not supported by the Bullet peer");
+  if (n["material"]) s.material = material_index(mats, n["material"], what + ".material");
+  if (s.type == "box") {
+    s.half = btScalar(0.5) * vec3(n["size"], what + ".size");
+  } else if (s.type == "sphere") {
+    s.radius = n["radius"].as<double>();
+  } else if (s.type != "plane") {
+    fail(what + ": shape type '" + s.type + "' is not supported by the Bullet peer (plane, box, sphere)");
+  }
+  return s;
+}
+
+Scene load(const std::string& path) {
+  YAML::Node root = YAML::LoadFile(path);
+  Scene sc;
+  sc.name = root["name"].as<std::string>();
+  if (root["gravity"]) sc.gravity = vec3(root["gravity"], "gravity");
+  if (root["dt"]) sc.dt = root["dt"].as<double>();
+  std::map<std::string, int> mats{{"default", 0}};
+  sc.materials.push_back(Material{});
+  if (YAML::Node m = root["materials"]) {
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      std::string name = it->first.as<std::string>();
+      Material mat;
+      const YAML::Node& v = it->second;
+      if (v["density"]) mat.density = v["density"].as<double>();
+      if (v["friction"]) mat.friction = v["friction"].as<double>();
+      if (v["restitution"]) mat.restitution = v["restitution"].as<double>();
+      auto found = mats.find(name);
+      if (found != mats.end()) {
+        sc.materials[found->second] = mat;
+      } else {
+        mats[name] = int(sc.materials.size());
+        sc.materials.push_back(mat);
+      }
+    }
+  }
+  struct Part {
+    ShapeDesc shape;
+    int material = 0;
+  };
+  std::map<std::string, Part> parts;
+  if (YAML::Node p = root["parts"]) {
+    for (auto it = p.begin(); it != p.end(); ++it) {
+      std::string name = it->first.as<std::string>();
+      Part part;
+      if (it->second["shapes"]) fail("parts." + name + ": compound shapes are not supported by the Bullet peer");
+      if (it->second["material"]) part.material = material_index(mats, it->second["material"], "parts." + name);
+      part.shape = read_shape(it->second["shape"], mats, "parts." + name + ".shape");
+      parts[name] = part;
+    }
+  }
+  for (const char* key : {"static", "bodies"}) {
+    YAML::Node list = root[key];
+    if (!list) continue;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node& n = list[i];
+      std::string what = std::string(key) + "[" + std::to_string(i) + "]";
+      BodyDesc b;
+      b.is_static = std::strcmp(key, "static") == 0;
+      b.name = n["name"].as<std::string>();
+      if (n["kind"] && n["kind"].as<std::string>() != "dynamic")
+        fail(what + ": kind '" + n["kind"].as<std::string>() + "' is not supported by the Bullet peer");
+      if (n["shapes"]) fail(what + ": compound shapes are not supported by the Bullet peer");
+      if (n["part"]) {
+        auto it = parts.find(n["part"].as<std::string>());
+        if (it == parts.end()) fail(what + ": unknown part");
+        b.shape = it->second.shape;
+        b.material = it->second.material;
+      } else {
+        b.shape = read_shape(n["shape"], mats, what + ".shape");
+      }
+      if (n["material"]) b.material = material_index(mats, n["material"], what + ".material");
+      if (b.shape.material >= 0) b.material = b.shape.material;
+      if (b.shape.type == "plane" && !b.is_static) fail(what + ": a plane on a dynamic body");
+      if (n["position"]) b.pos = vec3(n["position"], what + ".position");
+      if (n["rotation"]) b.rot = rotation(n["rotation"], what + ".rotation");
+      if (!b.is_static && n["velocity"]) b.vel = vec3(n["velocity"], what + ".velocity");
+      if (!b.is_static && n["angular_velocity"]) b.angvel = vec3(n["angular_velocity"], what + ".angular_velocity");
+      if (n["mass"]) b.mass = n["mass"].as<double>();
+      if (n["inertia"]) fail(what + ": explicit inertia is not supported by the Bullet peer");
+      if (YAML::Node g = n["grid"]) {
+        for (int k = 0; k < 3; ++k) b.count[k] = g["count"][k].as<int>();
+        b.spacing = vec3(g["spacing"], what + ".grid.spacing");
+      }
+      sc.bodies.push_back(b);
+    }
+  }
+  if (YAML::Node list = root["conveyors"]) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node& n = list[i];
+      std::string what = "conveyors[" + std::to_string(i) + "]";
+      if (!n["from"]) fail(what + ": curved conveyors are not supported by the Bullet peer");
+      BeltDesc c;
+      c.name = n["name"].as<std::string>();
+      c.from = vec3(n["from"], what + ".from");
+      c.to = vec3(n["to"], what + ".to");
+      c.width = n["width"].as<double>();
+      if (n["speed"]) c.speed = n["speed"].as<double>();
+      if (n["material"]) c.material = material_index(mats, n["material"], what + ".material");
+      sc.belts.push_back(c);
+    }
+  }
+  return sc;
+}
+
+// Werk's combine rules (kernels/contact_builder.h).
+btScalar combined_friction(const btCollisionObject* a, const btCollisionObject* b) {
+  return btSqrt(a->getFriction() * b->getFriction());
+}
+btScalar combined_restitution(const btCollisionObject* a, const btCollisionObject* b) {
+  return btMax(a->getRestitution(), b->getRestitution());
+}
+
+// Belt surface velocity; a belt's collision object carries its index + 1 in
+// the user index (0 elsewhere).
+struct Belt {
+  btVector3 dir;
+  btScalar speed;
+};
+std::vector<Belt> g_belts;
+
+bool belt_contact(btManifoldPoint& cp, const btCollisionObjectWrapper* w0, int, int, const btCollisionObjectWrapper* w1,
+                  int, int) {
+  // w0 is the manifold's body 0 (Bullet un-swaps the wrappers before the call).
+  int b0 = w0->getCollisionObject()->getUserIndex(), b1 = w1->getCollisionObject()->getUserIndex();
+  if (b0 <= 0 && b1 <= 0) return false;
+  const Belt& belt = g_belts[(b0 > 0 ? b0 : b1) - 1];
+  // The solver drives (v_body0 - v_body1) . dir1 to m_contactMotion1: the
+  // part must move at +speed relative to the belt.
+  btScalar motion = b0 > 0 ? -belt.speed : belt.speed;
+  const btVector3& n = cp.m_normalWorldOnB;
+  btVector3 d = belt.dir - n * n.dot(belt.dir);
+  if (d.length2() < btScalar(1e-8)) return false;
+  d.normalize();
+  cp.m_lateralFrictionDir1 = d;
+  cp.m_lateralFrictionDir2 = d.cross(n).normalized();
+  cp.m_contactMotion1 = motion;
+  cp.m_contactMotion2 = 0;
+  cp.m_contactPointFlags |= BT_CONTACT_FLAG_LATERAL_FRICTION_INITIALIZED;
+  return true;
+}
+
+struct World {
+  btDefaultCollisionConfiguration config;
+  btCollisionDispatcher dispatcher{&config};
+  btDbvtBroadphase broadphase;
+  btSequentialImpulseConstraintSolver solver;
+  btDiscreteDynamicsWorld world{&dispatcher, &broadphase, &solver, &config};
+  std::vector<std::unique_ptr<btCollisionShape>> shapes;
+  std::vector<std::unique_ptr<btDefaultMotionState>> motions;
+  std::vector<std::unique_ptr<btRigidBody>> bodies;
+  std::vector<btRigidBody*> dynamic;
+  int nbody = 0;
+  btScalar top_z0 = -1e30f;
+
+  btRigidBody* add(btCollisionShape* shape, const btTransform& xf, btScalar mass, const Material& mat) {
+    btVector3 inertia(0, 0, 0);
+    if (mass > 0) shape->calculateLocalInertia(mass, inertia);
+    motions.push_back(std::make_unique<btDefaultMotionState>(xf));
+    btRigidBody::btRigidBodyConstructionInfo info(mass, motions.back().get(), shape, inertia);
+    info.m_friction = btScalar(mat.friction);
+    info.m_restitution = btScalar(mat.restitution);
+    bodies.push_back(std::make_unique<btRigidBody>(info));
+    btRigidBody* b = bodies.back().get();
+    b->setActivationState(DISABLE_DEACTIVATION);
+    world.addRigidBody(b);
+    ++nbody;
+    return b;
+  }
+
+  explicit World(const Scene& sc) {
+    world.setGravity(sc.gravity);
+    std::map<std::string, btCollisionShape*> cache;  // one shape per distinct size, as users share them
+    auto shape_for = [&](const ShapeDesc& s) -> btCollisionShape* {
+      char key[128];
+      std::snprintf(key, sizeof key, "%s %.9g %.9g %.9g %.9g", s.type.c_str(), double(s.half.x()), double(s.half.y()),
+                    double(s.half.z()), s.radius);
+      auto it = cache.find(key);
+      if (it != cache.end()) return it->second;
+      if (s.type == "box")
+        shapes.push_back(std::make_unique<btBoxShape>(s.half));
+      else
+        shapes.push_back(std::make_unique<btSphereShape>(btScalar(s.radius)));
+      return cache[key] = shapes.back().get();
+    };
+    for (const BodyDesc& d : sc.bodies) {
+      const Material& mat = sc.materials[d.material];
+      if (d.shape.type == "plane") {  // plane through position, normal = rotated +z
+        btVector3 normal = quatRotate(d.rot, btVector3(0, 0, 1));
+        shapes.push_back(std::make_unique<btStaticPlaneShape>(normal, normal.dot(d.pos)));
+        add(shapes.back().get(), btTransform::getIdentity(), 0, mat);
+        continue;
+      }
+      btCollisionShape* shape = shape_for(d.shape);
+      btScalar mass = 0;
+      if (!d.is_static) {
+        double volume = d.shape.type == "box" ? 8.0 * d.shape.half.x() * d.shape.half.y() * d.shape.half.z()
+                                              : 4.0 / 3.0 * kPi * d.shape.radius * d.shape.radius * d.shape.radius;
+        mass = btScalar(d.mass > 0 ? d.mass : mat.density * volume);
+      }
+      for (int k = 0; k < d.count[2]; ++k)
+        for (int j = 0; j < d.count[1]; ++j)
+          for (int i = 0; i < d.count[0]; ++i) {
+            btVector3 p = d.pos + btVector3(d.spacing.x() * i, d.spacing.y() * j, d.spacing.z() * k);
+            btRigidBody* b = add(shape, btTransform(d.rot, p), mass, mat);
+            if (!d.is_static) {
+              b->setLinearVelocity(d.vel);
+              b->setAngularVelocity(d.angvel);
+              dynamic.push_back(b);
+              top_z0 = btMax(top_z0, p.z());
+            }
+          }
+    }
+    g_belts.clear();
+    for (const BeltDesc& c : sc.belts) {
+      btVector3 dir = (c.to - c.from).normalized();
+      btVector3 side = btVector3(0, 0, 1).cross(dir).normalized();
+      btVector3 up = dir.cross(side);
+      btMatrix3x3 basis(dir.x(), side.x(), up.x(), dir.y(), side.y(), up.y(), dir.z(), side.z(), up.z());
+      btScalar len = (c.to - c.from).length();
+      shapes.push_back(std::make_unique<btBoxShape>(
+          btVector3(btScalar(0.5) * len, btScalar(0.5 * c.width), btScalar(0.5 * kBeltThickness))));
+      btVector3 centre = btScalar(0.5) * (c.from + c.to) - btScalar(0.5 * kBeltThickness) * up;
+      btRigidBody* b = add(shapes.back().get(), btTransform(basis, centre), 0, sc.materials[c.material]);
+      b->setCollisionFlags(b->getCollisionFlags() | btCollisionObject::CF_CUSTOM_MATERIAL_CALLBACK);
+      g_belts.push_back(Belt{dir, btScalar(c.speed)});
+      b->setUserIndex(int(g_belts.size()));
+    }
+    if (!sc.belts.empty()) {
+      gContactAddedCallback = belt_contact;
+      world.getSolverInfo().m_solverMode |= SOLVER_ENABLE_FRICTION_DIRECTION_CACHING | SOLVER_USE_2_FRICTION_DIRECTIONS;
+    } else {
+      gContactAddedCallback = nullptr;
+    }
+  }
+};
+
+double max_penetration(btCollisionDispatcher& d) {
+  btScalar deepest = 0;
+  for (int i = 0; i < d.getNumManifolds(); ++i) {
+    btPersistentManifold* m = d.getManifoldByIndexInternal(i);
+    for (int j = 0; j < m->getNumContacts(); ++j) deepest = btMin(deepest, m->getContactPoint(j).getDistance());
+  }
+  return -double(deepest);
+}
+
+uint64_t state_hash(const std::vector<btRigidBody*>& bodies) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over positions and orientations
+  auto mix = [&](btScalar v) {
+    float f = float(v);
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    for (int k = 0; k < 4; ++k) h = (h ^ ((u >> (8 * k)) & 0xff)) * 1099511628211ull;
+  };
+  for (btRigidBody* b : bodies) {
+    const btTransform& t = b->getWorldTransform();
+    for (int k = 0; k < 3; ++k) mix(t.getOrigin()[k]);
+    btQuaternion q = t.getRotation();
+    mix(q.w()), mix(q.x()), mix(q.y()), mix(q.z());
+  }
+  return h;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: werk_bullet_peer SCENE [--steps N] [--warmup N] [--max-seconds T] [--json]\n"
+               "Runs a Werk benchmark scene in Bullet %d.%02d (single-threaded, sleeping off) and prints\n"
+               "steps/s, body-steps/s and peak memory like `werk bench`.\n",
+               BT_BULLET_VERSION / 100, BT_BULLET_VERSION % 100);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path;
+  int steps = 600, warmup = 0;
+  double max_seconds = 0;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) std::exit(usage());
+      return argv[++i];
+    };
+    if (a == "--steps")
+      steps = std::atoi(next());
+    else if (a == "--warmup")
+      warmup = std::atoi(next());
+    else if (a == "--max-seconds")
+      max_seconds = std::atof(next());
+    else if (a == "--threads" || a == "--backend")
+      next();  // accepted for symmetry with `werk bench`; Bullet runs single-threaded
+    else if (a == "--json")
+      json = true;
+    else if (a == "-h" || a == "--help")
+      return usage(), 0;
+    else if (!a.empty() && a[0] == '-')
+      return usage();
+    else
+      path = a;
+  }
+  if (path.empty() || steps <= 0 || warmup < 0) return usage();
+
+  Scene sc;
+  try {
+    sc = load(path);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "werk_bullet_peer: %s: %s\n", path.c_str(), e.what());
+    return 1;
+  }
+  gCalculateCombinedFrictionCallback = combined_friction;
+  gCalculateCombinedRestitutionCallback = combined_restitution;
+  const btScalar dt = btScalar(sc.dt);
+
+  (void)warmup;  // accepted for symmetry: a Bullet world cannot be reset cheaply, so its first steps are timed
+  // The world is never destroyed: tearing down 65k bodies one by one is
+  // quadratic in Bullet, and the process ends right after the report.
+  World& w = *new World(sc);
+  auto t0 = std::chrono::steady_clock::now();
+  int done = 0;
+  double wall = 0;
+  for (; done < steps; ++done) {
+    w.world.stepSimulation(dt, 0);
+    if (max_seconds > 0) {
+      wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (wall > max_seconds) {
+        ++done;
+        break;
+      }
+    }
+  }
+  wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const bool partial = done < steps;
+
+  double pen = max_penetration(w.dispatcher);
+  btScalar top = -1e30f;
+  for (btRigidBody* b : w.dynamic) top = btMax(top, b->getWorldTransform().getOrigin().z());
+  if (w.dynamic.empty()) top = 0;
+  uint64_t hash = state_hash(w.dynamic);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const int ndyn = int(w.dynamic.size());
+  const double steps_per_s = done / wall, body_steps = steps_per_s * ndyn;
+  char backend[64];
+  std::snprintf(backend, sizeof backend, "bullet %d.%02d (1 thread)", BT_BULLET_VERSION / 100, BT_BULLET_VERSION % 100);
+  std::printf("%s: %d bodies (%d dynamic), %d%s steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak memory %.1f MB, "
+              "max penetration %.2f mm, top body at z = %.3f m (start %.3f m), state hash %016llx [%s]\n",
+              sc.name.c_str(), w.nbody, ndyn, done, partial ? " (partial)" : "", wall, steps_per_s, body_steps,
+              ru.ru_maxrss / 1024.0, pen * 1000.0, double(top), double(w.top_z0), (unsigned long long)hash, backend);
+  if (json)
+    std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
+                "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":0,\"hash\":\"%016llx\",\"backend\":\"%s\","
+                "\"max_penetration_m\":%.6f,\"top_z_m\":%.6f,\"top_z0_m\":%.6f,\"partial\":%s}\n",
+                sc.name.c_str(), w.nbody, ndyn, done, wall, steps_per_s, body_steps, ru.ru_maxrss,
+                (unsigned long long)hash, backend, pen, double(top), double(w.top_z0), partial ? "true" : "false");
+  std::fflush(stdout);
+  std::_Exit(0);
+}
