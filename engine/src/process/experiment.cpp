@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <iomanip>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -207,10 +208,17 @@ Experiment run_experiment(const Model& model, uint64_t seed, int replications, i
   int nthreads = threads > 0 ? threads : omp_get_max_threads();
   nthreads = std::max(1, std::min(nthreads, replications));
   int done = 0;
+  std::vector<std::exception_ptr> errors(replications);
   // Replication i always uses stream set i, whichever thread runs it.
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
   for (int i = 0; i < replications; ++i) {
-    Results r = simulate(model, seed, uint64_t(i), i == 0 ? trace : nullptr);
+    Results r;
+    try {
+      r = simulate(model, seed, uint64_t(i), i == 0 ? trace : nullptr);
+    } catch (...) {
+      errors[i] = std::current_exception();
+      continue;
+    }
     rows[i] = flatten(model, r);
     r.lead_times.clear();
     r.lead_times.shrink_to_fit();
@@ -220,6 +228,9 @@ Experiment run_experiment(const Model& model, uint64_t seed, int replications, i
       std::fprintf(stderr, "werk: replication %d/%d done\n", ++done, replications);
     }
   }
+  // Exceptions cannot cross the parallel region: rethrow the first here.
+  for (auto& err : errors)
+    if (err) std::rethrow_exception(err);
   for (auto& r : e.runs) e.interrupted |= r.interrupted, e.events += r.events;
   for (size_t j = 0; j < rows[0].size(); ++j) {
     KpiStat k{rows[0][j].name, rows[0][j].unit};
@@ -296,9 +307,13 @@ void print_kpi_table(const Model& m, const Experiment& e, std::ostream& out) {
   out << "\n";
   line("throughput", "line.throughput", 1, 2, "good parts/h");
   line("WIP (time average)", "line.wip", 1, 2, "parts");
-  line("lead time mean", "line.lead_time_mean", 1.0 / 60, 2, "min");
-  line("lead time p50", "line.lead_time_p50", 1.0 / 60, 2, "min");
-  line("lead time p95", "line.lead_time_p95", 1.0 / 60, 2, "min");
+  // Lead times in minutes, or seconds for fast lines.
+  bool minutes = e.kpi("line.lead_time_mean").mean >= 600;
+  double scale = minutes ? 1.0 / 60 : 1.0;
+  const char* unit = minutes ? "min" : "s";
+  line("lead time mean", "line.lead_time_mean", scale, 2, unit);
+  line("lead time p50", "line.lead_time_p50", scale, 2, unit);
+  line("lead time p95", "line.lead_time_p95", scale, 2, unit);
   line("good / scrapped parts", "line.good_parts", 1, 0, "/ " + fmt(e.kpi("line.scrapped_parts").mean, 0));
   line("energy", "line.energy", 1, 1, "kWh");
   line("energy per good part", "line.energy_per_good_part", 1, 3, "kWh");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <queue>
 
+#include "werk/error.h"
 #include "werk/interrupt.h"
 
 namespace werk::process {
@@ -992,8 +993,16 @@ struct Simulator::Impl {
     start();
     drain_wakes();
     q.push(end, 0, pack(ev_end));
+    Tick last_tick = -1;
+    uint64_t same_tick = 0;
     while (!q.empty()) {
       Event e = q.pop();
+      // Zero-time cycles (an interarrival of 0 into a sink) never end.
+      same_tick = e.tick == last_tick ? same_tick + 1 : 0;
+      last_tick = e.tick;
+      if (same_tick > 10000000)
+        throw RuntimeError("process simulation: 10^7 events at t = " + std::to_string(to_seconds(e.tick)) +
+                           " s without time advancing (a zero-time cycle through '" + m.nodes[e.object].name + "')");
       now = e.tick;
       if ((e.data & 0xF) == ev_end) break;
       dispatch(e);
