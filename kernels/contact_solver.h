@@ -153,21 +153,32 @@ WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const Con
   }
 }
 
+WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s);
+
+// Where a point is now: both bodies have moved since the step began. The
+// separation follows from the moved anchors; impulses act at one common
+// point (the midpoint of the two moved anchors), so equal and opposite
+// impulses carry no net torque and angular momentum is conserved.
+struct PointNow {
+  Vec3 ra, rb;       // from each centre of mass to the common point
+  float separation;  // current separation (m)
+};
+WERK_HD inline PointNow point_now(const Contact& c, const ContactPoint& p, const SolverBodies& s) {
+  Vec3 pa = s.pos[c.a], pb = s.pos[c.b];
+  Vec3 ra = rotate(s.quat[c.a] * conj(s.quat0[c.a]), p.ra);
+  Vec3 rb = rotate(s.quat[c.b] * conj(s.quat0[c.b]), p.rb);
+  Vec3 d = (pb - s.pos0[c.b] + rb - p.rb) - (pa - s.pos0[c.a] + ra - p.ra);
+  Vec3 mid = 0.5f * ((pa + ra) + (pb + rb));
+  return {mid - pa, mid - pb, p.separation + dot(d, c.normal)};
+}
+
 WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
   for (int k = 0; k < c.count; ++k) {
     const ContactPoint& p = c.p[k];
+    PointNow now = point_now(c, p, s);
     Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
-    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse);
+    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse);
   }
-}
-
-// Current separation of a point from the bodies' motion since step start.
-WERK_HD inline float current_separation(const Contact& c, const ContactPoint& p, const SolverBodies& s) {
-  Vec3 dpa = s.pos[c.a] - s.pos0[c.a], dpb = s.pos[c.b] - s.pos0[c.b];
-  Quat dqa = s.quat[c.a] * conj(s.quat0[c.a]);
-  Quat dqb = s.quat[c.b] * conj(s.quat0[c.b]);
-  Vec3 d = (dpb + rotate(dqb, p.rb) - p.rb) - (dpa + rotate(dqa, p.ra) - p.ra);
-  return p.separation + dot(d, c.normal);
 }
 
 // One Gauss-Seidel pass over a manifold: normal points, then friction.
@@ -178,7 +189,8 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
   float total_normal = 0.0f;
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
-    float sep = current_separation(c, p, s);
+    const PointNow now = point_now(c, p, s);
+    const float sep = now.separation;
     float bias = 0.0f, mass_scale = 1.0f, impulse_scale = 0.0f;
     if (sep > 0.0f) {
       bias = sep * inv_h;  // speculative: allow closing exactly the gap
@@ -187,7 +199,7 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
       mass_scale = sf.mass_scale;
       impulse_scale = sf.impulse_scale;
     }
-    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra);
+    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra);
     float vn = dot(dv, c.normal);
     float impulse = -p.normal_mass * mass_scale * (vn + bias) - impulse_scale * p.normal_impulse;
     float updated = maxf(p.normal_impulse + impulse, 0.0f);
@@ -195,12 +207,13 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     p.normal_impulse = updated;
     p.max_normal_impulse = maxf(p.max_normal_impulse, impulse);
     total_normal += updated;
-    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse * c.normal);
+    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse * c.normal);
   }
   (void)total_normal;
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
-    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra) - c.surface_velocity;
+    const PointNow now = point_now(c, p, s);
+    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra) - c.surface_velocity;
     float l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, c.t1);
     float l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, c.t2);
     // Coulomb cone: clamp the tangent impulse vector to mu * normal impulse.
@@ -212,7 +225,7 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     }
     Vec3 impulse = (l1 - p.tangent_impulse1) * c.t1 + (l2 - p.tangent_impulse2) * c.t2;
     p.tangent_impulse1 = l1, p.tangent_impulse2 = l2;
-    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse);
+    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse);
   }
 }
 
@@ -222,13 +235,14 @@ WERK_HD inline void restitution_contact(Contact& c, const SolverBodies& s) {
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
     if (p.relative_velocity > -kRestitutionThreshold || p.max_normal_impulse == 0.0f) continue;
-    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra);
+    const PointNow now = point_now(c, p, s);
+    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra);
     float vn = dot(dv, c.normal);
     float impulse = -p.normal_mass * (vn + c.restitution * p.relative_velocity);
     float updated = maxf(p.normal_impulse + impulse, 0.0f);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = updated;
-    apply_impulse(s, c.a, c.b, p.ra, p.rb, impulse * c.normal);
+    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse * c.normal);
   }
 }
 

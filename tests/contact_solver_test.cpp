@@ -1,0 +1,187 @@
+// Contacts against analytic answers: friction, inclines, bounces, stacks,
+// belts, conservation laws and tunnelling.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "test_util.h"
+
+using namespace werk;
+
+namespace {
+
+constexpr double kG = 9.81;
+
+Simulation make_sim(const Model& m, const std::string& backend, int threads = 0) {
+  SimulationOptions o;
+  o.backend = backend;
+  o.threads = threads;
+  return Simulation(m, o);
+}
+
+std::string material(double mu, double e) {
+  return "materials:\n  m: {density: 1000, friction: " + test::num(mu) + ", restitution: " + test::num(e) + "}\n";
+}
+
+TEST_CASE("a sliding box stops after v0^2 / (2 mu g)", "[contact]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  for (double mu : {0.3, 0.6}) {
+    const double v0 = 3.0;
+    std::string text = test::scene_header("slide", 1.0 / 120, 4) + material(mu, 0) +
+                       "static:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                       "bodies:\n  - name: box\n    shape: {type: box, size: [0.2, 0.2, 0.1]}\n    material: m\n"
+                       "    position: [0, 0, 0.05]\n    velocity: [" + test::num(v0) + ", 0, 0]\n";
+    Model m = compile_scene(text, "slide.yaml");
+    Simulation sim(m, SimulationOptions{backend});
+    sim.step(int(3.0 / m.dt));
+    const double expected = v0 * v0 / (2 * mu * kG);
+    INFO("mu " << mu);
+    CHECK(sim.state().body_pos[1].x == Approx(expected).epsilon(0.02));
+    CHECK(std::fabs(sim.state().body_vel[1].x) < 1e-3);
+  }
+}
+
+// A box on a plane tilted by `deg` about y; returns (displacement along the
+// slope after t, speed along the slope at t).
+std::pair<double, double> incline(const std::string& backend, double mu, double deg, double t) {
+  const double a = deg * M_PI / 180;
+  // Box bottom face on the plane: centre at half height along the normal.
+  const Vec3 n{float(-std::sin(a)), 0, float(std::cos(a))};
+  std::string rot = "{axis: [0, 1, 0], angle_deg: " + test::num(-deg) + "}";
+  std::string text = test::scene_header("incline", 1.0 / 120, 4) + material(mu, 0) +
+                     "static:\n  - {name: ramp, shape: {type: plane}, rotation: " + rot + ", material: m}\n"
+                     "bodies:\n  - name: box\n    shape: {type: box, size: [0.2, 0.2, 0.1]}\n    material: m\n"
+                     "    rotation: " + rot + "\n    position: [" + test::num(0.05 * n.x) + ", 0, " + test::num(0.05 * n.z) + "]\n";
+  Model m = compile_scene(text, "incline.yaml");
+  Simulation sim(m, SimulationOptions{backend});
+  sim.step(int(std::lround(t / m.dt)));
+  // Down the slope is +x rotated: (cos a, 0, sin a) with the plane tilted by -deg about y.
+  const Vec3 down{float(std::cos(a)), 0, float(std::sin(a))};
+  Vec3 d = sim.state().body_pos[1] - m.body_pos0[1];
+  return {-dot(d, down), -dot(sim.state().body_vel[1], down)};
+}
+
+TEST_CASE("a box on an incline holds below atan(mu) and slides with g (sin a - mu cos a) above it", "[contact]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  const double mu = 0.5, limit = std::atan(mu) * 180 / M_PI;  // 26.57 degrees
+  auto [hold, hold_speed] = incline(backend, mu, limit - 3, 2.0);
+  CHECK(std::fabs(hold) < 1e-3);
+  CHECK(std::fabs(hold_speed) < 1e-3);
+  for (double deg : {limit + 5, 40.0}) {
+    const double a = deg * M_PI / 180, t = 1.0;
+    const double accel = kG * (std::sin(a) - mu * std::cos(a));
+    auto [s, v] = incline(backend, mu, deg, t);
+    INFO("angle " << deg);
+    CHECK(v == Approx(accel * t).epsilon(0.02));
+    CHECK(s == Approx(0.5 * accel * t * t).epsilon(0.02));
+  }
+}
+
+TEST_CASE("a dropped ball bounces to e^2 h", "[contact]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  for (double e : {0.5, 0.8}) {
+    const double h = 1.0, r = 0.05;
+    std::string text = test::scene_header("bounce", 1.0 / 240, 2) + material(0.5, e) +
+                       "static:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                       "bodies:\n  - name: ball\n    shape: {type: sphere, radius: " + test::num(r) + "}\n    material: m\n"
+                       "    position: [0, 0, " + test::num(h + r) + "]\n";
+    Model m = compile_scene(text, "bounce.yaml");
+    Simulation sim(m, SimulationOptions{backend});
+    // Fall (about 0.45 s), then track the top of the first bounce.
+    sim.step(int(0.6 / m.dt));
+    double top = 0;
+    for (int k = 0; k < int(0.9 / m.dt); ++k) {
+      sim.step(1);
+      top = std::max(top, double(sim.state().body_pos[1].z) - r);
+    }
+    INFO("e " << e);
+    CHECK(top == Approx(e * e * h).epsilon(0.05));
+  }
+}
+
+// Sum of kinetic energies and of momenta of the dynamic bodies.
+struct Totals {
+  Vec3 p{0, 0, 0};
+  double L[3] = {0, 0, 0};
+  double energy = 0;
+};
+Totals totals(const Model& m, const State& s) {
+  Totals t;
+  for (int b = 0; b < m.nbody(); ++b) {
+    if (m.body_kind[b] != BodyKind::Dynamic) continue;
+    float mass = m.body_mass[b];
+    Vec3 v = s.body_vel[b], w = s.body_angvel[b], x = s.body_pos[b];
+    Vec3 wb = rotate_inv(s.body_quat[b], w);
+    Vec3 Lspin = rotate(s.body_quat[b], mul(m.body_inertia[b], wb));
+    Vec3 Lorb = cross(x, mass * v);
+    t.p += mass * v;
+    t.L[0] += double(Lspin.x) + Lorb.x, t.L[1] += double(Lspin.y) + Lorb.y, t.L[2] += double(Lspin.z) + Lorb.z;
+    t.energy += 0.5 * mass * dot(v, v) + 0.5 * dot(wb, mul(m.body_inertia[b], wb));
+  }
+  return t;
+}
+
+TEST_CASE("collisions in zero gravity conserve momentum; with restitution 0 energy never increases", "[contact]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  std::string text = test::scene_header("space", 1.0 / 120, 4, "[0, 0, 0]") + material(0.4, 0) +
+                     "bodies:\n"
+                     "  - {name: a, shape: {type: box, size: [0.3, 0.2, 0.1]}, material: m, position: [-1, 0.05, 0], velocity: [2, 0, 0.1], angular_velocity: [0, 1, 2]}\n"
+                     "  - {name: b, shape: {type: sphere, radius: 0.15}, material: m, position: [1, -0.05, 0.02], velocity: [-1.5, 0, 0]}\n"
+                     "  - {name: c, shape: {type: capsule, radius: 0.05, length: 0.3}, material: m, position: [0, 1, 0], velocity: [0, -2, 0], angular_velocity: [3, 0, 0]}\n"
+                     "  - {name: d, shape: {type: box, size: [0.2, 0.2, 0.2]}, material: m, position: [0.05, -1, 0.05], velocity: [0, 1.8, 0]}\n";
+  Model m = compile_scene(text, "space.yaml");
+  Simulation sim(m, SimulationOptions{backend});
+  Totals start = totals(m, sim.state());
+  double energy = start.energy, mass = 0;
+  for (float x : m.body_mass) mass += x;
+  int64_t contacts = 0;
+  for (int k = 0; k < 240; ++k) {
+    sim.step(1);
+    contacts += sim.last_contact_count();
+    Totals now = totals(m, sim.state());
+    // Linear momentum: equal and opposite impulses, to float rounding.
+    CHECK(length(now.p - start.p) <= 1e-5 * (length(start.p) + mass));
+    CHECK(now.energy <= energy * (1 + 1e-5) + 1e-9);
+    energy = now.energy;
+    // Angular momentum: impulses act at one common point; what remains is
+    // float32 rounding of the state over 1,920 sub-steps.
+    for (int i = 0; i < 3; ++i) CHECK(now.L[i] == Approx(start.L[i]).margin(1e-3 * (std::fabs(start.L[i]) + 1)));
+  }
+  CHECK(contacts > 0);  // the bodies did meet
+  CHECK(energy < start.energy * 0.99);
+}
+
+TEST_CASE("a 1 cm part at 5 m/s does not tunnel through a 5 mm wall", "[contact]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  std::string text = test::scene_header("tunnel", 1.0 / 60, 1, "[0, 0, 0]") + material(0.3, 0) +
+                     "static:\n  - {name: wall, shape: {type: box, size: [0.005, 1, 1]}, material: m, position: [0.5, 0, 0]}\n"
+                     "bodies:\n"
+                     "  - {name: cube, shape: {type: box, size: [0.01, 0.01, 0.01]}, material: m, position: [0, 0, 0], velocity: [5, 0, 0]}\n"
+                     "  - {name: bead, shape: {type: sphere, radius: 0.005}, material: m, position: [0, 0.2, 0], velocity: [5, 0, 0]}\n";
+  Model m = compile_scene(text, "tunnel.yaml");
+  Simulation sim(m, SimulationOptions{backend});
+  for (int k = 0; k < 60; ++k) {
+    sim.step(1);
+    CHECK(sim.state().body_pos[1].x < 0.5f - 0.0025f);
+    CHECK(sim.state().body_pos[2].x < 0.5f - 0.0025f);
+  }
+}
+
+TEST_CASE("a 10-box stack stands still", "[contact][stack]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  std::string text = test::scene_header("stack", 1.0 / 60, 8) + material(0.6, 0) +
+                     "static:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                     "bodies:\n  - name: box\n    shape: {type: box, size: [0.1, 0.1, 0.1]}\n    material: m\n"
+                     "    position: [0, 0, 0.05]\n    grid: {count: [1, 1, 10], spacing: [0, 0, 0.1]}\n";
+  Model m = compile_scene(text, "stack.yaml");
+  Simulation sim(m, SimulationOptions{backend});
+  sim.step(60);
+  const Vec3 top1 = sim.state().body_pos[10];
+  sim.step(540);
+  const Vec3 top10 = sim.state().body_pos[10];
+  CHECK(length(top10 - top1) < 1e-3);
+  CHECK(totals(m, sim.state()).energy < 1e-6);
+  CHECK(top10.z > 0.95f - 0.01f);  // less than 1 mm of overlap per contact
+}
+
+}  // namespace
