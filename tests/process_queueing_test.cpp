@@ -145,3 +145,24 @@ TEST_CASE("process Weibull failures: availability MTBF / (MTBF + MTTR)", "[proce
   Experiment e = run_experiment(model_from(scene), 18, 10);
   require_ci_contains(e, "machine.failed", 1.0 - 3600.0 / (3600.0 + 600.0));
 }
+
+TEST_CASE("process operating-time and count-based failures scale with use", "[process][queueing]") {
+  // Half-loaded station (a part every 20 s, 10 s each): failures in
+  // working time come at rate 0.5 / MTBF per second of calendar time, so
+  // the failed share is 0.5 * MTTR / MTBF; a failure every 50 operations
+  // costs MTTR per 50 parts.
+  auto scene = [](const std::string& failure) {
+    return "werk: 1\nprocess:\n  duration: 1e6\n  warmup: 1e4\n  event_log: false\n  objects:\n"
+           "    arrivals: {type: source, interarrival: 20, to: queue}\n"
+           "    queue: {type: buffer, to: machine}\n"
+           "    machine:\n      type: station\n      process_time: 10\n      to: out\n"
+           "      failures: [" + failure + "]\n"
+           "    out: {type: sink}\n";
+  };
+  Experiment op = run_experiment(
+      model_from(scene("{basis: operating, mtbf: {dist: exponential, mean: 1000}, mttr: 100}")), 19, 10);
+  require_ci_contains(op, "machine.failed", 0.5 * 100.0 / 1000.0);
+  Experiment count = run_experiment(
+      model_from(scene("{basis: count, operations: 50, mttr: {dist: exponential, mean: 100}}")), 20, 10);
+  require_ci_contains(count, "machine.failed", (1.0 / 20 / 50) * 100.0);
+}
