@@ -464,6 +464,9 @@ int main(int argc, char** argv) {
   btScalar top = -1e30f;
   for (btRigidBody* b : w.dynamic) top = btMax(top, b->getWorldTransform().getOrigin().z());
   if (w.dynamic.empty()) top = 0;
+  double mean_speed = 0;  // mean |v| at the end (conveyor check: the belt speed)
+  for (btRigidBody* b : w.dynamic) mean_speed += b->getLinearVelocity().length();
+  if (!w.dynamic.empty()) mean_speed /= double(w.dynamic.size());
   uint64_t hash = state_hash(w.dynamic);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -478,9 +481,9 @@ int main(int argc, char** argv) {
   if (json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":0,\"hash\":\"%016llx\",\"backend\":\"%s\","
-                "\"max_penetration_m\":%.6f,\"top_z_m\":%.6f,\"top_z0_m\":%.6f,\"partial\":%s}\n",
+                "\"max_penetration_m\":%.6f,\"top_z_m\":%.6f,\"top_z0_m\":%.6f,\"mean_speed_m_s\":%.4f,\"partial\":%s}\n",
                 sc.name.c_str(), w.nbody, ndyn, done, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                (unsigned long long)hash, backend, pen, double(top), double(w.top_z0), partial ? "true" : "false");
+                (unsigned long long)hash, backend, pen, double(top), double(w.top_z0), mean_speed, partial ? "true" : "false");
   std::fflush(stdout);
   std::_Exit(0);
 }

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Runs every rigid-body benchmark scene in Werk and in Bullet (the peer) in one
+# invocation and prints the comparison table; see benchmarks/README.md.
+#
+#   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--threads N]
+#
+#   --quick      120 steps instead of 600, and no PILE-65536
+#   --only NAME  only these scenes (file names without .yaml, e.g. pile_4096)
+#   --steps N    steps per run (default 600)
+#   --timeout S  wall-clock limit per engine and scene (default 1500 s); Bullet
+#                stops at the limit and reports the steps it made (marked *)
+#   --threads N  Werk CPU threads (default 2); Bullet is single-threaded
+#
+# Environment: WERK (default build/werk), PEER (default
+# build/benchmarks/werk_bullet_peer). The table also goes to
+# benchmarks/results/<machine>.md (full runs) or <machine>-partial.md.
+set -u
+cd "$(dirname "$0")/.."
+
+WERK=${WERK:-build/werk}
+PEER=${PEER:-build/benchmarks/werk_bullet_peer}
+PY=/usr/bin/python3
+STEPS=600
+TIMEOUT=1500
+THREADS=2
+QUICK=0
+ONLY=""
+PARTIAL=0
+ARGS="$*"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1; STEPS=120; PARTIAL=1 ;;
+    --only) ONLY="$2"; PARTIAL=1; shift ;;
+    --steps) STEPS="$2"; PARTIAL=1; shift ;;
+    --timeout) TIMEOUT="$2"; shift ;;
+    --threads) THREADS="$2"; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+SCENES="pile_1000 pile_4096 pile_16384 pile_65536 pyramid_20 pyramid_40 conveyor_line"
+if [ -n "$ONLY" ]; then
+  SCENES=$(echo "$ONLY" | tr ',' ' ')
+elif [ "$QUICK" = 1 ]; then
+  SCENES="pile_1000 pile_4096 pile_16384 pyramid_20 pyramid_40 conveyor_line"
+fi
+
+if [ ! -x "$WERK" ]; then
+  echo "werk: not built ($WERK); build it first: cmake -S . -B build && cmake --build build -j2" >&2
+fi
+HAVE_PEER=1
+if [ ! -x "$PEER" ]; then
+  echo "bullet: not built ($PEER; install libbullet-dev and rebuild)"
+  HAVE_PEER=0
+fi
+
+RAW=$(mktemp)
+trap 'rm -f "$RAW"' EXIT
+for s in $SCENES; do
+  f=benchmarks/scenes/$s.yaml
+  if [ ! -f "$f" ]; then
+    echo "run.sh: no scene $f (run /usr/bin/python3 benchmarks/make_scenes.py)" >&2
+    continue
+  fi
+  w='{"error":"not built"}'
+  if [ -x "$WERK" ]; then
+    echo "== $s: werk ($STEPS steps, $THREADS threads)" >&2
+    out=$(timeout "$TIMEOUT" "$WERK" bench "$f" --json --threads "$THREADS" --backend cpu --steps "$STEPS" 2>&1)
+    rc=$?
+    echo "$out" | grep -v '^{' >&2
+    w=$(echo "$out" | grep '^{' | tail -1)
+    if [ $rc = 124 ]; then w='{"error":"timeout"}'
+    elif [ $rc != 0 ] || [ -z "$w" ]; then w="{\"error\":\"exit $rc\"}"; fi
+  fi
+  b='{"error":"not built"}'
+  if [ $HAVE_PEER = 1 ]; then
+    echo "== $s: bullet ($STEPS steps, 1 thread)" >&2
+    out=$(timeout $((TIMEOUT + 120)) "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$TIMEOUT" 2>&1)
+    rc=$?
+    echo "$out" | grep -v '^{' >&2
+    b=$(echo "$out" | grep '^{' | tail -1)
+    if [ $rc = 124 ]; then b='{"error":"timeout"}'
+    elif [ $rc != 0 ] || [ -z "$b" ]; then b="{\"error\":\"exit $rc\"}"; fi
+  fi
+  printf '%s\t%s\t%s\n' "$s" "$w" "$b" >>"$RAW"
+done
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
+[ -n "$CPU" ] || CPU=$(hostname)
+MACHINE=$(echo "$CPU" | tr -c 'A-Za-z0-9\n' '-' | sed 's/--*/-/g; s/^-//; s/-$//' | tr 'A-Z' 'a-z')-$(nproc)c
+mkdir -p benchmarks/results
+OUTFILE=benchmarks/results/$MACHINE.md
+[ "$PARTIAL" = 1 ] && OUTFILE=benchmarks/results/$MACHINE-partial.md
+
+TABLE=$("$PY" - "$RAW" <<'EOF'
+import json, sys
+
+rows = []
+for line in open(sys.argv[1]):
+    name, w, b = line.rstrip("\n").split("\t")
+    rows.append((name, json.loads(w), json.loads(b)))
+
+def num(d, k):
+    v = d.get(k)
+    return v if isinstance(v, (int, float)) else None
+
+def rate(d):
+    if "error" in d:
+        return d["error"]
+    v = num(d, "body_steps_per_s")
+    return f"{v:,.0f}" + ("*" if d.get("partial") else "")
+
+def mm(d, k):
+    v = num(d, k)
+    return "n/a" if v is None else f"{v * 1000:.1f}"
+
+def top(d):
+    v, v0 = num(d, "top_z_m"), num(d, "top_z0_m")
+    return "n/a" if v is None else f"{v:.2f} / {v0:.2f}"
+
+base = {}
+for name, w, b in rows:
+    if name == "pile_1000":
+        base = {"w": num(w, "body_steps_per_s"), "b": num(b, "body_steps_per_s")}
+
+def scaling(name, d, key):
+    v = num(d, "body_steps_per_s")
+    if not name.startswith("pile_") or v is None or not base.get(key):
+        return ""
+    return f"{base[key] / v:.2f}"
+
+head = ["scene", "bodies", "steps", "Werk body-steps/s", "Bullet body-steps/s", "Werk/Bullet",
+        "Werk RSS/body", "Werk state/body", "Werk t/body-step (PILE-1000 = 1)", "Bullet t/body-step (PILE-1000 = 1)",
+        "Werk max pen. mm", "Bullet max pen. mm", "Werk top z / start", "Bullet top z / start", "Werk hash"]
+out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 2) + ["---"]) + "|"]
+for name, w, b in rows:
+    wv, bv = num(w, "body_steps_per_s"), num(b, "body_steps_per_s")
+    dyn = num(w, "dynamic") or num(b, "dynamic")
+    ratio = f"{wv / bv:.2f}" if wv and bv else ""
+    rss = f"{num(w, 'peak_rss_kb') * 1024 / dyn:,.0f} B" if dyn and num(w, "peak_rss_kb") else ""
+    dev = f"{num(w, 'device_bytes') / dyn:,.0f} B" if dyn and num(w, "device_bytes") else ""
+    steps = num(w, "steps") or num(b, "steps") or ""
+    if num(b, "steps") and num(w, "steps") and b["steps"] != w["steps"]:
+        steps = f"{w['steps']} / {b['steps']}"
+    out.append("| " + " | ".join(str(x) for x in [
+        name, dyn or "", steps, rate(w), rate(b), ratio, rss, dev, scaling(name, w, "w"), scaling(name, b, "b"),
+        mm(w, "max_penetration_m"), mm(b, "max_penetration_m"), top(w), top(b), w.get("hash", "")]) + " |")
+print("\n".join(out))
+if any(d.get("partial") for _, _, d in rows):
+    print("\n* Bullet stopped at the --timeout limit: its rate is over the steps it made (the early, cheaper steps of a pile).")
+EOF
+)
+
+echo
+echo "$TABLE"
+{
+  echo "# Rigid-body benchmarks on $CPU ($(nproc) cores)"
+  echo
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "with \`benchmarks/run.sh $ARGS\`: Werk \`bench --backend cpu --threads $THREADS\`, Bullet"
+  echo "3.24 single-threaded (werk_bullet_peer), $STEPS steps, sleeping off in both."
+  echo
+  echo "$TABLE"
+} >"$OUTFILE"
+echo "(written to $OUTFILE)"
