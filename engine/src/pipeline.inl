@@ -297,19 +297,21 @@ class Pipeline final : public werk::Backend {
     const bool contacts = ncontact_ > 0;
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
-      // Impulses change angular velocity through the inertia of the body's
-      // current orientation, or angular momentum would drift.
-      werk::Mat3* inv_inertia = raw(world_inv_inertia_);
       each(total, [=] WERK_HD(int i) {
         werk::place_kinematic(i, nbody, p, t_end, s);
         werk::integrate_velocity(i, nbody, p, g, h, s);
-        inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
       });
       if (contacts) {
         by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
         by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true); });
       }
-      each(total, [=] WERK_HD(int i) { werk::integrate_pose(i, nbody, p, h, s); });
+      // Impulses change angular velocity through the inertia of the body's
+      // current orientation, or angular momentum would drift.
+      werk::Mat3* inv_inertia = raw(world_inv_inertia_);
+      each(total, [=] WERK_HD(int i) {
+        werk::integrate_pose(i, nbody, p, h, s);
+        inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
+      });
       if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false); });
     }
     if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], sb); });
