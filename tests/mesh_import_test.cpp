@@ -59,6 +59,7 @@ TEST_CASE("missing and malformed meshes give errors naming the file", "[mesh]") 
   e = load_mesh(data("malformed.stl"), 1.0f, m);
   INFO(e);
   REQUIRE(e.find("malformed.stl") != std::string::npos);
+  REQUIRE(e.find("line 5") != std::string::npos);
   e = load_mesh(data("malformed.obj"), 1.0f, m);
   INFO(e);
   REQUIRE(e.find("malformed.obj") != std::string::npos);

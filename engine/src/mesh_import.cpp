@@ -5,9 +5,12 @@
 #include <assimp/scene.h>
 
 #include <assimp/Importer.hpp>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace werk {
 namespace {
@@ -54,6 +57,72 @@ std::string add_nodes(const aiScene& scene, float scale, MeshData& out, const st
   return "";
 }
 
+// A token for an error message: quoted, control bytes shown as '?'.
+std::string show_token(const std::string& t) {
+  if (t.empty()) return "the end of the line";
+  std::string q = "'";
+  for (char c : t.substr(0, 32)) q += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  return q + "'";
+}
+
+// Binary STL: an 80-byte header, a triangle count, 50 bytes per triangle.
+bool is_binary_stl(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char header[84];
+  if (!f.read(header, 84)) return false;
+  uint32_t n = uint32_t(uint8_t(header[80])) | uint32_t(uint8_t(header[81])) << 8 |
+               uint32_t(uint8_t(header[82])) << 16 | uint32_t(uint8_t(header[83])) << 24;
+  std::error_code ec;
+  return std::filesystem::file_size(path, ec) == 84 + 50 * uint64_t(n);
+}
+
+// Checks the grammar of an ascii STL before assimp sees it (its parser
+// leaks memory on malformed files, and this names the line):
+//   solid [name] { facet normal x y z outer loop (vertex x y z){3} endloop endfacet } endsolid
+std::string check_ascii_stl(const std::string& path) {
+  std::ifstream f(path);
+  std::string line, tok;
+  int lineno = 0, state = 0, vertices = 0;  // state: 0 before solid, 1 in solid, 2 in facet, 3 in loop
+  auto err = [&](const std::string& what) { return fail(path, "line " + std::to_string(lineno) + ": " + what); };
+  while (std::getline(f, line)) {
+    ++lineno;
+    std::istringstream in(line);
+    if (!(in >> tok)) continue;
+    auto numbers = [&](const char* after) -> std::string {
+      for (int i = 0; i < 3; ++i) {
+        std::string v;
+        char* end = nullptr;
+        if (!(in >> v) || (std::strtof(v.c_str(), &end), *end != '\0'))
+          return err(std::string("expected 3 numbers after '") + after + "', found " + show_token(v));
+      }
+      return "";
+    };
+    if (state == 0) {
+      if (tok != "solid") return err("expected 'solid', found " + show_token(tok));
+      state = 1;
+    } else if (state == 1 && tok == "facet") {
+      if (!(in >> tok) || tok != "normal") return err("expected 'facet normal'");
+      if (std::string e = numbers("normal"); !e.empty()) return e;
+      state = 2;
+    } else if (state == 1 && tok == "endsolid") {
+      return "";
+    } else if (state == 2 && tok == "outer") {
+      state = 3, vertices = 0;
+    } else if (state == 2 && tok == "endfacet") {
+      state = 1;
+    } else if (state == 3 && tok == "vertex") {
+      if (std::string e = numbers("vertex"); !e.empty()) return e;
+      ++vertices;
+    } else if (state == 3 && tok == "endloop") {
+      if (vertices != 3) return err("expected 3 vertices in a facet, found " + std::to_string(vertices));
+      state = 2;
+    } else {
+      return err("unexpected " + show_token(tok));
+    }
+  }
+  return fail(path, "unexpected end of file (expected 'endsolid')");
+}
+
 }  // namespace
 
 std::string load_mesh(const std::string& path, float scale, MeshData& out) {
@@ -63,6 +132,10 @@ std::string load_mesh(const std::string& path, float scale, MeshData& out) {
   if (!std::filesystem::is_regular_file(path, ec)) return fail(path, "not a regular file");
   if (!std::ifstream(path)) return fail(path, "file cannot be opened for reading");
   if (!(std::isfinite(scale) && scale > 0.0f)) return fail(path, "expected a positive scale, found " + std::to_string(scale));
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".stl" && !is_binary_stl(path))
+    if (std::string e = check_ascii_stl(path); !e.empty()) return e;
   Assimp::Importer importer;
   // Only geometry matters: drop normals, colours, materials and animations.
   importer.SetPropertyInteger(AI_CONFIG_PP_RVC_FLAGS, aiComponent_NORMALS | aiComponent_COLORS |
