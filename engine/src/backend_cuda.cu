@@ -16,6 +16,7 @@ struct System {
   template <class T>
   using vector = thrust::cuda::vector<T>;
   static auto policy() { return thrust::cuda::par; }
+  static void begin_step() {}
 };
 
 #include "pipeline.inl"

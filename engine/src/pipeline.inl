@@ -66,6 +66,7 @@ class Pipeline final : public werk::Backend {
   }
 
   void step(int n) override {
+    System::begin_step();
     for (int k = 0; k < n; ++k) step_once();
   }
 
