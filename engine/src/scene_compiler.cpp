@@ -104,24 +104,25 @@ struct BodyShapes {
 };
 
 std::vector<ShapeSpec> read_shape_list(const Source& src, MapReader& r, const std::map<std::string, int>& materials,
-                                       int material, const std::string& base_dir, bool required) {
+                                       int material, const std::string& base_dir, bool required, GeometryData& geometry) {
   std::vector<ShapeSpec> out;
   YAML::Node one = r.optional("shape");
   YAML::Node many = r.optional("shapes");
   if (one && many) yaml::fail(src, many, r.path("shapes") + ": expected either 'shape' or 'shapes', found both");
-  if (one) out.push_back(read_shape(src, one, r.path("shape"), materials, material, base_dir));
+  if (one) out.push_back(read_shape(src, one, r.path("shape"), materials, material, base_dir, geometry));
   if (many) {
     if (!many.IsSequence() || many.size() == 0)
       yaml::fail(src, many, r.path("shapes") + ": expected a non-empty list of shapes, found " + yaml::describe(many));
     for (size_t i = 0; i < many.size(); ++i)
-      out.push_back(read_shape(src, many[i], r.path("shapes") + "[" + std::to_string(i) + "]", materials, material, base_dir));
+      out.push_back(read_shape(src, many[i], r.path("shapes") + "[" + std::to_string(i) + "]", materials, material, base_dir,
+                               geometry));
   }
   if (required && out.empty()) yaml::fail(src, r.node(), r.path("shape") + ": missing required key 'shape' (or 'shapes')");
   return out;
 }
 
 void read_parts(const Source& src, MapReader& top, const std::map<std::string, int>& materials,
-                const std::string& base_dir, std::map<std::string, BodyShapes>& parts) {
+                const std::string& base_dir, std::map<std::string, BodyShapes>& parts, GeometryData& geometry) {
   YAML::Node node = top.optional("parts");
   if (!node) return;
   if (!node.IsMap()) yaml::fail(src, node, "parts: expected a map of name: {shape, material}, found " + yaml::describe(node));
@@ -131,7 +132,7 @@ void read_parts(const Source& src, MapReader& top, const std::map<std::string, i
     MapReader r(src, it->second, "parts." + name);
     BodyShapes p;
     p.material = material_ref(src, r, materials, 0);
-    p.shapes = read_shape_list(src, r, materials, p.material, base_dir, true);
+    p.shapes = read_shape_list(src, r, materials, p.material, base_dir, true, geometry);
     p.at = it->first;
     r.finish();
     parts[name] = std::move(p);
@@ -167,7 +168,7 @@ void read_body(const Source& src, const YAML::Node& node, const std::string& wha
     if (material >= 0)
       for (auto& s : shapes.shapes) s.material = material;
   } else {
-    shapes.shapes = read_shape_list(src, r, materials, material < 0 ? 0 : material, base_dir, true);
+    shapes.shapes = read_shape_list(src, r, materials, material < 0 ? 0 : material, base_dir, true, m.geometry);
   }
   BodyInit init;
   init.kind = kind;
@@ -247,7 +248,7 @@ Model compile_scene(const std::string& text, const std::string& path) {
   std::map<std::string, int> materials, body_names;
   std::map<std::string, BodyShapes> parts;
   read_materials(src, top, m, materials);
-  read_parts(src, top, materials, base_dir, parts);
+  read_parts(src, top, materials, base_dir, parts, m.geometry);
   SceneBuilder builder(m);
   read_bodies(src, top, "static", true, m, builder, materials, parts, base_dir, body_names);
   read_bodies(src, top, "bodies", false, m, builder, materials, parts, base_dir, body_names);

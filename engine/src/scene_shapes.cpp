@@ -4,7 +4,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include "scene_geometry.h"
+#include "convex_hull.h"
+#include "mass_properties.h"
+#include "mesh_import.h"
 
 namespace werk {
 namespace {
@@ -20,7 +22,8 @@ constexpr int kArcSegmentsPerQuarter = 12;
 }  // namespace
 
 ShapeSpec read_shape(const yaml::Source& src, const YAML::Node& node, const std::string& what,
-                     const std::map<std::string, int>& materials, int material, const std::string& base_dir) {
+                     const std::map<std::string, int>& materials, int material, const std::string& base_dir,
+                     GeometryData& geometry) {
   MapReader r(src, node, what);
   ShapeSpec s;
   std::string type = r.choice("type", {"sphere", "box", "capsule", "cylinder", "plane", "hull", "mesh"});
@@ -57,8 +60,9 @@ ShapeSpec read_shape(const yaml::Source& src, const YAML::Node& node, const std:
     if (!pts.IsSequence() || pts.size() < 4)
       yaml::fail(src, pts, r.path("points") + ": expected a list of at least 4 points [x, y, z], found " +
                                (pts.IsSequence() ? std::to_string(pts.size()) + " points" : yaml::describe(pts)));
-    for (size_t i = 0; i < pts.size(); ++i) s.points.push_back(yaml::as_vec3(src, pts[i], r.path("points")));
-    std::string err = check_hull_points(s.points);
+    std::vector<Vec3> points;
+    for (size_t i = 0; i < pts.size(); ++i) points.push_back(yaml::as_vec3(src, pts[i], r.path("points")));
+    std::string err = build_convex_hull(points, geometry, s.data_begin);
     if (!err.empty()) yaml::fail(src, pts, r.path("points") + ": " + err);
   } else {  // mesh
     s.type = ShapeType::Triangle;
@@ -67,8 +71,11 @@ ShapeSpec read_shape(const yaml::Source& src, const YAML::Node& node, const std:
     double scale = r.positive("scale", 1.0);
     std::filesystem::path p(rel);
     if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-    std::string err = load_mesh_triangles(p.string(), float(scale), s.points);
+    MeshData mesh;
+    std::string err = load_mesh(p.string(), float(scale), mesh);
     if (!err.empty()) yaml::fail(src, file, r.path("file") + ": " + err);
+    s.data_begin = append_mesh_triangles(geometry, mesh);
+    s.data_count = int(mesh.triangle.size());
   }
   r.finish();
   return s;
@@ -101,15 +108,18 @@ std::string SceneBuilder::add_body(const BodyInit& init, const std::vector<Shape
   float mass = 0;
   Vec3 inertia{0, 0, 0};
   if (dynamic) {
-    std::vector<ShapeMass> parts;
-    for (const auto& s : shapes)
-      parts.push_back(shape_mass(s.type, s.size, s.points, m_.material_density[s.material], s.pos, s.quat));
-    BodyMass bm = combine_masses(parts);
+    std::vector<MassProperties> parts;
+    std::vector<Transform> poses;
+    for (const auto& s : shapes) {
+      parts.push_back(shape_mass_properties(s.type, s.size, m_.material_density[s.material], &m_.geometry, s.data_begin));
+      poses.push_back(Transform{s.pos, s.quat});
+    }
+    BodyMassProperties bm = combine_mass_properties(parts, poses);
     if (!(bm.mass > 0)) return "expected shapes with a positive volume, found a body of zero mass";
     com = bm.com;
-    principal = bm.principal;
-    mass = bm.mass;
-    inertia = bm.inertia;
+    principal = bm.principal_rotation;
+    mass = float(bm.mass);
+    inertia = bm.principal_inertia;
     if (init.mass > 0) {  // an explicit mass scales the inertia with it
       inertia = (init.mass / mass) * inertia;
       mass = init.mass;
@@ -136,12 +146,12 @@ std::string SceneBuilder::add_body(const BodyInit& init, const std::vector<Shape
     Quat quat = quat_normalize(conj(frame.q) * s.quat);
     if (s.type == ShapeType::Hull) {
       add_shape(body, s, pos, quat);
-      m_.shape_data_begin.back() = add_hull(m_.geometry, s.points);
+      m_.shape_data_begin.back() = s.data_begin;
       ++count;
     } else if (s.type == ShapeType::Triangle) {
-      for (size_t t = 0; t + 2 < s.points.size(); t += 3) {
+      for (int t = 0; t < s.data_count; ++t) {
         add_shape(body, s, pos, quat);
-        m_.shape_data_begin.back() = add_triangle(m_.geometry, s.points[t], s.points[t + 1], s.points[t + 2]);
+        m_.shape_data_begin.back() = s.data_begin + t;
         ++count;
       }
     } else {

@@ -17,7 +17,8 @@ struct ShapeSpec {
   Vec3 pos{0, 0, 0};         // pose in the body frame as written
   Quat quat{1, 0, 0, 0};
   int material = 0;
-  std::vector<Vec3> points;  // hull input points, or mesh triangle corners (3 per triangle)
+  int data_begin = -1;       // Hull: hull index; mesh: first triangle (in Model::geometry)
+  int data_count = 0;        // mesh: triangle count
 };
 
 // Initial conditions of one body.
@@ -31,8 +32,11 @@ struct BodyInit {
   bool has_inertia = false;
 };
 
+// Reads one shape; hulls and meshes are built into `geometry` once here,
+// however many bodies then use the shape.
 ShapeSpec read_shape(const yaml::Source& src, const YAML::Node& node, const std::string& what,
-                     const std::map<std::string, int>& materials, int material, const std::string& base_dir);
+                     const std::map<std::string, int>& materials, int material, const std::string& base_dir,
+                     GeometryData& geometry);
 
 // Appends bodies and their shapes to a Model, computing mass properties.
 class SceneBuilder {
