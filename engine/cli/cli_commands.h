@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "werk/process.h"
+
 namespace werk::cli {
 
 struct RunArgs {
@@ -17,6 +19,7 @@ struct RunArgs {
   int threads = 0;
   std::optional<int64_t> seed;
   bool quiet = false;
+  process::RunOptions process;          // --replications, --kpis
 };
 
 struct BenchArgs {

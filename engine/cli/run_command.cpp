@@ -13,6 +13,7 @@
 #include "werk/recorder.h"
 #include "werk/scene.h"
 #include "werk/simulation.h"
+#include "yaml_read.h"
 
 namespace werk::cli {
 namespace {
@@ -55,10 +56,17 @@ void add_run_options(CLI::App& run, RunArgs& a) {
   run.add_option("--threads", a.threads, "CPU backend threads (0: all cores)");
   run.add_option("--seed", a.seed, "Random seed (default: the scene's seed)");
   run.add_flag("-q,--quiet", a.quiet, "No progress line and no summary");
+  add_process_options(run, a.process);
 }
+
+// The scene's YAML document again, for the process section.
+YAML::Node scene_root(const Model& m, const yaml::Source& src) { return yaml::load_string(src, m.source_text); }
 
 int validate_command(const std::string& scene) {
   Model m = load_scene(scene);
+  yaml::Source src{scene};
+  YAML::Node root = scene_root(m, src);
+  if (process::has_process(root)) process::validate(src, root);
   std::cout << scene << ": ok (" << m.nbody() << " bodies, " << m.nshape() << " shapes, " << m.nconveyor()
             << " conveyors)\n";
   return 0;
@@ -78,6 +86,10 @@ int run_command(const RunArgs& a) {
   const int64_t total_steps = int64_t(std::llround(duration / model.dt));
   const int64_t record_stride = std::max<int64_t>(1, std::llround(record_every / model.dt));
   std::string out = a.out.empty() ? model.name + ".h5" : a.out;
+  yaml::Source src{a.scene};
+  YAML::Node root = scene_root(model, src);
+  const bool has_process = process::has_process(root);
+  if (has_process) process::validate(src, root);
 
   SimulationOptions so;
   so.backend = a.backend;
@@ -88,6 +100,22 @@ int run_command(const RunArgs& a) {
   ro.seed = model.seed;
   Recorder rec(model, out, ro);
   install_stop_handlers();
+
+  // Process simulation first: it is fast, and its groups must exist
+  // before the trajectory recording switches the file to SWMR mode.
+  process::Outcome outcome;
+  if (has_process) {
+    process::RunOptions po = a.process;
+    if (a.duration) po.duration = *a.duration;
+    if (a.seed) po.seed = uint64_t(*a.seed), po.seed_set = true;
+    po.threads = a.threads;
+    po.progress = !a.quiet && isatty(STDERR_FILENO);
+    outcome = process::run_scene(src, root, po, rec.file_id(), std::cout);
+  }
+  if (model.nbody() == 0) {  // a process-only scene: no physics at all
+    rec.close();
+    return outcome.interrupted ? 128 + (stop_signal() ? stop_signal() : 2) : 0;
+  }
 
   Progress progress(!a.quiet && isatty(STDERR_FILENO));
   rec.record(sim.state());
