@@ -49,6 +49,8 @@ class Pipeline final : public werk::Backend {
     upload(vel_, s.body_vel);
     upload(angvel_, s.body_angvel);
     upload(conveyor_speed_, s.conveyor_speed);
+    upload(joint_target_, s.joint_motor_target);
+    joint_impulse_.assign(size_t(nworld_) * model_->njoint(), werk::JointImpulse{});
     step_ = s.step;
     // A new state has no contact history to warm start from.
     prev_keys_.clear();
@@ -61,6 +63,7 @@ class Pipeline final : public werk::Backend {
     download(vel_, s.body_vel);
     download(angvel_, s.body_angvel);
     download(conveyor_speed_, s.conveyor_speed);
+    download(joint_target_, s.joint_motor_target);
     s.step = step_;
     s.time = double(step_) * model_->dt;
   }
@@ -293,19 +296,21 @@ class Pipeline final : public werk::Backend {
     const werk::Softness soft = werk::make_soft(werk::kContactHertzPerRate * inv_h, werk::kContactDampingRatio, h);
     const werk::Softness static_soft =
         werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kContactDampingRatio, h);
+    const werk::Softness joint_soft = werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kJointDampingRatio, h);
     werk::Contact* c = raw(contacts_);
     const werk::SolverBodies sb = solver_bodies();
     const bool contacts = ncontact_ > 0;
+    const werk::JointParams jp = joint_params();
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
       each(total, [=] WERK_HD(int i) {
         werk::place_kinematic(i, nbody, p, t_end, s);
         werk::integrate_velocity(i, nbody, p, g, h, s);
       });
-      if (contacts) {
-        by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
-        by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true); });
-      }
+      solve_joints(jp, joint_soft, h, true, true);
+      if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
+      solve_joints(jp, joint_soft, h, true, false);
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true); });
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
       werk::Mat3* inv_inertia = raw(world_inv_inertia_);
@@ -313,9 +318,23 @@ class Pipeline final : public werk::Backend {
         werk::integrate_pose(i, nbody, p, h, s);
         inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
       });
+      solve_joints(jp, joint_soft, h, false, false);
       if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false); });
     }
     if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], sb); });
+  }
+
+  // Joints: one thread per world walks its joints in order.
+  void solve_joints(const werk::JointParams& jp, werk::Softness soft, float h, bool use_bias, bool warm) {
+    if (jp.njoint == 0) return;
+    werk::JointImpulse* impulse = raw(joint_impulse_);
+    const float* target = raw(joint_target_);
+    const werk::SolverBodies sb = solver_bodies();
+    const int nbody = nbody_;
+    each(nworld_, [=] WERK_HD(int w) {
+      for (int j = 0; j < jp.njoint; ++j)
+        werk::solve_joint(j, w, nbody, jp, impulse, sb, soft, h, use_bias, warm, target[w * jp.njoint + j]);
+    });
   }
 
   // Keep this step's impulses, by pair key, for the next warm start.
@@ -368,6 +387,20 @@ class Pipeline final : public werk::Backend {
     upload(conveyor_direction_, m.conveyor_direction);
     upload(conveyor_center_, m.conveyor_center);
     upload(conveyor_radius_, m.conveyor_radius);
+    upload(joint_kind_, m.joint_kind);
+    upload(joint_body_a_, m.joint_body_a);
+    upload(joint_body_b_, m.joint_body_b);
+    upload(joint_anchor_a_, m.joint_anchor_a);
+    upload(joint_anchor_b_, m.joint_anchor_b);
+    upload(joint_axis_a_, m.joint_axis_a);
+    upload(joint_axis_b_, m.joint_axis_b);
+    upload(joint_ref_a_, m.joint_ref_a);
+    upload(joint_ref_b_, m.joint_ref_b);
+    upload(joint_rel_quat_, m.joint_rel_quat);
+    upload(joint_lower_, m.joint_lower);
+    upload(joint_upper_, m.joint_upper);
+    upload(joint_motor_, m.joint_motor);
+    upload(joint_motor_max_, m.joint_motor_max);
     geometry_ = werk::GeometryView{};
     geometry_.shape_type = raw(shape_type_);
     geometry_.shape_size = raw(shape_size_);
@@ -412,6 +445,12 @@ class Pipeline final : public werk::Backend {
   werk::ConveyorView conveyor_view() {
     return {raw(conveyor_speed_), raw(conveyor_curved_), raw(conveyor_direction_), raw(conveyor_center_),
             raw(conveyor_radius_), model_->nconveyor()};
+  }
+
+  werk::JointParams joint_params() {
+    return {raw(joint_kind_),   raw(joint_body_a_), raw(joint_body_b_), raw(joint_anchor_a_), raw(joint_anchor_b_),
+            raw(joint_axis_a_), raw(joint_axis_b_), raw(joint_ref_a_),  raw(joint_ref_b_),    raw(joint_rel_quat_),
+            raw(joint_lower_),  raw(joint_upper_),  raw(joint_motor_),  raw(joint_motor_max_), model_->njoint()};
   }
 
   werk::SolverBodies solver_bodies() {
@@ -473,6 +512,12 @@ class Pipeline final : public werk::Backend {
   Vector<float> material_friction_, material_restitution_;
   Vector<float> conveyor_curved_, conveyor_radius_;
   Vector<Vec3> conveyor_direction_, conveyor_center_;
+  Vector<uint8_t> joint_kind_, joint_motor_;
+  Vector<int32_t> joint_body_a_, joint_body_b_;
+  Vector<Vec3> joint_anchor_a_, joint_anchor_b_, joint_axis_a_, joint_axis_b_, joint_ref_a_, joint_ref_b_;
+  Vector<Quat> joint_rel_quat_;
+  Vector<float> joint_lower_, joint_upper_, joint_motor_max_, joint_target_;
+  Vector<werk::JointImpulse> joint_impulse_;
   std::vector<Vector<uint8_t>> geometry_bytes_;
   werk::GeometryView geometry_;
 

@@ -22,3 +22,4 @@
 #include "kernels/constraint_graph.h"
 #include "kernels/contact_builder.h"
 #include "kernels/integrate.h"
+#include "kernels/joint_solver.h"

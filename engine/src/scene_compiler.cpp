@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "werk/scene.h"
+#include "scene_joints.h"
 #include "scene_shapes.h"
 #include "yaml_read.h"
 
@@ -253,6 +254,7 @@ Model compile_scene(const std::string& text, const std::string& path) {
   read_bodies(src, top, "static", true, m, builder, materials, parts, base_dir, body_names);
   read_bodies(src, top, "bodies", false, m, builder, materials, parts, base_dir, body_names);
   read_conveyors(src, top, m, builder, materials, body_names);
+  read_joints(src, top, m, body_names);
   top.optional("process");  // the process section is compiled by the process simulator
   top.finish();
   return m;

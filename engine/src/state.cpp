@@ -15,6 +15,7 @@ State make_state(const Model& m, int nworld) {
     s.body_vel.insert(s.body_vel.end(), m.body_vel0.begin(), m.body_vel0.end());
     s.body_angvel.insert(s.body_angvel.end(), m.body_angvel0.begin(), m.body_angvel0.end());
     s.conveyor_speed.insert(s.conveyor_speed.end(), m.conveyor_speed.begin(), m.conveyor_speed.end());
+    s.joint_motor_target.insert(s.joint_motor_target.end(), m.joint_motor_target.begin(), m.joint_motor_target.end());
   }
   return s;
 }

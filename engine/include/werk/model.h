@@ -90,7 +90,29 @@ struct Model {
   std::vector<float> conveyor_radius;    // arc: centreline radius (m); straight: 0
   std::vector<Vec3> conveyor_direction;  // straight: unit travel direction (world); arc: (0,0,±1) turn sense
 
+  // --- joints (njoint) ------------------------------------------------------
+  // A joint ties body b to body a (-1: the world). Anchors, axes and
+  // reference directions are stored in each body's frame, from the world
+  // values the scene gives at t = 0.
+  std::vector<std::string> joint_name;
+  std::vector<uint8_t> joint_kind;       // 0 fixed, 1 revolute, 2 prismatic
+  std::vector<int32_t> joint_body_a;     // body index, -1 = world
+  std::vector<int32_t> joint_body_b;
+  std::vector<Vec3> joint_anchor_a;      // anchor in body a's frame (m)
+  std::vector<Vec3> joint_anchor_b;      // anchor in body b's frame (m)
+  std::vector<Vec3> joint_axis_a;        // hinge or slide axis in body a's frame (unit)
+  std::vector<Vec3> joint_axis_b;        // the same axis in body b's frame (unit)
+  std::vector<Vec3> joint_ref_a;         // direction across the axis, body a's frame: angle 0
+  std::vector<Vec3> joint_ref_b;         // the same direction in body b's frame
+  std::vector<Quat> joint_rel_quat;      // relative rotation q_a^-1 q_b held by fixed and prismatic joints
+  std::vector<float> joint_lower;        // lower limit (rad or m); lower > upper: no limits
+  std::vector<float> joint_upper;        // upper limit (rad or m)
+  std::vector<uint8_t> joint_motor;      // 0 none, 1 velocity, 2 position
+  std::vector<float> joint_motor_target; // initial motor target (rad/s, m/s, rad or m)
+  std::vector<float> joint_motor_max;    // largest motor torque (N m) or force (N)
+
   int nbody() const { return int(body_kind.size()); }
+  int njoint() const { return int(joint_kind.size()); }
   int nshape() const { return int(shape_type.size()); }
   int nmaterial() const { return int(material_name.size()); }
   int nconveyor() const { return int(conveyor_name.size()); }

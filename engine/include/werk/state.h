@@ -25,6 +25,8 @@ struct State {
 
   // Conveyor belt speeds (nworld x nconveyor) (m/s); may be changed between steps.
   std::vector<float> conveyor_speed;
+  // Joint motor targets (nworld x njoint); may be changed between steps.
+  std::vector<float> joint_motor_target;
 };
 
 // A State at the Model's initial conditions, for `nworld` worlds.
