@@ -55,7 +55,6 @@ WERK_HD inline void claim_bodies(int c, const int32_t* color, int32_t a, int32_t
 }
 
 // Round, step 2: a constraint holding all its claims takes colour `round`.
-// Returns true when c was coloured in this round.
 WERK_HD inline void take_color(int c, int32_t* color, int32_t a, int32_t b, const float* inv_mass,
                                const unsigned long long* claim, int round) {
   if (color[c] >= 0) return;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -15,6 +16,9 @@
 #include "werk/version.h"
 
 int main(int argc, char** argv) {
+  // OpenMP threads that spin while waiting collapse throughput when the
+  // machine is busy with anything else; sleep instead unless told otherwise.
+  setenv("OMP_WAIT_POLICY", "passive", 0);
   CLI::App app{"werk: digital-twin physics and process simulation of production lines"};
   app.require_subcommand(0, 1);
   bool show_version = false;
@@ -25,7 +29,7 @@ int main(int argc, char** argv) {
   werk::cli::add_run_options(*run, run_args);
 
   std::string validate_scene;
-  CLI::App* validate = app.add_subcommand("validate", "Check a scene file and report every problem with its location");
+  CLI::App* validate = app.add_subcommand("validate", "Check a scene file; report the first problem with its file:line:column");
   validate->add_option("SCENE", validate_scene, "Scene file (YAML)")->required();
 
   std::string info_file;

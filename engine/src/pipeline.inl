@@ -15,6 +15,18 @@
 using werk::Quat;
 using werk::Vec3;
 
+// Predicates for Thrust algorithms (namespace scope: nvcc's generated
+// launch stubs must see them).
+struct is_zero {
+  WERK_HD bool operator()(int32_t v) const { return v == 0; }
+};
+struct is_nonzero {
+  WERK_HD bool operator()(int32_t v) const { return v != 0; }
+};
+struct point_count {
+  WERK_HD int64_t operator()(const werk::Contact& c) const { return c.count; }
+};
+
 class Pipeline final : public werk::Backend {
  public:
   template <class T>
@@ -348,15 +360,6 @@ class Pipeline final : public werk::Backend {
   }
 
  private:
-  struct is_zero {
-    WERK_HD bool operator()(int32_t v) const { return v == 0; }
-  };
-  struct is_nonzero {
-    WERK_HD bool operator()(int32_t v) const { return v != 0; }
-  };
-  struct point_count {
-    WERK_HD int64_t operator()(const werk::Contact& c) const { return c.count; }
-  };
 
   template <class F>
   static void each(int n, F f) {

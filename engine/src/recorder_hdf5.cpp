@@ -57,8 +57,8 @@ hid_t group(hid_t parent, const char* name) {
   return check(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group");
 }
 
-// A dataset of fixed-length strings (one per body, or the scene text).
-void dataset_strings(hid_t parent, const char* name, const std::vector<std::string>& v) {
+// A dataset of fixed-length strings: a list, or one scalar string.
+void dataset_strings(hid_t parent, const char* name, const std::vector<std::string>& v, bool scalar = false) {
   size_t len = 1;
   for (const auto& s : v) len = std::max(len, s.size());
   std::vector<char> buf(v.size() * len, '\0');
@@ -67,7 +67,7 @@ void dataset_strings(hid_t parent, const char* name, const std::vector<std::stri
   H5Tset_size(type, len);
   H5Tset_strpad(type, H5T_STR_NULLPAD);
   hsize_t n = v.size();
-  hid_t space = v.size() == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
+  hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
   hid_t d = check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create dataset");
   if (!v.empty()) H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
   H5Dclose(d), H5Sclose(space), H5Tclose(type);
@@ -105,10 +105,8 @@ Series series(hid_t parent, const char* name, hsize_t n, int k, const char* unit
   s.time = extendible(s.group, "time", H5T_NATIVE_DOUBLE, 1, dims1, chunk1);
   hsize_t dims3[3] = {0, std::max<hsize_t>(n, 1), hsize_t(k)}, chunk3[3] = {chunk_frames, std::max<hsize_t>(n, 1), hsize_t(k)};
   s.value = extendible(s.group, "value", H5T_NATIVE_FLOAT, 3, dims3, chunk3);
-  if (unit) {
-    attr_string(s.value, "unit", unit);
-    attr_string(s.time, "unit", "s");
-  }
+  if (unit) attr_string(s.value, "unit", unit);
+  attr_string(s.time, "unit", "s");
   return s;
 }
 
@@ -137,6 +135,8 @@ struct Recorder::Impl {
   hsize_t n = 0;
   bool swmr_started = false;
   std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+  // The sidecar grows with the frame count; rewrite it rarely while running.
+  std::chrono::steady_clock::time_point last_xdmf = std::chrono::steady_clock::now();
   std::vector<double> times;
 
   void write_xdmf() const;
@@ -181,7 +181,7 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
   H5Gclose(creator), H5Gclose(author), H5Gclose(h5md);
 
   hid_t params = group(r.file, "parameters");
-  dataset_strings(params, "scene", {model.source_text});
+  dataset_strings(params, "scene", {model.source_text}, true);
   attr_string(params, "scene_file", model.source_file);
   attr_string(params, "scene_sha256", sha256_hex(model.source_text));
   attr_string(params, "backend", options.backend);
@@ -261,14 +261,19 @@ void Recorder::flush() {
   Impl& r = *impl_;
   if (r.file < 0) return;
   H5Fflush(r.file, H5F_SCOPE_GLOBAL);
-  r.write_xdmf();
-  r.last_flush = std::chrono::steady_clock::now();
+  auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - r.last_xdmf).count() >= 30.0) {
+    r.write_xdmf();
+    r.last_xdmf = now;
+  }
+  r.last_flush = now;
 }
 
 void Recorder::close() {
   Impl& r = *impl_;
   if (r.file < 0) return;
   flush();
+  r.write_xdmf();
   for (Series* s : {&r.pos, &r.quat, &r.vel, &r.angvel}) r.close_series(*s);
   H5Fclose(r.file);
   r.file = -1;
