@@ -52,6 +52,12 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   collide(g, sa, bounds[a].xf, sb, bounds[b].xf, margin + closing * dt, m);
   c.count = m.count;
   if (m.count == 0) return 0;
+  // A belt is a carrying surface: parts touch it from above. Side and end
+  // faces of belt segments would catch parts at the seams of a curve (the
+  // internal-edge problem), so contacts with a belt push along its top
+  // normal only.
+  if (shape_conveyor[sa] >= 0 && dot(m.normal, rotate(bounds[a].xf.q, Vec3{0, 0, 1})) < 0.7f) return c.count = 0;
+  if (shape_conveyor[sb] >= 0 && dot(m.normal, rotate(bounds[b].xf.q, Vec3{0, 0, 1})) > -0.7f) return c.count = 0;
   c.a = ba;
   c.b = bb;
   c.normal = m.normal;
@@ -59,19 +65,17 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   c.t2 = cross(m.normal, c.t1);
   c.friction = sqrtf(friction[shape_material[sa]] * friction[shape_material[sb]]);
   c.restitution = maxf(restitution[shape_material[sa]], restitution[shape_material[sb]]);
-  Vec3 mid{0, 0, 0};
   for (int k = 0; k < m.count; ++k) {
     ContactPoint& p = c.p[k];
-    p.ra = m.points[k].point - pos[ba];
-    p.rb = m.points[k].point - pos[bb];
+    const Vec3 x = m.points[k].point;
+    p.ra = x - pos[ba];
+    p.rb = x - pos[bb];
     p.separation = m.points[k].separation;
     p.id = m.points[k].id;
-    mid += m.points[k].point;
+    // Belt velocity at each point: a curved belt also turns what it carries.
+    Vec3 u = belt_velocity(cv, shape_conveyor[sa], w, x) - belt_velocity(cv, shape_conveyor[sb], w, x);
+    p.surface_velocity = u - dot(u, c.normal) * c.normal;  // only the tangential part drives
   }
-  mid = (1.0f / float(m.count)) * mid;
-  c.surface_velocity = belt_velocity(cv, shape_conveyor[sa], w, mid) - belt_velocity(cv, shape_conveyor[sb], w, mid);
-  // Only the tangential part drives parts along a belt.
-  c.surface_velocity -= dot(c.surface_velocity, c.normal) * c.normal;
   return 1;
 }
 

@@ -57,13 +57,13 @@ struct ContactPoint {
   float max_normal_impulse; // largest normal impulse of the step, for restitution
   float relative_velocity;  // normal approach speed at step start (m/s)
   uint32_t id;              // feature id, for warm starting
+  Vec3 surface_velocity;    // belt surface velocity of a minus that of b at this point (world, m/s)
 };
 
 // One manifold between bodies a and b (global indices w * nbody + body).
 struct Contact {
   int32_t a, b;
   Vec3 normal, t1, t2;      // unit normal from a to b and tangent basis
-  Vec3 surface_velocity;    // belt surface velocity of a minus that of b (world, m/s)
   float friction, restitution;
   int32_t count;
   int32_t relaxed_static;   // 1 when one side cannot move (stiffer softness)
@@ -79,14 +79,21 @@ struct ContactMemory {
   Vec3 local[4];            // point in body a's frame, for matching by position
 };
 
+// How far a body has moved since the step began (per global body),
+// refreshed after every pose update.
+struct BodyDelta {
+  Vec3 dp;  // translation (m)
+  Quat dq;  // rotation: q_now * conj(q_start)
+};
+
 // Per-body data the solver reads; velocities are written.
 struct SolverBodies {
   Vec3* vel;
   Vec3* angvel;
-  const Vec3* pos;          // current pose
+  const BodyDelta* delta;   // motion since step start
+  const Quat* quat0;        // orientation at step start
+  const Vec3* pos;          // current pose (joints)
   const Quat* quat;
-  const Vec3* pos0;         // pose at step start
-  const Quat* quat0;
   const float* inv_mass;    // per global body (0 for static and kinematic)
   const Mat3* inv_inertia;  // world inverse inertia at step start, per global body
 };
@@ -164,12 +171,14 @@ struct PointNow {
   float separation;  // current separation (m)
 };
 WERK_HD inline PointNow point_now(const Contact& c, const ContactPoint& p, const SolverBodies& s) {
-  Vec3 pa = s.pos[c.a], pb = s.pos[c.b];
-  Vec3 ra = rotate(s.quat[c.a] * conj(s.quat0[c.a]), p.ra);
-  Vec3 rb = rotate(s.quat[c.b] * conj(s.quat0[c.b]), p.rb);
-  Vec3 d = (pb - s.pos0[c.b] + rb - p.rb) - (pa - s.pos0[c.a] + ra - p.ra);
-  Vec3 mid = 0.5f * ((pa + ra) + (pb + rb));
-  return {mid - pa, mid - pb, p.separation + dot(d, c.normal)};
+  const BodyDelta da = s.delta[c.a], db = s.delta[c.b];
+  const Vec3 ra = rotate(da.dq, p.ra), rb = rotate(db.dq, p.rb);
+  // At step start both anchors met at one point, so pb - pa = ra0 - rb0 + dpb - dpa.
+  const Vec3 dd = db.dp - da.dp;
+  const Vec3 d = dd + (rb - p.rb) - (ra - p.ra);
+  const Vec3 ab = p.ra - p.rb + dd;  // pb - pa now
+  const Vec3 mid_a = 0.5f * (ra + ab + rb);
+  return {mid_a, mid_a - ab, p.separation + dot(d, c.normal)};
 }
 
 WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
@@ -184,12 +193,20 @@ WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) 
 // One Gauss-Seidel pass over a manifold: normal points, then friction.
 // use_bias: push overlap out (solve) or not (relax).
 WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h, Softness soft, Softness static_soft,
-                                  bool use_bias) {
+                                  bool use_bias, bool reverse) {
   const Softness sf = c.relaxed_static ? static_soft : soft;
   float total_normal = 0.0f;
-  for (int k = 0; k < c.count; ++k) {
+  // Where each point is now: impulses change velocities, not poses, so
+  // this holds for the whole pass.
+  PointNow nows[4];
+  for (int k = 0; k < c.count; ++k) nows[k] = point_now(c, c.p[k], s);
+  // Points are visited forward in even sub-steps and backward in odd ones,
+  // so that no corner of a resting face is always served first: a fixed
+  // order leaves a small one-sided twist that makes tall stacks sway.
+  for (int n = 0; n < c.count; ++n) {
+    const int k = reverse ? c.count - 1 - n : n;
     ContactPoint& p = c.p[k];
-    const PointNow now = point_now(c, p, s);
+    const PointNow& now = nows[k];
     const float sep = now.separation;
     float bias = 0.0f, mass_scale = 1.0f, impulse_scale = 0.0f;
     if (sep > 0.0f) {
@@ -210,10 +227,11 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse * c.normal);
   }
   (void)total_normal;
-  for (int k = 0; k < c.count; ++k) {
+  for (int n = 0; n < c.count; ++n) {
+    const int k = reverse ? c.count - 1 - n : n;
     ContactPoint& p = c.p[k];
-    const PointNow now = point_now(c, p, s);
-    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra) - c.surface_velocity;
+    const PointNow& now = nows[k];
+    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra) - p.surface_velocity;
     float l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, c.t1);
     float l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, c.t2);
     // Coulomb cone: clamp the tangent impulse vector to mu * normal impulse.

@@ -99,13 +99,20 @@ class Pipeline final : public werk::Backend {
     const int nbody = nbody_;
     const float dt = float(model_->dt);
     // Snapshot poses and world inverse inertias for the contact solver.
-    thrust::copy(System::policy(), pos_.begin(), pos_.end(), pos_start_.begin());
-    thrust::copy(System::policy(), quat_.begin(), quat_.end(), quat_start_.begin());
     {
-      Quat* q = raw(quat_);
+      const Vec3* pos = raw(pos_);
+      const Quat* q = raw(quat_);
+      Vec3* pos0 = raw(pos_start_);
+      Quat* q0 = raw(quat_start_);
+      werk::BodyDelta* delta = raw(delta_);
       werk::Mat3* out = raw(world_inv_inertia_);
       const Vec3* inv_i = raw(inv_inertia_);
-      each(nbody_total, [=] WERK_HD(int i) { out[i] = werk::world_inv_inertia(q[i], inv_i[i % nbody]); });
+      each(nbody_total, [=] WERK_HD(int i) {
+        pos0[i] = pos[i];
+        q0[i] = q[i];
+        delta[i] = werk::BodyDelta{Vec3{0, 0, 0}, werk::quat_identity()};
+        out[i] = werk::world_inv_inertia(q[i], inv_i[i % nbody]);
+      });
     }
     if (nshape_ > 0) {
       compute_bounds(dt);
@@ -322,16 +329,21 @@ class Pipeline final : public werk::Backend {
       solve_joints(jp, joint_soft, h, true, true);
       if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
       solve_joints(jp, joint_soft, h, true, false);
-      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true); });
+      const bool reverse = (sub & 1) != 0;
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true, reverse); });
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
       werk::Mat3* inv_inertia = raw(world_inv_inertia_);
+      werk::BodyDelta* delta = raw(delta_);
+      const Vec3* pos0 = raw(pos_start_);
+      const Quat* q0 = raw(quat_start_);
       each(total, [=] WERK_HD(int i) {
         werk::integrate_pose(i, nbody, p, h, s);
         inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
+        delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], s.quat[i] * werk::conj(q0[i])};
       });
       solve_joints(jp, joint_soft, h, false, false);
-      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false); });
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false, reverse); });
     }
     if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], sb); });
   }
@@ -420,6 +432,7 @@ class Pipeline final : public werk::Backend {
     choose_grid(m);
     pos_start_.resize(size_t(nworld_) * nbody_);
     quat_start_.resize(size_t(nworld_) * nbody_);
+    delta_.resize(size_t(nworld_) * nbody_);
     world_inv_inertia_.resize(size_t(nworld_) * nbody_);
   }
 
@@ -457,7 +470,7 @@ class Pipeline final : public werk::Backend {
   }
 
   werk::SolverBodies solver_bodies() {
-    return {raw(vel_), raw(angvel_), raw(pos_), raw(quat_), raw(pos_start_), raw(quat_start_), raw(inv_mass_),
+    return {raw(vel_), raw(angvel_), raw(delta_), raw(quat_start_), raw(pos_), raw(quat_), raw(inv_mass_),
             raw(world_inv_inertia_)};
   }
 
@@ -532,6 +545,7 @@ class Pipeline final : public werk::Backend {
   // Per-step scratch, reused from step to step.
   Vector<Vec3> pos_start_;
   Vector<Quat> quat_start_;
+  Vector<werk::BodyDelta> delta_;
   Vector<werk::Mat3> world_inv_inertia_;
   Vector<werk::ShapeBounds> bounds_;
   Vector<int32_t> shape_cells_, shape_first_, cell_shape_, big_, pair_count_, pair_first_, touching_;
