@@ -213,9 +213,9 @@ class Pipeline final : public werk::Backend {
   // speculative margin) become contacts, still in pair-key order.
   void find_contacts(float dt) {
     const int npair = int(pair_keys_.size());
-    all_contacts_.resize(npair);
+    contacts_.resize(npair);
     touching_.resize(npair);
-    werk::Contact* out = raw(all_contacts_);
+    werk::Contact* out = raw(contacts_);
     int32_t* touching = raw(touching_);
     const uint64_t* keys = raw(pair_keys_);
     const werk::ShapeBounds* bounds = raw(bounds_);
@@ -231,11 +231,10 @@ class Pipeline final : public werk::Backend {
       touching[k] = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor,
                                        friction, restitution, pos, vel, angvel, conv, dt, margin, out[k]);
     });
-    contacts_.resize(npair);
-    contact_keys_.resize(npair);
-    auto end = thrust::copy_if(System::policy(), all_contacts_.begin(), all_contacts_.end(), touching_.begin(),
-                               contacts_.begin(), is_nonzero());
+    // Compact in place (stable): contacts stay in pair-key order.
+    auto end = thrust::remove_if(System::policy(), contacts_.begin(), contacts_.end(), touching_.begin(), is_zero());
     ncontact_ = int(end - contacts_.begin());
+    contact_keys_.resize(npair);
     thrust::copy_if(System::policy(), pair_keys_.begin(), pair_keys_.end(), touching_.begin(), contact_keys_.begin(),
                     is_nonzero());
     contacts_.resize(ncontact_);
@@ -296,15 +295,19 @@ class Pipeline final : public werk::Backend {
     thrust::copy(bounds.begin(), bounds.end(), color_offsets_.begin());
     color_offsets_[ncolor] = n;
     stats_.colors = ncolor;
+    // Lay the contacts out colour by colour, so every colour's pass reads
+    // one contiguous range; order_ maps back to pair-key order.
+    sorted_contacts_.resize(n);
+    thrust::gather(System::policy(), order_.begin(), order_.end(), contacts_.begin(), sorted_contacts_.begin());
+    contacts_.swap(sorted_contacts_);
   }
 
   // Runs f(contact index) over every colour in turn.
   template <class F>
   void by_color(F f) {
-    const int32_t* order = raw(order_);
     for (size_t k = 0; k + 1 < color_offsets_.size(); ++k) {
       const int begin = color_offsets_[k], count = color_offsets_[k + 1] - begin;
-      if (count > 0) each(count, [=] WERK_HD(int i) { f(order[begin + i]); });
+      if (count > 0) each(count, [=] WERK_HD(int i) { f(begin + i); });
     }
   }
 
@@ -366,9 +369,11 @@ class Pipeline final : public werk::Backend {
     prev_keys_ = contact_keys_;
     prev_memory_.resize(ncontact_);
     const werk::Contact* c = raw(contacts_);
+    const int32_t* order = raw(order_);
     werk::ContactMemory* m = raw(prev_memory_);
     const werk::SolverBodies sb = solver_bodies();
-    each(ncontact_, [=] WERK_HD(int i) { m[i] = werk::remember_contact(c[i], sb); });
+    // Contacts are in colour order; memory goes back to pair-key order.
+    each(ncontact_, [=] WERK_HD(int i) { m[order[i]] = werk::remember_contact(c[i], sb); });
   }
 
  private:
@@ -501,7 +506,7 @@ class Pipeline final : public werk::Backend {
     return bounds_.capacity() * sizeof(werk::ShapeBounds) + (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
            cell_key_.capacity() * 8 + cell_shape_.capacity() * 4 + big_.capacity() * 4 +
            (pair_count_.capacity() + pair_first_.capacity()) * 4 + pair_keys_.capacity() * 8 +
-           all_contacts_.capacity() * sizeof(werk::Contact) + touching_.capacity() * 4 +
+           sorted_contacts_.capacity() * sizeof(werk::Contact) + touching_.capacity() * 4 +
            contacts_.capacity() * sizeof(werk::Contact) + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
            prev_memory_.capacity() * sizeof(werk::ContactMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
            claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
@@ -550,7 +555,7 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ShapeBounds> bounds_;
   Vector<int32_t> shape_cells_, shape_first_, cell_shape_, big_, pair_count_, pair_first_, touching_;
   Vector<uint64_t> cell_key_, pair_keys_, contact_keys_, prev_keys_;
-  Vector<werk::Contact> all_contacts_, contacts_;
+  Vector<werk::Contact> contacts_, sorted_contacts_;
   Vector<werk::ContactMemory> prev_memory_;
   Vector<int32_t> color_, sorted_color_, order_;
   Vector<unsigned long long> claim_;
