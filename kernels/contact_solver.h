@@ -29,9 +29,10 @@ constexpr float kMaxPushOut = 3.0f;            // overlap recovery speed limit (
 // Contact stiffness as a fraction of the sub-step rate: stiffer contacts
 // sink less under load (overlap ~ load / (m omega^2)), but a box resting on
 // four corners rocks at about 1.7x the contact frequency, and the sub-step
-// must resolve that: an eighth of the sub-step rate keeps stacks still.
+// must resolve that: 0.18 of the sub-step rate keeps stacks still while
+// a 16-layer pile of 10 cm boxes sinks less than 3 mm at 8 sub-steps.
 // Contacts with a static side are twice as stiff.
-constexpr float kContactHertzPerRate = 0.125f;
+constexpr float kContactHertzPerRate = 0.18f;
 constexpr float kContactDampingRatio = 10.0f;
 
 // Soft constraint coefficients for stiffness `hertz`, damping `zeta`, sub-step h.

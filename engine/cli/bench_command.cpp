@@ -1,6 +1,7 @@
 // `werk bench`: steps a scene without recording; prints speed and the state hash.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -44,15 +45,22 @@ int bench_command(const BenchArgs& a) {
   int dynamic = 0;
   for (auto k : model.body_kind) dynamic += k == BodyKind::Dynamic;
   double body_steps = steps_per_s * dynamic;
+  // One more step measures the overlap of the final state.
+  sim.step(1);
+  const float penetration = sim.last_max_penetration();
+  double top = 0;
+  for (int b = 0; b < model.nbody(); ++b)
+    if (model.body_kind[b] == BodyKind::Dynamic) top = std::max(top, double(s.body_pos[b].z));
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak memory %.1f MB, "
-              "state hash %016llx [%s]\n",
+              "max penetration %.2f mm, state hash %016llx [%s]\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps,
-              ru.ru_maxrss / 1024.0, (unsigned long long)hash, sim.backend_name().c_str());
+              ru.ru_maxrss / 1024.0, penetration * 1e3, (unsigned long long)hash, sim.backend_name().c_str());
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
-                "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
+                "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"
+                "\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
                 model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                sim.device_bytes(), (unsigned long long)hash, sim.backend_name().c_str());
+                sim.device_bytes(), double(penetration), top, (unsigned long long)hash, sim.backend_name().c_str());
   return 0;
 }
 

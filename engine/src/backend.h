@@ -16,6 +16,7 @@ struct StepStats {
   int64_t pairs = 0;     // broadphase pairs
   int64_t contacts = 0;  // contact points in manifolds
   int colors = 0;        // constraint graph colours
+  float max_penetration = 0;  // deepest overlap among contact points at step start (m)
 };
 
 class Backend {

@@ -45,6 +45,8 @@ class Simulation {
   // Broadphase pairs, contact points and graph colours of the last step.
   int64_t last_pair_count() const;
   int64_t last_contact_count() const;
+  // Deepest overlap between touching shapes at the start of the last step (m).
+  float last_max_penetration() const;
   size_t device_bytes() const;
 
  private:
