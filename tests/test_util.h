@@ -62,7 +62,7 @@ inline std::string num(double v) {
 
 inline std::string scene_header(const std::string& name, double dt, int substeps, const std::string& gravity = "[0, 0, -9.81]") {
   return "werk: 1\nname: " + name + "\ngravity: " + gravity + "\ndt: " + num(dt) +
-         "\nsubsteps: " + std::to_string(substeps) + "\n";
+         "\nsubsteps: " + std::to_string(substeps) + "\nsleep: false\n";
 }
 
 }  // namespace werk::test

@@ -58,6 +58,10 @@ class Pipeline final : public werk::Backend {
     std::vector<float> im;
     for (int w = 0; w < nworld_; ++w) im.insert(im.end(), model.body_inv_mass.begin(), model.body_inv_mass.end());
     upload(inv_mass_, im);
+    std::vector<uint8_t> dyn;
+    for (int w = 0; w < nworld_; ++w)
+      for (auto k : model.body_kind) dyn.push_back(k == werk::BodyKind::Dynamic ? 1 : 0);
+    upload(dynamic_, dyn);
     load_shapes(model);
     write_state(state);
   }
@@ -70,6 +74,8 @@ class Pipeline final : public werk::Backend {
     upload(conveyor_speed_, s.conveyor_speed);
     upload(joint_target_, s.joint_motor_target);
     joint_impulse_.assign(size_t(nworld_) * model_->njoint(), werk::JointImpulse{});
+    asleep_.assign(size_t(nworld_) * nbody_, 0);
+    rest_.assign(size_t(nworld_) * nbody_, 0.0f);
     step_ = s.step;
     // A new state has no contact history to warm start from.
     prev_keys_.clear();
@@ -112,26 +118,31 @@ class Pipeline final : public werk::Backend {
       Vec3* pos0 = raw(pos_start_);
       Quat* q0 = raw(quat_start_);
       werk::BodyDelta* delta = raw(delta_);
-      werk::Mat3* out = raw(world_inv_inertia_);
-      const Vec3* inv_i = raw(inv_inertia_);
       each(nbody_total, [=] WERK_HD(int i) {
         pos0[i] = pos[i];
         q0[i] = q[i];
         delta[i] = werk::BodyDelta{Vec3{0, 0, 0}, werk::quat_identity()};
-        out[i] = werk::world_inv_inertia(q[i], inv_i[i % nbody]);
       });
     }
     if (nshape_ > 0) {
       compute_bounds(dt);
       find_pairs();
       find_contacts(dt);
+    } else {
+      ncontact_ = 0;
+    }
+    if (model_->sleep) wake_bodies();
+    set_body_masses();
+    if (ncontact_ > 0) {
       prepare_contacts();
       color_contacts();
     } else {
-      ncontact_ = 0;
       color_offsets_.assign(1, 0);
+      stats_.contacts = 0;
+      stats_.max_penetration = 0;
     }
     solve_substeps(p, s);
+    if (model_->sleep) sleep_bodies(dt);
     remember_contacts();
     ++step_;
   }
@@ -324,7 +335,7 @@ class Pipeline final : public werk::Backend {
     const Vec3 g = model_->gravity;
     const werk::Softness soft = werk::make_soft(werk::kContactHertzPerRate * inv_h, werk::kContactDampingRatio, h);
     const werk::Softness static_soft =
-        werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kContactDampingRatio, h);
+        werk::make_soft(werk::kStaticHertzPerRate * inv_h, werk::kContactDampingRatio, h);
     const werk::Softness joint_soft = werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kJointDampingRatio, h);
     werk::Contact* c = raw(contacts_);
     const werk::SolverBodies sb = solver_bodies();
@@ -332,9 +343,10 @@ class Pipeline final : public werk::Backend {
     const werk::JointParams jp = joint_params();
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
+      const uint8_t* asleep = raw(asleep_);
       each(total, [=] WERK_HD(int i) {
         werk::place_kinematic(i, nbody, p, t_end, s);
-        werk::integrate_velocity(i, nbody, p, g, h, s);
+        if (!asleep[i]) werk::integrate_velocity(i, nbody, p, g, h, s);
       });
       solve_joints(jp, joint_soft, h, true, true);
       if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
@@ -348,6 +360,7 @@ class Pipeline final : public werk::Backend {
       const Vec3* pos0 = raw(pos_start_);
       const Quat* q0 = raw(quat_start_);
       each(total, [=] WERK_HD(int i) {
+        if (asleep[i]) return;
         werk::integrate_pose(i, nbody, p, h, s);
         inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
         delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], s.quat[i] * werk::conj(q0[i])};
@@ -356,6 +369,60 @@ class Pipeline final : public werk::Backend {
       if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false, reverse); });
     }
     if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], sb); });
+  }
+
+  // Solver masses: a sleeping body is immovable until it wakes.
+  void set_body_masses() {
+    const int n = nworld_ * nbody_, nbody = nbody_;
+    const uint8_t* asleep = raw(asleep_);
+    const float* im = raw(inv_mass_model_);
+    const Vec3* inv_i = raw(inv_inertia_);
+    const Quat* q = raw(quat_);
+    float* inv_mass = raw(inv_mass_);
+    werk::Mat3* out = raw(world_inv_inertia_);
+    each(n, [=] WERK_HD(int i) {
+      const bool frozen = asleep[i] != 0;
+      inv_mass[i] = frozen ? 0.0f : im[i % nbody];
+      out[i] = werk::world_inv_inertia(q[i], frozen ? Vec3{0, 0, 0} : inv_i[i % nbody]);
+    });
+  }
+
+  // Sleeping bodies touched by moving ones wake before the solve.
+  void wake_bodies() {
+    const int n = nworld_ * nbody_;
+    wake_.assign(n, 0);
+    const werk::Contact* c = raw(contacts_);
+    const uint8_t *dynamic = raw(dynamic_), *asleep_in = raw(asleep_);
+    const float* rest = raw(rest_);
+    int32_t* wake = raw(wake_);
+    each(ncontact_, [=] WERK_HD(int k) { werk::wake_touched(c[k], dynamic, asleep_in, rest, wake); });
+    uint8_t* asleep = raw(asleep_);
+    each(n, [=] WERK_HD(int i) {
+      if (wake[i]) asleep[i] = 0;
+    });
+  }
+
+  // Bodies that rested long enough, with rested neighbours, fall asleep.
+  void sleep_bodies(float dt) {
+    const int n = nworld_ * nbody_;
+    uint8_t* asleep = raw(asleep_);
+    const uint8_t* dynamic = raw(dynamic_);
+    Vec3 *vel = raw(vel_), *angvel = raw(angvel_);
+    float* rest = raw(rest_);
+    each(n, [=] WERK_HD(int i) {
+      if (dynamic[i]) werk::update_rest_time(i, asleep, vel, angvel, dt, rest);
+    });
+    restless_.assign(n, 0);
+    int32_t* restless = raw(restless_);
+    const werk::Contact* c = raw(contacts_);
+    each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(c[k], dynamic, rest, restless); });
+    each(n, [=] WERK_HD(int i) {
+      if (dynamic[i] && !asleep[i] && rest[i] >= werk::kTimeToSleep && !restless[i]) {
+        asleep[i] = 1;
+        vel[i] = Vec3{0, 0, 0};
+        angvel[i] = Vec3{0, 0, 0};
+      }
+    });
   }
 
   // Joints: one thread per world walks its joints in order.
@@ -551,6 +618,10 @@ class Pipeline final : public werk::Backend {
   Vector<Vec3> pos_, vel_, angvel_;
   Vector<Quat> quat_;
   Vector<float> conveyor_speed_, inv_mass_;
+  // Sleeping (nworld x nbody): dynamic flag, asleep flag, rest time, scratch.
+  Vector<uint8_t> dynamic_, asleep_;
+  Vector<float> rest_;
+  Vector<int32_t> wake_, restless_;
 
   // Per-step scratch, reused from step to step.
   Vector<Vec3> pos_start_;

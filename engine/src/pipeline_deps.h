@@ -25,3 +25,4 @@
 #include "kernels/contact_builder.h"
 #include "kernels/integrate.h"
 #include "kernels/joint_solver.h"
+#include "kernels/sleep.h"

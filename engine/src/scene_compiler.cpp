@@ -52,6 +52,7 @@ void read_header(const Source& src, MapReader& top, Model& m) {
   if (m.record_interval < m.dt)
     yaml::fail(src, top.required("record_interval"),
                "record_interval: expected at least one time step (dt), found a shorter interval");
+  m.sleep = top.boolean("sleep", true);
   int64_t seed = top.integer("seed", 1);
   if (seed < 0) yaml::fail(src, top.required("seed"), "seed: expected an integer >= 0, found a negative one");
   m.seed = uint64_t(seed);

@@ -45,6 +45,7 @@ struct Model {
   double duration = 10.0;       // default run length (s)
   double record_interval = 1.0 / 30.0;  // time between recorded frames (s)
   uint64_t seed = 1;            // master random seed
+  bool sleep = true;            // let resting bodies sleep (see kernels/sleep.h)
 
   // --- materials (nmaterial) -----------------------------------------------
   std::vector<std::string> material_name;
