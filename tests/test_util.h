@@ -20,9 +20,14 @@ namespace werk::test {
 
 // Every backend this build can run here: the CPU always, CUDA when a
 // device is present. Physics tests GENERATE over these.
+// WERK_TEST_BACKEND=cpu|cuda narrows the list to one.
 inline std::vector<std::string> backends() {
   std::vector<std::string> b{"cpu"};
   if (cuda_device_available()) b.push_back("cuda");
+  if (const char* only = std::getenv("WERK_TEST_BACKEND")) {
+    if (std::string(only) == "cuda" && !cuda_device_available()) return {};
+    return {only};
+  }
   return b;
 }
 
