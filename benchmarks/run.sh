@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# OpenMP waiting: werk chooses (brief spinning) unless OMP_WAIT_POLICY is set.
 SCENES="pile_1000 pile_4096 pile_16384 pile_65536 pyramid_20 pyramid_40 conveyor_line"
 if [ -n "$ONLY" ]; then
   SCENES=$(echo "$ONLY" | tr ',' ' ')
