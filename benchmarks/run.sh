@@ -119,7 +119,8 @@ def mm(d, k):
 
 def top(d):
     v, v0 = num(d, "top_z_m"), num(d, "top_z0_m")
-    return "n/a" if v is None else f"{v:.2f} / {v0:.2f}"
+    if v is None: return "n/a"
+    return f"{v:.2f}" if v0 is None else f"{v:.2f} / {v0:.2f}"
 
 base = {}
 for name, w, b in rows:
