@@ -83,6 +83,17 @@ WERK_HD inline Vec3 solve3(const Mat3& m, Vec3 b) {
   return {inv * dot(b, cross(c1, c2)), inv * dot(c0, cross(b, c2)), inv * dot(c0, cross(c1, b))};
 }
 
+// The impulse -K^-1 rhs restricted to the plane across `axis`: two rows,
+// solved together (hinges keep their axis; sliders stay on their rail).
+WERK_HD inline Vec3 solve_across(Vec3 axis, const Mat3& k, Vec3 rhs) {
+  Vec3 p1 = any_perpendicular(axis), p2 = cross(axis, p1);
+  float k11 = dot(p1, k * p1), k12 = dot(p1, k * p2), k22 = dot(p2, k * p2);
+  float r1 = dot(rhs, p1), r2 = dot(rhs, p2);
+  float det = k11 * k22 - k12 * k12;
+  if (fabsf(det) <= 1e-30f) return Vec3{0, 0, 0};
+  return (-(k22 * r1 - k12 * r2) / det) * p1 + (-(k11 * r2 - k12 * r1) / det) * p2;
+}
+
 WERK_HD inline void apply_linear(JointBody& a, JointBody& b, Vec3 ra, Vec3 rb, Vec3 impulse) {
   *a.v -= a.im * impulse;
   *a.w -= a.ii * cross(ra, impulse);
@@ -192,18 +203,7 @@ WERK_HD inline void solve_joint(int j, int world, int nbody, const JointParams& 
     if (revolute) {
       Vec3 axis_b = rotate(b.q, jp.axis_b[j]);
       err = cross(axis, axis_b);
-      rel_w -= dot(rel_w, axis) * axis;  // free about the axis
-      // Restrict the block to the plane across the axis.
-      Vec3 p1 = any_perpendicular(axis), p2 = cross(axis, p1);
-      float k11 = dot(p1, k * p1), k12 = dot(p1, k * p2), k22 = dot(p2, k * p2);
-      float r1 = dot(rel_w, p1) + bias_rate * dot(err, p1), r2 = dot(rel_w, p2) + bias_rate * dot(err, p2);
-      float det = k11 * k22 - k12 * k12;
-      float l1 = 0.0f, l2 = 0.0f;
-      if (fabsf(det) > 1e-30f) {
-        l1 = -(k22 * r1 - k12 * r2) / det;
-        l2 = -(k11 * r2 - k12 * r1) / det;
-      }
-      Vec3 impulse = mass_scale * (l1 * p1 + l2 * p2) - impulse_scale * J.angular;
+      Vec3 impulse = mass_scale * solve_across(axis, k, rel_w + bias_rate * err) - impulse_scale * J.angular;
       J.angular += impulse;
       apply_angular(a, b, impulse);
     } else {
@@ -221,16 +221,7 @@ WERK_HD inline void solve_joint(int j, int world, int nbody, const JointParams& 
     Mat3 k = mat_add(mat_scale_identity(a.im + b.im), mat_add(point_inertia(ra_eff, a.ii), point_inertia(rb, b.ii)));
     Vec3 rhs = cdot + bias_rate * d;
     if (prismatic) {
-      Vec3 p1 = any_perpendicular(axis), p2 = cross(axis, p1);
-      float k11 = dot(p1, k * p1), k12 = dot(p1, k * p2), k22 = dot(p2, k * p2);
-      float r1 = dot(rhs, p1), r2 = dot(rhs, p2);
-      float det = k11 * k22 - k12 * k12;
-      float l1 = 0.0f, l2 = 0.0f;
-      if (fabsf(det) > 1e-30f) {
-        l1 = -(k22 * r1 - k12 * r2) / det;
-        l2 = -(k11 * r2 - k12 * r1) / det;
-      }
-      Vec3 impulse = mass_scale * (l1 * p1 + l2 * p2) - impulse_scale * J.linear;
+      Vec3 impulse = mass_scale * solve_across(axis, k, rhs) - impulse_scale * J.linear;
       J.linear += impulse;
       apply_linear(a, b, ra_eff, rb, impulse);
     } else {

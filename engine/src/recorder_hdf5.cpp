@@ -38,14 +38,21 @@ void attr_array(hid_t obj, const char* name, hid_t type, const std::vector<T>& v
   H5Aclose(a), H5Sclose(space);
 }
 
-void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v) {
+// Fixed-length strings packed in one buffer, and their HDF5 type.
+hid_t pack_strings(const std::vector<std::string>& v, std::vector<char>& buf) {
   size_t len = 1;
   for (const auto& s : v) len = std::max(len, s.size());
-  std::vector<char> buf(v.size() * len, '\0');
+  buf.assign(v.size() * len, '\0');
   for (size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), buf.begin() + i * len);
   hid_t type = H5Tcopy(H5T_C_S1);
   H5Tset_size(type, len);
   H5Tset_strpad(type, H5T_STR_NULLPAD);
+  return type;
+}
+
+void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& v) {
+  std::vector<char> buf;
+  hid_t type = pack_strings(v, buf);
   hsize_t n = v.size();
   hid_t space = H5Screate_simple(1, &n, nullptr);
   hid_t a = check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute");
@@ -59,13 +66,8 @@ hid_t group(hid_t parent, const char* name) {
 
 // A dataset of fixed-length strings: a list, or one scalar string.
 void dataset_strings(hid_t parent, const char* name, const std::vector<std::string>& v, bool scalar = false) {
-  size_t len = 1;
-  for (const auto& s : v) len = std::max(len, s.size());
-  std::vector<char> buf(v.size() * len, '\0');
-  for (size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), buf.begin() + i * len);
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, len);
-  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  std::vector<char> buf;
+  hid_t type = pack_strings(v, buf);
   hsize_t n = v.size();
   hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
   hid_t d = check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create dataset");
