@@ -17,6 +17,15 @@ struct System {
   using vector = thrust::cuda::vector<T>;
   static auto policy() { return thrust::cuda::par; }
   static void begin_step() {}
+  // One launch per colour; launches on one stream run in order.
+  template <class F>
+  static void for_each_color(const std::vector<int32_t>& offsets, F f) {
+    for (size_t k = 0; k + 1 < offsets.size(); ++k) {
+      const int begin = offsets[k], count = offsets[k + 1] - begin;
+      if (count > 0)
+        thrust::for_each_n(thrust::cuda::par, thrust::counting_iterator<int>(begin), count, f);
+    }
+  }
 };
 
 #include "pipeline.inl"
