@@ -165,7 +165,6 @@ WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const Con
   }
 }
 
-WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s);
 
 // Where a point is now: both bodies have moved since the step began. The
 // separation follows from the moved anchors; impulses act at one common
@@ -191,23 +190,55 @@ WERK_HD inline bool contact_active(const Contact& c, const SolverBodies& s) {
   return s.inv_mass[c.a] > 0.0f || s.inv_mass[c.b] > 0.0f;
 }
 
-WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
-  if (!contact_active(c, s)) return;
-  for (int k = 0; k < c.count; ++k) {
-    const ContactPoint& p = c.p[k];
-    PointNow now = point_now(c, p, s);
-    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
-    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse);
-  }
-}
 
 // One Gauss-Seidel pass over a manifold: normal points, then friction.
 // use_bias: push overlap out (solve) or not (relax).
+// The two bodies of a contact held in registers for one pass: within a
+// colour no other contact touches a dynamic body of this one, so the
+// velocities are read once and written back once.
+struct PairVelocities {
+  Vec3 va, wa, vb, wb;
+  float ima, imb;
+  Mat3 ia, ib;
+};
+WERK_HD inline PairVelocities load_pair(const Contact& c, const SolverBodies& s) {
+  return {s.vel[c.a], s.angvel[c.a], s.vel[c.b], s.angvel[c.b],
+          s.inv_mass[c.a], s.inv_mass[c.b], s.inv_inertia[c.a], s.inv_inertia[c.b]};
+}
+WERK_HD inline void store_pair(const Contact& c, const SolverBodies& s, const PairVelocities& v) {
+  if (v.ima > 0.0f) s.vel[c.a] = v.va, s.angvel[c.a] = v.wa;
+  if (v.imb > 0.0f) s.vel[c.b] = v.vb, s.angvel[c.b] = v.wb;
+}
+WERK_HD inline Vec3 relative_velocity(const PairVelocities& v, const PointNow& now) {
+  return (v.vb + cross(v.wb, now.rb)) - (v.va + cross(v.wa, now.ra));
+}
+WERK_HD inline void push(PairVelocities& v, const PointNow& now, Vec3 impulse) {
+  if (v.ima > 0.0f) {
+    v.va -= v.ima * impulse;
+    v.wa -= v.ia * cross(now.ra, impulse);
+  }
+  if (v.imb > 0.0f) {
+    v.vb += v.imb * impulse;
+    v.wb += v.ib * cross(now.rb, impulse);
+  }
+}
+
+WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
+  if (!contact_active(c, s)) return;
+  PairVelocities v = load_pair(c, s);
+  for (int k = 0; k < c.count; ++k) {
+    const ContactPoint& p = c.p[k];
+    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
+    push(v, point_now(c, p, s), impulse);
+  }
+  store_pair(c, s, v);
+}
+
 WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h, Softness soft, Softness static_soft,
                                   bool use_bias, bool reverse) {
   if (!contact_active(c, s)) return;
   const Softness sf = c.relaxed_static ? static_soft : soft;
-  float total_normal = 0.0f;
+  PairVelocities v = load_pair(c, s);
   // Where each point is now: impulses change velocities, not poses, so
   // this holds for the whole pass.
   PointNow nows[4];
@@ -228,22 +259,19 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
       mass_scale = sf.mass_scale;
       impulse_scale = sf.impulse_scale;
     }
-    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra);
-    float vn = dot(dv, c.normal);
+    float vn = dot(relative_velocity(v, now), c.normal);
     float impulse = -p.normal_mass * mass_scale * (vn + bias) - impulse_scale * p.normal_impulse;
     float updated = maxf(p.normal_impulse + impulse, 0.0f);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = updated;
     p.max_normal_impulse = maxf(p.max_normal_impulse, impulse);
-    total_normal += updated;
-    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse * c.normal);
+    push(v, now, impulse * c.normal);
   }
-  (void)total_normal;
   for (int n = 0; n < c.count; ++n) {
     const int k = reverse ? c.count - 1 - n : n;
     ContactPoint& p = c.p[k];
     const PointNow& now = nows[k];
-    Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra) - p.surface_velocity;
+    Vec3 dv = relative_velocity(v, now) - p.surface_velocity;
     float l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, c.t1);
     float l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, c.t2);
     // Coulomb cone: clamp the tangent impulse vector to mu * normal impulse.
@@ -255,8 +283,9 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     }
     Vec3 impulse = (l1 - p.tangent_impulse1) * c.t1 + (l2 - p.tangent_impulse2) * c.t2;
     p.tangent_impulse1 = l1, p.tangent_impulse2 = l2;
-    apply_impulse(s, c.a, c.b, now.ra, now.rb, impulse);
+    push(v, now, impulse);
   }
+  store_pair(c, s, v);
 }
 
 // Bounce: restore e times the approach speed measured at step start.
