@@ -571,7 +571,7 @@ class Pipeline final : public werk::Backend {
   template <class T>
   static void download(const Vector<T>& d, std::vector<T>& h) {
     h.resize(d.size());
-    thrust::copy(d.begin(), d.end(), h.begin());
+    if (!d.empty()) thrust::copy(d.begin(), d.end(), h.begin());
   }
   size_t scratch_bytes() const {
     return bounds_.capacity() * sizeof(werk::ShapeBounds) + (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
