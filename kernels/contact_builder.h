@@ -43,11 +43,20 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   const int w = a / nshape, sa = a % nshape, sb = b % nshape;
   const int ba = w * nbody + shape_body[sa], bb = w * nbody + shape_body[sb];
   // Reach as far as the bodies can close in one step, so fast parts meet
-  // thin walls before they pass through them. Speeds add rather than
-  // subtract: two parts falling together close fast once the lower lands.
+  // thin walls before they pass through them. Each body's own approach
+  // counts in full rather than the relative speed: two parts falling
+  // together close fast once the lower lands. Between two moving bodies
+  // only the approach along the line of their centres counts, so parts
+  // falling side by side do not reach for each other.
   Vec3 ea = 0.5f * (bounds[a].box.hi - bounds[a].box.lo), eb = 0.5f * (bounds[b].box.hi - bounds[b].box.lo);
-  float closing = length(vel[bb]) + length(vel[ba]) + length(angvel[ba]) * minf(length(ea), 1.0f) +
-                  length(angvel[bb]) * minf(length(eb), 1.0f);
+  float linear = length(vel[bb]) + length(vel[ba]);
+  const Vec3 centres = pos[bb] - pos[ba];
+  const float apart = length(centres);
+  if (length_sq(vel[ba]) > 0.0f && length_sq(vel[bb]) > 0.0f && apart > 0.0f) {
+    const Vec3 d = (1.0f / apart) * centres;
+    linear = maxf(dot(vel[ba], d), 0.0f) + maxf(-dot(vel[bb], d), 0.0f);
+  }
+  float closing = linear + length(angvel[ba]) * minf(length(ea), 1.0f) + length(angvel[bb]) * minf(length(eb), 1.0f);
   Manifold m;
   collide(g, sa, bounds[a].xf, sb, bounds[b].xf, margin + closing * dt, m);
   c.count = m.count;
@@ -62,19 +71,21 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   c.b = bb;
   c.normal = m.normal;
   c.t1 = any_perpendicular(m.normal);
-  c.t2 = cross(m.normal, c.t1);
+  c.ab = pos[bb] - pos[ba];
+  const Vec3 t2 = second_tangent(c);
   c.friction = sqrtf(friction[shape_material[sa]] * friction[shape_material[sb]]);
   c.restitution = maxf(restitution[shape_material[sa]], restitution[shape_material[sb]]);
   for (int k = 0; k < m.count; ++k) {
     ContactPoint& p = c.p[k];
     const Vec3 x = m.points[k].point;
     p.ra = x - pos[ba];
-    p.rb = x - pos[bb];
     p.separation = m.points[k].separation;
-    p.id = m.points[k].id;
+    c.id[k] = m.points[k].id;
     // Belt velocity at each point: a curved belt also turns what it carries.
+    // Only its tangential part drives.
     Vec3 u = belt_velocity(cv, shape_conveyor[sa], w, x) - belt_velocity(cv, shape_conveyor[sb], w, x);
-    p.surface_velocity = u - dot(u, c.normal) * c.normal;  // only the tangential part drives
+    p.slip1 = dot(u, c.t1);
+    p.slip2 = dot(u, t2);
   }
   return 1;
 }

@@ -53,7 +53,7 @@ WERK_HD inline Softness make_soft(float hertz, float zeta, float h) {
 }
 
 struct ContactPoint {
-  Vec3 ra, rb;              // anchors from the centres of mass at step start (world, m)
+  Vec3 ra;                  // anchor from a's centre of mass at step start (world, m); b's is ra - ab
   float separation;         // separation at step start (m), negative = overlap
   float normal_mass;        // effective masses along the normal and tangents
   float tangent_mass1, tangent_mass2;
@@ -61,19 +61,23 @@ struct ContactPoint {
   float tangent_impulse1, tangent_impulse2;
   float max_normal_impulse; // largest normal impulse of the step, for restitution
   float relative_velocity;  // normal approach speed at step start (m/s)
-  uint32_t id;              // feature id, for warm starting
-  Vec3 surface_velocity;    // belt surface velocity of a minus that of b at this point (world, m/s)
+  float slip1, slip2;       // belt surface velocity of a minus that of b along t1, t2 (m/s)
 };
 
 // One manifold between bodies a and b (global indices w * nbody + body).
+// The second tangent is normal x t1.
 struct Contact {
   int32_t a, b;
-  Vec3 normal, t1, t2;      // unit normal from a to b and tangent basis
+  Vec3 normal, t1;          // unit normal from a to b and first tangent
+  Vec3 ab;                  // centre of mass of b minus that of a at step start (m)
   float friction, restitution;
   int32_t count;
-  int32_t relaxed_static;   // 1 when one side cannot move (stiffer softness)
+  int32_t relaxed_static;   // 1 when one side cannot move
+  uint32_t id[4];           // feature ids, for warm starting
   ContactPoint p[4];
 };
+
+WERK_HD inline Vec3 second_tangent(const Contact& c) { return cross(c.normal, c.t1); }
 
 // Impulses kept from the previous step, looked up by pair key and feature id.
 struct ContactMemory {
@@ -87,9 +91,16 @@ struct ContactMemory {
 // How far a body has moved since the step began (per global body),
 // refreshed after every pose update.
 struct BodyDelta {
-  Vec3 dp;  // translation (m)
-  Quat dq;  // rotation: q_now * conj(q_start)
+  Vec3 dp;      // translation (m)
+  Vec3 dtheta;  // rotation vector of q_now * conj(q_start) (rad)
 };
+
+// Rotation vector of a small rotation (first order: twice the vector part,
+// on the short way round).
+WERK_HD inline Vec3 small_rotation_vector(Quat dq) {
+  const float s = dq.w < 0.0f ? -2.0f : 2.0f;
+  return Vec3{s * dq.x, s * dq.y, s * dq.z};
+}
 
 // Per-body data the solver reads; velocities are written.
 struct SolverBodies {
@@ -100,7 +111,7 @@ struct SolverBodies {
   const Vec3* pos;          // current pose (joints)
   const Quat* quat;
   const float* inv_mass;    // per global body (0 for static and kinematic)
-  const Mat3* inv_inertia;  // world inverse inertia at step start, per global body
+  const Mat3* inv_inertia;  // world inverse inertia, per global body
 };
 
 WERK_HD inline Vec3 point_velocity(const SolverBodies& s, int body, Vec3 r) {
@@ -133,13 +144,15 @@ WERK_HD inline void apply_impulse(const SolverBodies& s, int a, int b, Vec3 ra, 
 WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const ContactMemory* memory, float match_distance) {
   const float ima = s.inv_mass[c.a], imb = s.inv_mass[c.b];
   const Mat3 ia = s.inv_inertia[c.a], ib = s.inv_inertia[c.b];
+  const Vec3 t2 = second_tangent(c);
   c.relaxed_static = (ima == 0.0f || imb == 0.0f) ? 1 : 0;
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
-    p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, p.rb, c.normal);
-    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, p.rb, c.t1);
-    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, p.rb, c.t2);
-    Vec3 dv = point_velocity(s, c.b, p.rb) - point_velocity(s, c.a, p.ra);
+    const Vec3 rb = p.ra - c.ab;
+    p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, rb, c.normal);
+    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, rb, c.t1);
+    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, rb, t2);
+    Vec3 dv = point_velocity(s, c.b, rb) - point_velocity(s, c.a, p.ra);
     p.relative_velocity = dot(dv, c.normal);
     p.max_normal_impulse = 0.0f;
     p.normal_impulse = 0.0f;
@@ -147,7 +160,7 @@ WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const Con
     if (memory) {
       int match = -1;
       for (int j = 0; j < memory->count; ++j)
-        if (memory->id[j] == p.id) match = j;
+        if (memory->id[j] == c.id[k]) match = j;
       if (match < 0) {
         Vec3 local = rotate_inv(s.quat0[c.a], p.ra);
         float best = match_distance * match_distance;
@@ -159,30 +172,46 @@ WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const Con
       if (match >= 0) {
         p.normal_impulse = memory->normal[match];
         p.tangent_impulse1 = dot(memory->tangent[match], c.t1);
-        p.tangent_impulse2 = dot(memory->tangent[match], c.t2);
+        p.tangent_impulse2 = dot(memory->tangent[match], t2);
       }
     }
   }
 }
 
+// How a manifold's bodies have moved since the step began, read once per
+// pass: half their relative translation, their current offset, and their
+// rotation vectors.
+struct PairMotion {
+  Vec3 half;       // (dp_b - dp_a) / 2
+  Vec3 ab;         // centre of b minus centre of a now
+  float closing;   // normal component of dp_b - dp_a
+  Vec3 dtheta_a, dtheta_b;
+};
+WERK_HD inline PairMotion pair_motion(const Contact& c, const SolverBodies& s) {
+  const BodyDelta da = s.delta[c.a], db = s.delta[c.b];
+  const Vec3 dd = db.dp - da.dp;
+  return {0.5f * dd, c.ab + dd, dot(dd, c.normal), da.dtheta, db.dtheta};
+}
 
-// Where a point is now: both bodies have moved since the step began. The
-// separation follows from the moved anchors; impulses act at one common
-// point (the midpoint of the two moved anchors), so equal and opposite
-// impulses carry no net torque and angular momentum is conserved.
+// Where a point is now. Impulses act at one common point, midway between
+// where the two bodies' translations carried the anchor, so equal and
+// opposite impulses carry no net torque and angular momentum is conserved.
+// The separation adds the bodies' translations and, to first order, their
+// rotations (as temporal Gauss-Seidel solvers do): the crossed arms serve
+// both the separation and the normal Jacobian.
 struct PointNow {
   Vec3 ra, rb;       // from each centre of mass to the common point
+  Vec3 rna, rnb;     // ra x n, rb x n
   float separation;  // current separation (m)
 };
-WERK_HD inline PointNow point_now(const Contact& c, const ContactPoint& p, const SolverBodies& s) {
-  const BodyDelta da = s.delta[c.a], db = s.delta[c.b];
-  const Vec3 ra = rotate(da.dq, p.ra), rb = rotate(db.dq, p.rb);
-  // At step start both anchors met at one point, so pb - pa = ra0 - rb0 + dpb - dpa.
-  const Vec3 dd = db.dp - da.dp;
-  const Vec3 d = dd + (rb - p.rb) - (ra - p.ra);
-  const Vec3 ab = p.ra - p.rb + dd;  // pb - pa now
-  const Vec3 mid_a = 0.5f * (ra + ab + rb);
-  return {mid_a, mid_a - ab, p.separation + dot(d, c.normal)};
+WERK_HD inline PointNow point_now(const Contact& c, const ContactPoint& p, const PairMotion& m) {
+  PointNow now;
+  now.ra = p.ra + m.half;
+  now.rb = now.ra - m.ab;
+  now.rna = cross(now.ra, c.normal);
+  now.rnb = cross(now.rb, c.normal);
+  now.separation = p.separation + m.closing + dot(m.dtheta_b, now.rnb) - dot(m.dtheta_a, now.rna);
+  return now;
 }
 
 // Contacts between sleeping and static bodies have nothing to do.
@@ -190,9 +219,6 @@ WERK_HD inline bool contact_active(const Contact& c, const SolverBodies& s) {
   return s.inv_mass[c.a] > 0.0f || s.inv_mass[c.b] > 0.0f;
 }
 
-
-// One Gauss-Seidel pass over a manifold: normal points, then friction.
-// use_bias: push overlap out (solve) or not (relax).
 // The two bodies of a contact held in registers for one pass: within a
 // colour no other contact touches a dynamic body of this one, so the
 // velocities are read once and written back once.
@@ -222,32 +248,49 @@ WERK_HD inline void push(PairVelocities& v, const PointNow& now, Vec3 impulse) {
     v.wb += v.ib * cross(now.rb, impulse);
   }
 }
+// A normal impulse of magnitude l: the crossed arms are already known.
+WERK_HD inline void push_normal(PairVelocities& v, const PointNow& now, Vec3 n, float l) {
+  if (v.ima > 0.0f) {
+    v.va -= (v.ima * l) * n;
+    v.wa -= v.ia * (l * now.rna);
+  }
+  if (v.imb > 0.0f) {
+    v.vb += (v.imb * l) * n;
+    v.wb += v.ib * (l * now.rnb);
+  }
+}
 
 WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
   if (!contact_active(c, s)) return;
   PairVelocities v = load_pair(c, s);
+  const PairMotion m = pair_motion(c, s);
+  const Vec3 t2 = second_tangent(c);
   for (int k = 0; k < c.count; ++k) {
     const ContactPoint& p = c.p[k];
-    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
-    push(v, point_now(c, p, s), impulse);
+    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * t2;
+    push(v, point_now(c, p, m), impulse);
   }
   store_pair(c, s, v);
 }
 
+// One Gauss-Seidel pass over a manifold: normal points, then friction.
+// use_bias: push overlap out (solve) or not (relax).
 WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h, Softness soft, Softness static_soft,
                                   bool use_bias, bool reverse) {
   if (!contact_active(c, s)) return;
   const Softness sf = c.relaxed_static ? static_soft : soft;
   PairVelocities v = load_pair(c, s);
+  const PairMotion m = pair_motion(c, s);
+  const Vec3 n = c.normal, t1 = c.t1, t2 = second_tangent(c);
   // Where each point is now: impulses change velocities, not poses, so
   // this holds for the whole pass.
   PointNow nows[4];
-  for (int k = 0; k < c.count; ++k) nows[k] = point_now(c, c.p[k], s);
+  for (int k = 0; k < c.count; ++k) nows[k] = point_now(c, c.p[k], m);
   // Points are visited forward in even sub-steps and backward in odd ones,
   // so that no corner of a resting face is always served first: a fixed
   // order leaves a small one-sided twist that makes tall stacks sway.
-  for (int n = 0; n < c.count; ++n) {
-    const int k = reverse ? c.count - 1 - n : n;
+  for (int i = 0; i < c.count; ++i) {
+    const int k = reverse ? c.count - 1 - i : i;
     ContactPoint& p = c.p[k];
     const PointNow& now = nows[k];
     const float sep = now.separation;
@@ -259,29 +302,29 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
       mass_scale = sf.mass_scale;
       impulse_scale = sf.impulse_scale;
     }
-    float vn = dot(relative_velocity(v, now), c.normal);
+    const float vn = dot(v.vb - v.va, n) + dot(v.wb, now.rnb) - dot(v.wa, now.rna);
     float impulse = -p.normal_mass * mass_scale * (vn + bias) - impulse_scale * p.normal_impulse;
-    float updated = maxf(p.normal_impulse + impulse, 0.0f);
+    const float updated = maxf(p.normal_impulse + impulse, 0.0f);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = updated;
     p.max_normal_impulse = maxf(p.max_normal_impulse, impulse);
-    push(v, now, impulse * c.normal);
+    push_normal(v, now, n, impulse);
   }
-  for (int n = 0; n < c.count; ++n) {
-    const int k = reverse ? c.count - 1 - n : n;
+  for (int i = 0; i < c.count; ++i) {
+    const int k = reverse ? c.count - 1 - i : i;
     ContactPoint& p = c.p[k];
     const PointNow& now = nows[k];
-    Vec3 dv = relative_velocity(v, now) - p.surface_velocity;
-    float l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, c.t1);
-    float l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, c.t2);
+    const Vec3 dv = relative_velocity(v, now);
+    float l1 = p.tangent_impulse1 - p.tangent_mass1 * (dot(dv, t1) - p.slip1);
+    float l2 = p.tangent_impulse2 - p.tangent_mass2 * (dot(dv, t2) - p.slip2);
     // Coulomb cone: clamp the tangent impulse vector to mu * normal impulse.
-    float limit = c.friction * p.normal_impulse;
-    float mag2 = l1 * l1 + l2 * l2;
+    const float limit = c.friction * p.normal_impulse;
+    const float mag2 = l1 * l1 + l2 * l2;
     if (mag2 > limit * limit) {
-      float scale = limit / sqrtf(mag2);
+      const float scale = limit / sqrtf(mag2);
       l1 *= scale, l2 *= scale;
     }
-    Vec3 impulse = (l1 - p.tangent_impulse1) * c.t1 + (l2 - p.tangent_impulse2) * c.t2;
+    const Vec3 impulse = (l1 - p.tangent_impulse1) * t1 + (l2 - p.tangent_impulse2) * t2;
     p.tangent_impulse1 = l1, p.tangent_impulse2 = l2;
     push(v, now, impulse);
   }
@@ -291,10 +334,11 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
 // Bounce: restore e times the approach speed measured at step start.
 WERK_HD inline void restitution_contact(Contact& c, const SolverBodies& s) {
   if (c.restitution == 0.0f || !contact_active(c, s)) return;
+  const PairMotion m = pair_motion(c, s);
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
     if (p.relative_velocity > -kRestitutionThreshold || p.max_normal_impulse == 0.0f) continue;
-    const PointNow now = point_now(c, p, s);
+    const PointNow now = point_now(c, p, m);
     Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra);
     float vn = dot(dv, c.normal);
     float impulse = -p.normal_mass * (vn + c.restitution * p.relative_velocity);
@@ -309,12 +353,13 @@ WERK_HD inline void restitution_contact(Contact& c, const SolverBodies& s) {
 WERK_HD inline ContactMemory remember_contact(const Contact& c, const SolverBodies& s) {
   ContactMemory m;
   m.count = c.count;
+  const Vec3 t2 = second_tangent(c);
   for (int k = 0; k < 4; ++k) {
     if (k < c.count) {
       const ContactPoint& p = c.p[k];
-      m.id[k] = p.id;
+      m.id[k] = c.id[k];
       m.normal[k] = p.normal_impulse;
-      m.tangent[k] = p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * c.t2;
+      m.tangent[k] = p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * t2;
       m.local[k] = rotate_inv(s.quat0[c.a], p.ra);
     } else {
       m.id[k] = 0xffffffffu;

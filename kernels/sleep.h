@@ -10,7 +10,7 @@
 // wake spreads through a pile one contact per step as bodies start moving.
 #pragma once
 
-#include "contact_solver.h"
+#include "constraint_graph.h"
 #include "math.h"
 
 namespace werk {
@@ -30,7 +30,7 @@ WERK_HD inline void update_rest_time(int i, const uint8_t* asleep, const Vec3* v
 
 // A contact between two dynamic bodies keeps each awake while the other
 // has not rested long enough (restless[] is set to 1, never cleared here).
-WERK_HD inline void mark_restless(const Contact& c, const uint8_t* dynamic, const float* rest, int32_t* restless) {
+WERK_HD inline void mark_restless(const BodyPair& c, const uint8_t* dynamic, const float* rest, int32_t* restless) {
   if (!dynamic[c.a] || !dynamic[c.b]) return;
   if (rest[c.a] < kTimeToSleep) restless[c.b] = 1;
   if (rest[c.b] < kTimeToSleep) restless[c.a] = 1;
@@ -39,7 +39,7 @@ WERK_HD inline void mark_restless(const Contact& c, const uint8_t* dynamic, cons
 // A sleeping body touched by a moving body (one that was above the rest
 // tolerances last step) wakes up. Calm awake neighbours do not wake it, so
 // a wake does not ripple through a pile that is merely settling.
-WERK_HD inline void wake_touched(const Contact& c, const uint8_t* dynamic, const uint8_t* asleep, const float* rest,
+WERK_HD inline void wake_touched(const BodyPair& c, const uint8_t* dynamic, const uint8_t* asleep, const float* rest,
                                  int32_t* wake) {
   if (dynamic[c.a] && dynamic[c.b]) {
     if (asleep[c.a] && !asleep[c.b] && rest[c.b] == 0.0f) wake[c.a] = 1;

@@ -15,6 +15,7 @@ namespace werk {
 struct StepStats {
   int64_t pairs = 0;     // broadphase pairs
   int64_t contacts = 0;  // contact points in manifolds
+  int64_t manifolds = 0;  // touching pairs (contact manifolds)
   int colors = 0;        // constraint graph colours
   float max_penetration = 0;  // deepest overlap among contact points at step start (m)
 };

@@ -23,17 +23,26 @@ struct System {
 #pragma omp parallel
     _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
   }
+  // Narrowphase batch: pairs collided per pass before compaction.
+  static constexpr int narrow_batch = 4096;
+  // Greedy colouring, sequential (see constraint_graph.h).
+  static constexpr bool sequential_coloring = true;
   // All colours of a solver pass in one parallel region: a barrier between
   // colours instead of a fork and join per colour. Static scheduling gives
   // each thread a fixed share, and no two items of a colour share a body.
+  // Colours from serial_from on run in order on one thread.
   template <class F>
-  static void for_each_color(const std::vector<int32_t>& offsets, F f) {
+  static void for_each_color(const std::vector<int32_t>& offsets, int serial_from, F f) {
     const int ncolor = int(offsets.size()) - 1;
     if (ncolor <= 0 || offsets.back() == 0) return;
 #pragma omp parallel
-    for (int k = 0; k < ncolor; ++k) {
+    {
+      for (int k = 0; k < serial_from; ++k) {
 #pragma omp for schedule(static)
-      for (int i = offsets[k]; i < offsets[k + 1]; ++i) f(i);
+        for (int i = offsets[k]; i < offsets[k + 1]; ++i) f(i);
+      }
+#pragma omp single
+      for (int i = offsets[serial_from]; i < offsets[ncolor]; ++i) f(i);
     }
   }
 };

@@ -17,9 +17,13 @@ struct System {
   using vector = thrust::cuda::vector<T>;
   static auto policy() { return thrust::cuda::par; }
   static void begin_step() {}
+  // All pairs in one narrowphase launch.
+  static constexpr int narrow_batch = 1 << 30;
+  // Colouring by parallel claim rounds (see constraint_graph.h).
+  static constexpr bool sequential_coloring = false;
   // One launch per colour; launches on one stream run in order.
   template <class F>
-  static void for_each_color(const std::vector<int32_t>& offsets, F f) {
+  static void for_each_color(const std::vector<int32_t>& offsets, int /*serial_from: rounds never overflow*/, F f) {
     for (size_t k = 0; k + 1 < offsets.size(); ++k) {
       const int begin = offsets[k], count = offsets[k + 1] - begin;
       if (count > 0)

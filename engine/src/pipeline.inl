@@ -7,8 +7,9 @@
 // arithmetic per element, and every ordering is fixed by sorted keys.
 //
 // One time step:
-//   snapshot -> shape bounds -> broadphase (grid) -> narrowphase ->
-//   contact prepare (warm start from last step) -> colouring ->
+//   snapshot -> shape bounds -> broadphase (grid) -> narrowphase (which
+//   pairs touch) -> wake -> colouring -> manifolds in colour order ->
+//   contact prepare (warm start from last step) ->
 //   sub-steps { kinematic placement, gravity, joints, warm start, solve,
 //               integrate poses, relax } -> restitution -> remember impulses.
 
@@ -121,7 +122,7 @@ class Pipeline final : public werk::Backend {
       each(nbody_total, [=] WERK_HD(int i) {
         pos0[i] = pos[i];
         q0[i] = q[i];
-        delta[i] = werk::BodyDelta{Vec3{0, 0, 0}, werk::quat_identity()};
+        delta[i] = werk::BodyDelta{Vec3{0, 0, 0}, Vec3{0, 0, 0}};
       });
     }
     if (nshape_ > 0) {
@@ -134,12 +135,16 @@ class Pipeline final : public werk::Backend {
     if (model_->sleep) wake_bodies();
     set_body_masses();
     if (ncontact_ > 0) {
-      prepare_contacts();
       color_contacts();
+      write_contacts(dt);
+      prepare_contacts();
     } else {
+      solver_contacts_.resize(0);
       color_offsets_.assign(1, 0);
-      stats_.contacts = 0;
+      serial_from_ = 0;
+      stats_.contacts = stats_.manifolds = 0;
       stats_.max_penetration = 0;
+      stats_.colors = 0;
     }
     solve_substeps(p, s);
     if (model_->sleep) sleep_bodies(dt);
@@ -150,7 +155,7 @@ class Pipeline final : public werk::Backend {
   // Shape frames and motion-grown boxes of every shape instance.
   void compute_bounds(float dt) {
     const int n = nworld_ * nshape_;
-    bounds_.resize(n);
+    fit(bounds_, n);
     werk::ShapeBounds* out = raw(bounds_);
     const werk::GeometryView g = geometry_;
     const werk::ShapeParams sp{raw(shape_body_), raw(shape_pos_), raw(shape_quat_)};
@@ -167,13 +172,13 @@ class Pipeline final : public werk::Backend {
     const int n = nworld_ * nshape_;
     const float inv_cell = 1.0f / cell_size_;
     const werk::ShapeBounds* bounds = raw(bounds_);
-    shape_cells_.resize(n);
-    shape_first_.resize(n);
+    fit(shape_cells_, n);
+    fit(shape_first_, n);
     int32_t* cells = raw(shape_cells_);
     each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
     const int nentry = exclusive_scan(shape_cells_, shape_first_);
-    cell_key_.resize(nentry);
-    cell_shape_.resize(nentry);
+    fit(cell_key_, nentry);
+    fit(cell_shape_, nentry);
     {
       const int32_t* first = raw(shape_first_);
       uint64_t* keys = raw(cell_key_);
@@ -185,14 +190,14 @@ class Pipeline final : public werk::Backend {
       thrust::stable_sort_by_key(System::policy(), cell_key_.begin(), cell_key_.end(), cell_shape_.begin());
     }
     // Big shapes: those that fit no grid.
-    big_.resize(n);
+    fit(big_, n);
     auto big_end = thrust::copy_if(System::policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
                                    shape_cells_.begin(), big_.begin(), is_zero());
     const int nbig = int(big_end - big_.begin());
     // Count, then write: the pair list has one fixed order.
     const int nwork = nentry + nbig;
-    pair_count_.resize(nwork);
-    pair_first_.resize(nwork);
+    fit(pair_count_, nwork);
+    fit(pair_first_, nwork);
     {
       const uint64_t* keys = raw(cell_key_);
       const int32_t* shapes = raw(cell_shape_);
@@ -211,7 +216,7 @@ class Pipeline final : public werk::Backend {
         count[e] = c;
       });
       const int npair = exclusive_scan(pair_count_, pair_first_);
-      pair_keys_.resize(npair);
+      fit(pair_keys_, npair);
       uint64_t* out = raw(pair_keys_);
       const int32_t* first = raw(pair_first_);
       each(nwork, [=] WERK_HD(int e) {
@@ -227,15 +232,49 @@ class Pipeline final : public werk::Backend {
     }
   }
 
-  // Narrowphase on every pair; pairs that touch (or may touch within the
-  // speculative margin) become contacts, still in pair-key order.
+  // Narrowphase, first pass: which pairs touch (or may touch within the
+  // speculative margin). Pairs go through in batches whose manifolds are
+  // written to the solver's contact buffer (free until colouring) and
+  // dropped; the keys and bodies of touching pairs are kept, in pair-key
+  // order. write_contacts makes the manifolds again in colour order, so
+  // the step holds one contact array, never one as long as the pair list.
   void find_contacts(float dt) {
     const int npair = int(pair_keys_.size());
-    contacts_.resize(npair);
-    touching_.resize(npair);
-    werk::Contact* out = raw(contacts_);
-    int32_t* touching = raw(touching_);
-    const uint64_t* keys = raw(pair_keys_);
+    const int batch = std::max(System::narrow_batch, int(solver_contacts_.capacity()));
+    contact_keys_.resize(0);
+    ncontact_ = 0;
+    for (int first = 0; first < npair; first += batch) {
+      const int n = std::min(batch, npair - first);
+      if (int(solver_contacts_.size()) < n) fit(solver_contacts_, n);
+      fit(touching_, n);
+      collide(raw(pair_keys_) + first, n, dt, raw(touching_));
+      const int t = int(thrust::count_if(System::policy(), touching_.begin(), touching_.begin() + n, is_nonzero()));
+      fit(contact_keys_, ncontact_ + t);
+      thrust::copy_if(System::policy(), pair_keys_.begin() + first, pair_keys_.begin() + first + n, touching_.begin(),
+                      contact_keys_.begin() + ncontact_, is_nonzero());
+      ncontact_ += t;
+    }
+    fit(contact_bodies_, ncontact_);
+    const uint64_t* keys = raw(contact_keys_);
+    werk::BodyPair* bodies = raw(contact_bodies_);
+    const int32_t* shape_body = raw(shape_body_);
+    const int nshape = nshape_, nbody = nbody_;
+    each(ncontact_, [=] WERK_HD(int i) { bodies[i] = werk::pair_bodies(keys[i], nshape, nbody, shape_body); });
+  }
+
+  // Second pass: the touching pairs' manifolds, in colour order.
+  void write_contacts(float dt) {
+    const int n = ncontact_;
+    fit(solver_keys_, n);
+    thrust::gather(System::policy(), order_.begin(), order_.end(), contact_keys_.begin(), solver_keys_.begin());
+    fit(solver_contacts_, n);
+    collide(raw(solver_keys_), n, dt, nullptr);
+  }
+
+  // Manifolds of the n pairs keys[0 .. n) into the solver buffer; touching
+  // (when given) gets 1 for pairs with points.
+  void collide(const uint64_t* keys, int n, float dt, int32_t* touching) {
+    werk::Contact* out = raw(solver_contacts_);
     const werk::ShapeBounds* bounds = raw(bounds_);
     const werk::GeometryView g = geometry_;
     const int32_t *shape_body = raw(shape_body_), *shape_material = raw(shape_material_), *shape_conveyor = raw(shape_conveyor_);
@@ -244,27 +283,20 @@ class Pipeline final : public werk::Backend {
     const werk::ConveyorView conv = conveyor_view();
     const int nshape = nshape_, nbody = nbody_;
     const float margin = speculative_margin_;
-    each(npair, [=] WERK_HD(int k) {
+    each(n, [=] WERK_HD(int k) {
       int a = int(keys[k] >> 32), b = int(keys[k] & 0xffffffffu);
-      touching[k] = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor,
-                                       friction, restitution, pos, vel, angvel, conv, dt, margin, out[k]);
+      int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, friction,
+                                     restitution, pos, vel, angvel, conv, dt, margin, out[k]);
+      if (touching) touching[k] = t;
     });
-    // Compact in place (stable): contacts stay in pair-key order.
-    auto end = thrust::remove_if(System::policy(), contacts_.begin(), contacts_.end(), touching_.begin(), is_zero());
-    ncontact_ = int(end - contacts_.begin());
-    contact_keys_.resize(npair);
-    thrust::copy_if(System::policy(), pair_keys_.begin(), pair_keys_.end(), touching_.begin(), contact_keys_.begin(),
-                    is_nonzero());
-    contacts_.resize(ncontact_);
-    contact_keys_.resize(ncontact_);
   }
 
   // Anchors, masses and warm-start impulses found by pair key.
   void prepare_contacts() {
     const int n = ncontact_;
-    werk::Contact* c = raw(contacts_);
+    werk::Contact* c = raw(solver_contacts_);
     const werk::SolverBodies sb = solver_bodies();
-    const uint64_t* keys = raw(contact_keys_);
+    const uint64_t* keys = raw(solver_keys_);
     const uint64_t* prev = raw(prev_keys_);
     const werk::ContactMemory* memory = raw(prev_memory_);
     const int nprev = int(prev_keys_.size());
@@ -273,29 +305,47 @@ class Pipeline final : public werk::Backend {
     each(n, [=] WERK_HD(int i) {
       // Binary search of last step's sorted keys.
       int lo = 0, hi = nprev;
+      const uint64_t key = keys[i];
       while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (prev[mid] < keys[i]) lo = mid + 1; else hi = mid;
+        if (prev[mid] < key) lo = mid + 1; else hi = mid;
       }
-      const werk::ContactMemory* m = (lo < nprev && prev[lo] == keys[i]) ? &memory[lo] : nullptr;
+      const werk::ContactMemory* m = (lo < nprev && prev[lo] == key) ? &memory[lo] : nullptr;
       werk::prepare_contact(c[i], sb, m, match);
     });
-    points = thrust::transform_reduce(System::policy(), contacts_.begin(), contacts_.end(), point_count(), int64_t(0),
+    points = thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(), point_count(), int64_t(0),
                                       thrust::plus<int64_t>());
     stats_.contacts = points;
+    stats_.manifolds = n;
     stats_.max_penetration = n == 0 ? 0.0f
-                                    : -thrust::transform_reduce(System::policy(), contacts_.begin(), contacts_.end(),
+                                    : -thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(),
                                                                 min_separation(), 0.0f, thrust::minimum<float>());
   }
 
-  // Parallel colouring rounds; then contact indices sorted by colour.
+  // Colours and the colour order of contacts, in which write_contacts lays
+  // them out, so that every solver pass streams through memory.
   void color_contacts() {
+    const int n = ncontact_;
+    fit(order_, n);
+    if constexpr (System::sequential_coloring) {
+      color_offsets_.resize(werk::kMaxColors + 2);
+      serial_from_ = werk::greedy_colors(n, raw(contact_bodies_), raw(inv_mass_), nworld_ * nbody_, greedy_masks_,
+                                         raw(order_), color_offsets_);
+    } else {
+      claim_colors();
+      serial_from_ = int(color_offsets_.size()) - 1;
+    }
+    stats_.colors = int(color_offsets_.size()) - 1;
+  }
+
+  // Parallel colouring rounds; then contact indices sorted by colour.
+  void claim_colors() {
     const int n = ncontact_;
     color_.assign(n, -1);
     claim_.resize(size_t(nworld_) * nbody_);
     int32_t* color = raw(color_);
     unsigned long long* claim = raw(claim_);
-    const werk::Contact* c = raw(contacts_);
+    const werk::BodyPair* c = raw(contact_bodies_);
     const float* inv_mass = raw(inv_mass_);
     int ncolor = 0;
     for (int remaining = n; remaining > 0; ++ncolor) {
@@ -305,7 +355,6 @@ class Pipeline final : public werk::Backend {
       each(n, [=] WERK_HD(int i) { werk::take_color(i, color, c[i].a, c[i].b, inv_mass, claim, round); });
       remaining = int(thrust::count(System::policy(), color_.begin(), color_.end(), -1));
     }
-    order_.resize(n);
     thrust::sequence(System::policy(), order_.begin(), order_.end());
     sorted_color_ = color_;
     thrust::stable_sort_by_key(System::policy(), sorted_color_.begin(), sorted_color_.end(), order_.begin());
@@ -315,17 +364,15 @@ class Pipeline final : public werk::Backend {
     color_offsets_.resize(ncolor + 1);
     thrust::copy(bounds.begin(), bounds.end(), color_offsets_.begin());
     color_offsets_[ncolor] = n;
-    stats_.colors = ncolor;
   }
 
   // Runs f(contact index) over every colour in turn; the device system
   // decides how (one parallel region with a barrier per colour on the CPU,
-  // one launch per colour on CUDA). (Copying the contacts into colour order
-  // measured no faster and doubles their memory.)
+  // one launch per colour on CUDA). Colours from serial_from_ on hold
+  // contacts that share bodies and run in order on one thread.
   template <class F>
   void by_color(F f) {
-    const int32_t* order = raw(order_);
-    System::for_each_color(color_offsets_, [=] WERK_HD(int k) { f(order[k]); });
+    System::for_each_color(color_offsets_, serial_from_, f);
   }
 
   void solve_substeps(const werk::BodyParams& p, const werk::BodyState& s) {
@@ -336,7 +383,7 @@ class Pipeline final : public werk::Backend {
     const werk::Softness static_soft =
         werk::make_soft(werk::kStaticHertzPerRate * inv_h, werk::kContactDampingRatio, h);
     const werk::Softness joint_soft = werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kJointDampingRatio, h);
-    werk::Contact* c = raw(contacts_);
+    werk::Contact* c = raw(solver_contacts_);
     const werk::SolverBodies sb = solver_bodies();
     const bool contacts = ncontact_ > 0;
     const werk::JointParams jp = joint_params();
@@ -362,7 +409,7 @@ class Pipeline final : public werk::Backend {
         if (asleep[i]) return;
         werk::integrate_pose(i, nbody, p, h, s);
         inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
-        delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], s.quat[i] * werk::conj(q0[i])};
+        delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
       });
       solve_joints(jp, joint_soft, h, false, false);
       if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false, reverse); });
@@ -390,7 +437,7 @@ class Pipeline final : public werk::Backend {
   void wake_bodies() {
     const int n = nworld_ * nbody_;
     wake_.assign(n, 0);
-    const werk::Contact* c = raw(contacts_);
+    const werk::BodyPair* c = raw(contact_bodies_);
     const uint8_t *dynamic = raw(dynamic_), *asleep_in = raw(asleep_);
     const float* rest = raw(rest_);
     int32_t* wake = raw(wake_);
@@ -413,7 +460,7 @@ class Pipeline final : public werk::Backend {
     });
     restless_.assign(n, 0);
     int32_t* restless = raw(restless_);
-    const werk::Contact* c = raw(contacts_);
+    const werk::BodyPair* c = raw(contact_bodies_);
     each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(c[k], dynamic, rest, restless); });
     each(n, [=] WERK_HD(int i) {
       if (dynamic[i] && !asleep[i] && rest[i] >= werk::kTimeToSleep && !restless[i]) {
@@ -439,12 +486,13 @@ class Pipeline final : public werk::Backend {
 
   // Keep this step's impulses, by pair key, for the next warm start.
   void remember_contacts() {
-    prev_keys_ = contact_keys_;
-    prev_memory_.resize(ncontact_);
-    const werk::Contact* c = raw(contacts_);
+    prev_keys_.swap(contact_keys_);
+    fit(prev_memory_, ncontact_);
+    const werk::Contact* c = raw(solver_contacts_);
+    const int32_t* order = raw(order_);
     werk::ContactMemory* m = raw(prev_memory_);
     const werk::SolverBodies sb = solver_bodies();
-    each(ncontact_, [=] WERK_HD(int i) { m[i] = werk::remember_contact(c[i], sb); });
+    each(ncontact_, [=] WERK_HD(int k) { m[order[k]] = werk::remember_contact(c[k], sb); });
   }
 
  private:
@@ -556,6 +604,14 @@ class Pipeline final : public werk::Backend {
   }
   werk::BodyState state_view() { return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_)}; }
 
+  // Resize per-step scratch; growth keeps 1/8 headroom instead of
+  // doubling, so capacity tracks the largest step rather than twice it.
+  template <class T>
+  static void fit(Vector<T>& v, size_t n) {
+    if (n > v.capacity()) v.reserve(n + n / 8);
+    v.resize(n);
+  }
+
   template <class T>
   static T* raw(Vector<T>& v) {
     return v.empty() ? nullptr : thrust::raw_pointer_cast(v.data());
@@ -578,7 +634,9 @@ class Pipeline final : public werk::Backend {
            cell_key_.capacity() * 8 + cell_shape_.capacity() * 4 + big_.capacity() * 4 +
            (pair_count_.capacity() + pair_first_.capacity()) * 4 + pair_keys_.capacity() * 8 +
            touching_.capacity() * 4 +
-           contacts_.capacity() * sizeof(werk::Contact) + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
+           solver_contacts_.capacity() * sizeof(werk::Contact) + contact_bodies_.capacity() * sizeof(werk::BodyPair) +
+           solver_keys_.capacity() * 8 +
+           greedy_masks_.capacity() * sizeof(uint64_t) + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
            prev_memory_.capacity() * sizeof(werk::ContactMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
            claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat);
@@ -630,10 +688,14 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ShapeBounds> bounds_;
   Vector<int32_t> shape_cells_, shape_first_, cell_shape_, big_, pair_count_, pair_first_, touching_;
   Vector<uint64_t> cell_key_, pair_keys_, contact_keys_, prev_keys_;
-  Vector<werk::Contact> contacts_;
+  Vector<werk::BodyPair> contact_bodies_;  // bodies of touching pairs, in pair-key order
+  Vector<werk::Contact> solver_contacts_;  // manifolds in colour order (and narrowphase scratch)
+  Vector<uint64_t> solver_keys_;           // their pair keys
   Vector<werk::ContactMemory> prev_memory_;
   Vector<int32_t> color_, sorted_color_, order_;
   Vector<unsigned long long> claim_;
   std::vector<int32_t> color_offsets_{0};
+  int serial_from_ = 0;                  // first colour run on one thread
+  std::vector<uint64_t> greedy_masks_;   // per body: colours taken (sequential colouring)
   int ncontact_ = 0;
 };
