@@ -47,7 +47,7 @@ class Pipeline final : public werk::Backend {
     nbody_ = model.nbody();
     nshape_ = model.nshape();
     nworld_ = state.nworld;
-    upload(kind_, reinterpret_cast<const std::vector<uint8_t>&>(model.body_kind));
+    upload(kind_, model.body_kind);
     upload(inv_mass_model_, model.body_inv_mass);
     upload(inertia_, model.body_inertia);
     upload(inv_inertia_, model.body_inv_inertia);
@@ -110,7 +110,6 @@ class Pipeline final : public werk::Backend {
     const int nbody_total = nworld_ * nbody_;
     const werk::BodyParams p = params();
     const werk::BodyState s = state_view();
-    const int nbody = nbody_;
     const float dt = float(model_->dt);
     // Snapshot poses and world inverse inertias for the contact solver.
     {
