@@ -267,6 +267,8 @@ WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) 
   const Vec3 t2 = second_tangent(c);
   for (int k = 0; k < c.count; ++k) {
     const ContactPoint& p = c.p[k];
+    // A point that pushed nothing (most speculative ones) changes nothing.
+    if (p.normal_impulse == 0.0f && p.tangent_impulse1 == 0.0f && p.tangent_impulse2 == 0.0f) continue;
     Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * t2;
     push(v, point_now(c, p, m), impulse);
   }
@@ -308,11 +310,14 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     impulse = updated - p.normal_impulse;
     p.normal_impulse = updated;
     p.max_normal_impulse = maxf(p.max_normal_impulse, impulse);
-    push_normal(v, now, n, impulse);
+    if (impulse != 0.0f) push_normal(v, now, n, impulse);
   }
   for (int i = 0; i < c.count; ++i) {
     const int k = reverse ? c.count - 1 - i : i;
     ContactPoint& p = c.p[k];
+    // Without normal impulse the cone allows no friction: a point that
+    // holds none has nothing to change (exactly: the clamp gives zero).
+    if (p.normal_impulse == 0.0f && p.tangent_impulse1 == 0.0f && p.tangent_impulse2 == 0.0f) continue;
     const PointNow& now = nows[k];
     const Vec3 dv = relative_velocity(v, now);
     float l1 = p.tangent_impulse1 - p.tangent_mass1 * (dot(dv, t1) - p.slip1);
