@@ -2,13 +2,14 @@
 # Runs every rigid-body benchmark scene in Werk and in Bullet (the peer) in one
 # invocation and prints the comparison table; see benchmarks/README.md.
 #
-#   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--threads N]
+#   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--peer-timeout S] [--threads N]
 #
 #   --quick      120 steps instead of 600, and no PILE-65536
 #   --only NAME  only these scenes (file names without .yaml, e.g. pile_4096)
 #   --steps N    steps per run (default 600)
 #   --timeout S  wall-clock limit per engine and scene (default 1500 s); Bullet
 #                stops at the limit and reports the steps it made (marked *)
+#   --peer-timeout S  Bullet's limit, when it should differ from --timeout
 #   --threads N  Werk CPU threads (default 2); Bullet is single-threaded
 #
 # Environment: WERK (default build/werk), PEER (default
@@ -23,6 +24,7 @@ PY=/usr/bin/python3
 STEPS=600
 TIMEOUT=1500
 THREADS=2
+PEER_TIMEOUT=""
 QUICK=0
 ONLY=""
 PARTIAL=0
@@ -34,11 +36,14 @@ while [ $# -gt 0 ]; do
     --steps) STEPS="$2"; PARTIAL=1; shift ;;
     --timeout) TIMEOUT="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --peer-timeout) PEER_TIMEOUT="$2"; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
+
+PEER_TIMEOUT=${PEER_TIMEOUT:-$TIMEOUT}
 
 # OpenMP waiting: werk chooses (brief spinning) unless OMP_WAIT_POLICY is set.
 SCENES="pile_1000 pile_4096 pile_16384 pile_65536 pyramid_20 pyramid_40 conveyor_line"
@@ -78,7 +83,7 @@ for s in $SCENES; do
   b='{"error":"not built"}'
   if [ $HAVE_PEER = 1 ]; then
     echo "== $s: bullet ($STEPS steps, 1 thread)" >&2
-    out=$(timeout $((TIMEOUT + 120)) "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$TIMEOUT" 2>&1)
+    out=$(timeout $((PEER_TIMEOUT + 120)) "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" 2>&1)
     rc=$?
     echo "$out" | grep -v '^{' >&2
     b=$(echo "$out" | grep '^{' | tail -1)

@@ -237,10 +237,15 @@ class Pipeline final : public werk::Backend {
   // dropped; the keys and bodies of touching pairs are kept, in pair-key
   // order. write_contacts makes the manifolds again in colour order, so
   // the step holds one contact array, never one as long as the pair list.
+  // When every pair fits in one batch, its manifolds are kept instead and
+  // only reordered (small scenes, often with costly mesh pairs, and the
+  // GPU, whose batch is every pair).
   void find_contacts(float dt) {
     const int npair = int(pair_keys_.size());
     const int batch = std::max(System::narrow_batch, int(solver_contacts_.capacity()));
+    keep_manifolds_ = npair <= System::narrow_batch;
     contact_keys_.resize(0);
+    contact_pairs_.resize(0);
     ncontact_ = 0;
     for (int first = 0; first < npair; first += batch) {
       const int n = std::min(batch, npair - first);
@@ -251,6 +256,11 @@ class Pipeline final : public werk::Backend {
       fit(contact_keys_, ncontact_ + t);
       thrust::copy_if(System::policy(), pair_keys_.begin() + first, pair_keys_.begin() + first + n, touching_.begin(),
                       contact_keys_.begin() + ncontact_, is_nonzero());
+      if (keep_manifolds_) {
+        fit(contact_pairs_, t);
+        thrust::copy_if(System::policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+                        touching_.begin(), contact_pairs_.begin(), is_nonzero());
+      }
       ncontact_ += t;
     }
     fit(contact_bodies_, ncontact_);
@@ -266,6 +276,14 @@ class Pipeline final : public werk::Backend {
     const int n = ncontact_;
     fit(solver_keys_, n);
     thrust::gather(System::policy(), order_.begin(), order_.end(), contact_keys_.begin(), solver_keys_.begin());
+    if (keep_manifolds_) {
+      // Colour slot k holds the manifold of pair contact_pairs_[order_[k]].
+      fit(spare_contacts_, n);
+      auto source = thrust::make_permutation_iterator(contact_pairs_.begin(), order_.begin());
+      thrust::gather(System::policy(), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
+      solver_contacts_.swap(spare_contacts_);
+      return;
+    }
     fit(solver_contacts_, n);
     collide(raw(solver_keys_), n, dt, nullptr);
   }
@@ -633,7 +651,8 @@ class Pipeline final : public werk::Backend {
            cell_key_.capacity() * 8 + cell_shape_.capacity() * 4 + big_.capacity() * 4 +
            (pair_count_.capacity() + pair_first_.capacity()) * 4 + pair_keys_.capacity() * 8 +
            touching_.capacity() * 4 +
-           solver_contacts_.capacity() * sizeof(werk::Contact) + contact_bodies_.capacity() * sizeof(werk::BodyPair) +
+           (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
+           contact_bodies_.capacity() * sizeof(werk::BodyPair) + contact_pairs_.capacity() * 4 +
            solver_keys_.capacity() * 8 +
            greedy_masks_.capacity() * sizeof(uint64_t) + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
            prev_memory_.capacity() * sizeof(werk::ContactMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
@@ -690,6 +709,10 @@ class Pipeline final : public werk::Backend {
   Vector<werk::BodyPair> contact_bodies_;  // bodies of touching pairs, in pair-key order
   Vector<werk::Contact> solver_contacts_;  // manifolds in colour order (and narrowphase scratch)
   Vector<uint64_t> solver_keys_;           // their pair keys
+  // Manifolds kept from a single narrowphase batch (see find_contacts).
+  bool keep_manifolds_ = false;
+  Vector<int32_t> contact_pairs_;          // pair index of each touching pair
+  Vector<werk::Contact> spare_contacts_;   // reordering target, swapped in
   Vector<werk::ContactMemory> prev_memory_;
   Vector<int32_t> color_, sorted_color_, order_;
   Vector<unsigned long long> claim_;

@@ -10,6 +10,7 @@
 #include <thrust/gather.h>
 #include <thrust/remove.h>
 #include <thrust/iterator/counting_iterator.h>
+#include <thrust/iterator/permutation_iterator.h>
 #include <thrust/scan.h>
 #include <thrust/sequence.h>
 #include <thrust/sort.h>
