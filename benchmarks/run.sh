@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Runs every rigid-body benchmark scene in Werk and in Bullet (the peer) in one
-# invocation and prints the comparison table; see benchmarks/README.md.
+# Runs every rigid-body benchmark scene in Werk, in Bullet and in MuJoCo (the
+# peers) in one invocation and prints the comparison table; see
+# benchmarks/README.md.
 #
 #   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--peer-timeout S] [--threads N]
 #
 #   --quick      120 steps instead of 600, and no PILE-65536
 #   --only NAME  only these scenes (file names without .yaml, e.g. pile_4096)
 #   --steps N    steps per run (default 600)
-#   --timeout S  wall-clock limit per engine and scene (default 1500 s); Bullet
-#                stops at the limit and reports the steps it made (marked *)
-#   --peer-timeout S  Bullet's limit, when it should differ from --timeout
-#   --threads N  Werk CPU threads (default 2); Bullet is single-threaded
+#   --timeout S  wall-clock limit per engine and scene (default 1500 s); the
+#                peers stop at the limit and report the steps they made (marked *)
+#   --peer-timeout S  the peers' limit (Bullet and MuJoCo), when it should differ
+#                from --timeout
+#   --threads N  Werk CPU threads (default 2); the peers are single-threaded
 #
 # Environment: WERK (default build/werk), PEER (default
-# build/benchmarks/werk_bullet_peer). The table also goes to
+# build/benchmarks/werk_bullet_peer), MUJOCO (default
+# build/benchmarks/werk_mujoco_peer). The table also goes to
 # benchmarks/results/<machine>.md (full runs) or <machine>-partial.md.
 set -u
 cd "$(dirname "$0")/.."
 
 WERK=${WERK:-build/werk}
 PEER=${PEER:-build/benchmarks/werk_bullet_peer}
+MUJOCO=${MUJOCO:-build/benchmarks/werk_mujoco_peer}
 PY=/usr/bin/python3
 STEPS=600
 TIMEOUT=1500
@@ -37,7 +41,7 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --peer-timeout) PEER_TIMEOUT="$2"; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -60,6 +64,11 @@ HAVE_PEER=1
 if [ ! -x "$PEER" ]; then
   echo "bullet: not built ($PEER; install libbullet-dev and rebuild)"
   HAVE_PEER=0
+fi
+HAVE_MUJOCO=1
+if [ ! -x "$MUJOCO" ]; then
+  echo "mujoco: not built ($MUJOCO; install libmujoco-dev and rebuild)"
+  HAVE_MUJOCO=0
 fi
 
 RAW=$(mktemp)
@@ -90,7 +99,18 @@ for s in $SCENES; do
     if [ $rc = 124 ]; then b='{"error":"timeout"}'
     elif [ $rc != 0 ] || [ -z "$b" ]; then b="{\"error\":\"exit $rc\"}"; fi
   fi
-  printf '%s\t%s\t%s\n' "$s" "$w" "$b" >>"$RAW"
+  m='{"error":"not built"}'
+  if [ $HAVE_MUJOCO = 1 ]; then
+    echo "== $s: mujoco ($STEPS steps, 1 thread)" >&2
+    out=$(timeout $((PEER_TIMEOUT + 120)) "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" 2>&1)
+    rc=$?
+    echo "$out" | grep -v '^{' >&2
+    m=$(echo "$out" | grep '^{' | tail -1)
+    if [ $rc = 124 ]; then m='{"error":"timeout"}'
+    elif [ $rc != 0 ] && echo "$m" | grep -q '"error"'; then :  # the peer's own word: unsupported, too many contacts
+    elif [ $rc != 0 ] || [ -z "$m" ]; then m="{\"error\":\"exit $rc\"}"; fi
+  fi
+  printf '%s\t%s\t%s\t%s\n' "$s" "$w" "$b" "$m" >>"$RAW"
 done
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
@@ -105,8 +125,8 @@ import json, sys
 
 rows = []
 for line in open(sys.argv[1]):
-    name, w, b = line.rstrip("\n").split("\t")
-    rows.append((name, json.loads(w), json.loads(b)))
+    name, w, b, m = line.rstrip("\n").split("\t")
+    rows.append((name, json.loads(w), json.loads(b), json.loads(m)))
 
 def num(d, k):
     v = d.get(k)
@@ -128,7 +148,7 @@ def top(d):
     return f"{v:.2f}" if v0 is None else f"{v:.2f} / {v0:.2f}"
 
 base = {}
-for name, w, b in rows:
+for name, w, b, m in rows:
     if name == "pile_1000":
         base = {"w": num(w, "body_steps_per_s"), "b": num(b, "body_steps_per_s")}
 
@@ -138,25 +158,30 @@ def scaling(name, d, key):
         return ""
     return f"{base[key] / v:.2f}"
 
-head = ["scene", "bodies", "steps", "Werk body-steps/s", "Bullet body-steps/s", "Werk/Bullet",
-        "Werk RSS/body", "Werk state/body", "Werk t/body-step (PILE-1000 = 1)", "Bullet t/body-step (PILE-1000 = 1)",
-        "Werk max pen. mm", "Bullet max pen. mm", "Werk top z / start", "Bullet top z / start", "Werk hash"]
+head = ["scene", "bodies", "steps", "Werk body-steps/s", "Bullet body-steps/s", "MuJoCo body-steps/s", "Werk/Bullet",
+        "Werk/MuJoCo", "Werk RSS/body", "Werk state/body", "Werk t/body-step (PILE-1000 = 1)",
+        "Bullet t/body-step (PILE-1000 = 1)", "Werk max pen. mm", "Bullet max pen. mm", "MuJoCo max pen. mm",
+        "Werk top z / start", "Bullet top z / start", "Werk hash"]
 out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 2) + ["---"]) + "|"]
-for name, w, b in rows:
-    wv, bv = num(w, "body_steps_per_s"), num(b, "body_steps_per_s")
-    dyn = num(w, "dynamic") or num(b, "dynamic")
+for name, w, b, m in rows:
+    wv, bv, mv = num(w, "body_steps_per_s"), num(b, "body_steps_per_s"), num(m, "body_steps_per_s")
+    dyn = num(w, "dynamic") or num(b, "dynamic") or num(m, "dynamic")
     ratio = f"{wv / bv:.2f}" if wv and bv else ""
+    ratio_m = f"{wv / mv:.2f}" if wv and mv else ""
     rss = f"{num(w, 'peak_rss_kb') * 1024 / dyn:,.0f} B" if dyn and num(w, "peak_rss_kb") else ""
     dev = f"{num(w, 'device_bytes') / dyn:,.0f} B" if dyn and num(w, "device_bytes") else ""
-    steps = num(w, "steps") or num(b, "steps") or ""
+    steps = num(w, "steps") or num(b, "steps") or num(m, "steps") or ""
     if num(b, "steps") and num(w, "steps") and b["steps"] != w["steps"]:
         steps = f"{w['steps']} / {b['steps']}"
     out.append("| " + " | ".join(str(x) for x in [
-        name, dyn or "", steps, rate(w), rate(b), ratio, rss, dev, scaling(name, w, "w"), scaling(name, b, "b"),
-        mm(w, "max_penetration_m"), mm(b, "max_penetration_m"), top(w), top(b), w.get("hash", "")]) + " |")
+        name, dyn or "", steps, rate(w), rate(b), rate(m), ratio, ratio_m, rss, dev, scaling(name, w, "w"),
+        scaling(name, b, "b"), mm(w, "max_penetration_m"), mm(b, "max_penetration_m"), mm(m, "max_penetration_m"),
+        top(w), top(b), w.get("hash", "")]) + " |")
 print("\n".join(out))
-if any(d.get("partial") for _, _, d in rows):
-    print("\n* Bullet stopped at the --timeout limit: its rate is over the steps it made (the early, cheaper steps of a pile).")
+stopped = [peer for peer, k in (("Bullet", 2), ("MuJoCo", 3)) if any(r[k].get("partial") for r in rows)]
+if stopped:
+    print(f"\n* {' and '.join(stopped)} stopped at the --timeout limit: the rate is over the steps made (the early, cheaper "
+          "steps of a pile).")
 EOF
 )
 
@@ -167,7 +192,8 @@ echo "$TABLE"
   echo
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "with \`benchmarks/run.sh $ARGS\`: Werk \`bench --backend cpu --threads $THREADS\`, Bullet"
-  echo "3.24 single-threaded (werk_bullet_peer), $STEPS steps, sleeping off in both."
+  echo "3.24 single-threaded (werk_bullet_peer), MuJoCo 2.2.2 single-threaded (werk_mujoco_peer),"
+  echo "$STEPS steps, sleeping off in Werk and Bullet (MuJoCo has none)."
   echo
   echo "$TABLE"
 } >"$OUTFILE"
