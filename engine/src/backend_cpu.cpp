@@ -23,8 +23,14 @@ struct System {
 #pragma omp parallel
     _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
   }
-  // Narrowphase batch: pairs collided per pass before compaction.
-  static constexpr int narrow_batch = 4096;
+  // Narrowphase batch: pairs collided per pass before compaction (at
+  // least; the batch grows to the contact array the last step needed).
+  static constexpr int narrow_batch = 1024;
+  // Up to this many pairs, manifolds are collided once and kept (two
+  // contact arrays of at most this size); beyond, collided again in colour
+  // order (one array). Keeping every pair of PILE-1000 would be 12% faster
+  // and hold 1 KB more per body.
+  static constexpr int keep_pairs = 1024;
   // Greedy colouring, sequential (see constraint_graph.h).
   static constexpr bool sequential_coloring = true;
   // All colours of a solver pass in one parallel region: a barrier between

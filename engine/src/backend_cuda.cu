@@ -19,6 +19,8 @@ struct System {
   static void begin_step() {}
   // All pairs in one narrowphase launch.
   static constexpr int narrow_batch = 1 << 30;
+  // Manifolds are collided once and kept.
+  static constexpr int keep_pairs = 1 << 30;
   // Colouring by parallel claim rounds (see constraint_graph.h).
   static constexpr bool sequential_coloring = false;
   // One launch per colour; launches on one stream run in order.

@@ -237,13 +237,20 @@ class Pipeline final : public werk::Backend {
   // dropped; the keys and bodies of touching pairs are kept, in pair-key
   // order. write_contacts makes the manifolds again in colour order, so
   // the step holds one contact array, never one as long as the pair list.
-  // When every pair fits in one batch, its manifolds are kept instead and
-  // only reordered (small scenes, often with costly mesh pairs, and the
-  // GPU, whose batch is every pair).
+  // When the pairs are few (System::keep_pairs: small scenes, often with
+  // costly mesh pairs; on the GPU always), the first pass's manifolds are
+  // kept instead and only moved into colour order, at the cost of a second,
+  // bounded contact array.
   void find_contacts(float dt) {
     const int npair = int(pair_keys_.size());
     const int batch = std::max(System::narrow_batch, int(solver_contacts_.capacity()));
-    keep_manifolds_ = npair <= System::narrow_batch;
+    static_assert(System::keep_pairs <= System::narrow_batch, "kept manifolds come from one batch");
+    keep_manifolds_ = npair <= System::keep_pairs;
+    if (!keep_manifolds_ && spare_contacts_.capacity() > 0) {
+      // Grown past keeping: give the second array back.
+      Vector<werk::Contact>().swap(spare_contacts_);
+      Vector<int32_t>().swap(contact_pairs_);
+    }
     contact_keys_.resize(0);
     contact_pairs_.resize(0);
     ncontact_ = 0;
