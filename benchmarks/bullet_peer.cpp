@@ -38,7 +38,6 @@
 // rejected with a message rather than silently simulated differently.
 #include <btBulletDynamicsCommon.h>
 #include <sys/resource.h>
-#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <cmath>
@@ -52,183 +51,31 @@
 #include <string>
 #include <vector>
 
+#include "peer_scene.h"
+
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
+using peer::kPi;
 constexpr double kBeltThickness = 0.05;  // as Werk compiles conveyors
 
-struct Material {
-  double density = 1000, friction = 0.5, restitution = 0;
+// Scenes are read into Bullet's own vector and rotation types.
+struct BulletGeometry {
+  using V = btVector3;
+  using Q = btQuaternion;
+  static V vec(double x, double y, double z) { return btVector3(btScalar(x), btScalar(y), btScalar(z)); }
+  static Q quat(double w, double x, double y, double z) {
+    return btQuaternion(btScalar(x), btScalar(y), btScalar(z), btScalar(w)).normalized();
+  }
+  static Q axis_angle(V axis, double radians) { return btQuaternion(axis.normalized(), btScalar(radians)); }
+  static V scale(double s, V v) { return btScalar(s) * v; }
 };
+using peer::Material;
+using ShapeDesc = peer::ShapeDesc<btVector3>;
+using BodyDesc = peer::BodyDesc<btVector3, btQuaternion>;
+using BeltDesc = peer::BeltDesc<btVector3>;
+using Scene = peer::Scene<btVector3, btQuaternion>;
 
-struct ShapeDesc {
-  std::string type;  // plane | box | sphere
-  btVector3 half{0, 0, 0};
-  double radius = 0;
-  int material = -1;  // -1: the body's material
-};
-
-struct BodyDesc {
-  std::string name;
-  bool is_static = false;
-  ShapeDesc shape;
-  int material = 0;
-  btVector3 pos{0, 0, 0}, vel{0, 0, 0}, angvel{0, 0, 0};
-  btQuaternion rot = btQuaternion::getIdentity();
-  double mass = -1;  // < 0: from density and volume
-  int count[3] = {1, 1, 1};
-  btVector3 spacing{0, 0, 0};
-};
-
-struct BeltDesc {
-  std::string name;
-  btVector3 from, to;
-  double width = 0, speed = 0;
-  int material = 0;
-};
-
-struct Scene {
-  std::string name;
-  btVector3 gravity{0, 0, btScalar(-9.81)};
-  double dt = 1.0 / 240.0;
-  std::vector<Material> materials;
-  std::vector<BodyDesc> bodies;
-  std::vector<BeltDesc> belts;
-};
-
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
-
-btVector3 vec3(const YAML::Node& n, const std::string& what) {
-  if (!n.IsSequence() || n.size() != 3) fail(what + ": expected [x, y, z]");
-  return btVector3(n[0].as<double>(), n[1].as<double>(), n[2].as<double>());
-}
-
-btQuaternion rotation(const YAML::Node& n, const std::string& what) {
-  if (n.IsSequence() && n.size() == 4) {  // [w, x, y, z]
-    btQuaternion q(n[1].as<double>(), n[2].as<double>(), n[3].as<double>(), n[0].as<double>());
-    return q.normalized();
-  }
-  if (n.IsMap() && n["axis"] && n["angle_deg"]) {
-    btVector3 axis = vec3(n["axis"], what + ".axis");
-    return btQuaternion(axis.normalized(), btScalar(n["angle_deg"].as<double>() * kPi / 180.0));
-  }
-  fail(what + ": expected [w, x, y, z] or {axis, angle_deg}");
-}
-
-int material_index(const std::map<std::string, int>& mats, const YAML::Node& n, const std::string& what) {
-  auto it = mats.find(n.as<std::string>());
-  if (it == mats.end()) fail(what + ": unknown material '" + n.as<std::string>() + "'");
-  return it->second;
-}
-
-ShapeDesc read_shape(const YAML::Node& n, const std::map<std::string, int>& mats, const std::string& what) {
-  ShapeDesc s;
-  s.type = n["type"].as<std::string>();
-  if (n["position"] || n["rotation"]) fail(what + ": shape offsets are not supported by the Bullet peer");
-  if (n["material"]) s.material = material_index(mats, n["material"], what + ".material");
-  if (s.type == "box") {
-    s.half = btScalar(0.5) * vec3(n["size"], what + ".size");
-  } else if (s.type == "sphere") {
-    s.radius = n["radius"].as<double>();
-  } else if (s.type != "plane") {
-    fail(what + ": shape type '" + s.type + "' is not supported by the Bullet peer (plane, box, sphere)");
-  }
-  return s;
-}
-
-Scene load(const std::string& path) {
-  YAML::Node root = YAML::LoadFile(path);
-  Scene sc;
-  sc.name = root["name"].as<std::string>();
-  if (root["gravity"]) sc.gravity = vec3(root["gravity"], "gravity");
-  if (root["dt"]) sc.dt = root["dt"].as<double>();
-  std::map<std::string, int> mats{{"default", 0}};
-  sc.materials.push_back(Material{});
-  if (YAML::Node m = root["materials"]) {
-    for (auto it = m.begin(); it != m.end(); ++it) {
-      std::string name = it->first.as<std::string>();
-      Material mat;
-      const YAML::Node& v = it->second;
-      if (v["density"]) mat.density = v["density"].as<double>();
-      if (v["friction"]) mat.friction = v["friction"].as<double>();
-      if (v["restitution"]) mat.restitution = v["restitution"].as<double>();
-      auto found = mats.find(name);
-      if (found != mats.end()) {
-        sc.materials[found->second] = mat;
-      } else {
-        mats[name] = int(sc.materials.size());
-        sc.materials.push_back(mat);
-      }
-    }
-  }
-  struct Part {
-    ShapeDesc shape;
-    int material = 0;
-  };
-  std::map<std::string, Part> parts;
-  if (YAML::Node p = root["parts"]) {
-    for (auto it = p.begin(); it != p.end(); ++it) {
-      std::string name = it->first.as<std::string>();
-      Part part;
-      if (it->second["shapes"]) fail("parts." + name + ": compound shapes are not supported by the Bullet peer");
-      if (it->second["material"]) part.material = material_index(mats, it->second["material"], "parts." + name);
-      part.shape = read_shape(it->second["shape"], mats, "parts." + name + ".shape");
-      parts[name] = part;
-    }
-  }
-  for (const char* key : {"static", "bodies"}) {
-    YAML::Node list = root[key];
-    if (!list) continue;
-    for (size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node& n = list[i];
-      std::string what = std::string(key) + "[" + std::to_string(i) + "]";
-      BodyDesc b;
-      b.is_static = std::strcmp(key, "static") == 0;
-      b.name = n["name"].as<std::string>();
-      if (n["kind"] && n["kind"].as<std::string>() != "dynamic")
-        fail(what + ": kind '" + n["kind"].as<std::string>() + "' is not supported by the Bullet peer");
-      if (n["shapes"]) fail(what + ": compound shapes are not supported by the Bullet peer");
-      if (n["part"]) {
-        auto it = parts.find(n["part"].as<std::string>());
-        if (it == parts.end()) fail(what + ": unknown part");
-        b.shape = it->second.shape;
-        b.material = it->second.material;
-      } else {
-        b.shape = read_shape(n["shape"], mats, what + ".shape");
-      }
-      if (n["material"]) b.material = material_index(mats, n["material"], what + ".material");
-      if (b.shape.material >= 0) b.material = b.shape.material;
-      if (b.shape.type == "plane" && !b.is_static) fail(what + ": a plane on a dynamic body");
-      if (n["position"]) b.pos = vec3(n["position"], what + ".position");
-      if (n["rotation"]) b.rot = rotation(n["rotation"], what + ".rotation");
-      if (!b.is_static && n["velocity"]) b.vel = vec3(n["velocity"], what + ".velocity");
-      if (!b.is_static && n["angular_velocity"]) b.angvel = vec3(n["angular_velocity"], what + ".angular_velocity");
-      if (n["mass"]) b.mass = n["mass"].as<double>();
-      if (n["inertia"]) fail(what + ": explicit inertia is not supported by the Bullet peer");
-      if (YAML::Node g = n["grid"]) {
-        for (int k = 0; k < 3; ++k) b.count[k] = g["count"][k].as<int>();
-        b.spacing = vec3(g["spacing"], what + ".grid.spacing");
-      }
-      sc.bodies.push_back(b);
-    }
-  }
-  if (YAML::Node list = root["conveyors"]) {
-    for (size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node& n = list[i];
-      std::string what = "conveyors[" + std::to_string(i) + "]";
-      if (!n["from"]) fail(what + ": curved conveyors are not supported by the Bullet peer");
-      BeltDesc c;
-      c.name = n["name"].as<std::string>();
-      c.from = vec3(n["from"], what + ".from");
-      c.to = vec3(n["to"], what + ".to");
-      c.width = n["width"].as<double>();
-      if (n["speed"]) c.speed = n["speed"].as<double>();
-      if (n["material"]) c.material = material_index(mats, n["material"], what + ".material");
-      sc.belts.push_back(c);
-    }
-  }
-  return sc;
-}
+Scene load(const std::string& path) { return peer::SceneReader<BulletGeometry>("Bullet").load(path); }
 
 // Werk's combine rules (kernels/contact_builder.h).
 btScalar combined_friction(const btCollisionObject* a, const btCollisionObject* b) {

@@ -60,7 +60,6 @@
 #include <mujoco/mjxmacro.h>
 #include <mujoco/mujoco.h>
 #include <sys/resource.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
@@ -75,9 +74,12 @@
 #include <string>
 #include <vector>
 
+#include "peer_scene.h"
+
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
+using peer::fail;
+using peer::kPi;
 
 struct Vec3 {
   double x = 0, y = 0, z = 0;
@@ -89,162 +91,32 @@ struct Quat {
   double w = 1, x = 0, y = 0, z = 0;
 };
 
-struct Material {
-  double density = 1000, friction = 0.5, restitution = 0;
-};
-
-struct ShapeDesc {
-  std::string type;  // plane | box | sphere
-  Vec3 half;
-  double radius = 0;
-  int material = -1;  // -1: the body's material
-};
-
-struct BodyDesc {
-  std::string name;
-  bool is_static = false;
-  ShapeDesc shape;
-  int material = 0;
-  Vec3 pos, vel, angvel;
-  Quat rot;
-  double mass = -1;  // < 0: from density and volume
-  int count[3] = {1, 1, 1};
-  Vec3 spacing;
-};
-
-struct Scene {
-  std::string name;
-  Vec3 gravity{0, 0, -9.81};
-  double dt = 1.0 / 240.0;
-  std::vector<Material> materials;
-  std::vector<BodyDesc> bodies;
-};
-
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
-
-Vec3 vec3(const YAML::Node& n, const std::string& what) {
-  if (!n.IsSequence() || n.size() != 3) fail(what + ": expected [x, y, z]");
-  return Vec3{n[0].as<double>(), n[1].as<double>(), n[2].as<double>()};
-}
-
-Quat normalized(Quat q) {
-  double n = std::sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
-  if (!(n > 0)) fail("rotation: zero quaternion");
-  return Quat{q.w / n, q.x / n, q.y / n, q.z / n};
-}
-
-Quat rotation(const YAML::Node& n, const std::string& what) {
-  if (n.IsSequence() && n.size() == 4)  // [w, x, y, z]
-    return normalized(Quat{n[0].as<double>(), n[1].as<double>(), n[2].as<double>(), n[3].as<double>()});
-  if (n.IsMap() && n["axis"] && n["angle_deg"]) {
-    Vec3 axis = vec3(n["axis"], what + ".axis");
+// Scenes are read into plain double vectors and (w, x, y, z) rotations.
+struct PlainGeometry {
+  using V = Vec3;
+  using Q = Quat;
+  static V vec(double x, double y, double z) { return Vec3{x, y, z}; }
+  static Q quat(double w, double x, double y, double z) {
+    double n = std::sqrt(w * w + x * x + y * y + z * z);
+    if (!(n > 0)) fail("rotation: zero quaternion");
+    return Quat{w / n, x / n, y / n, z / n};
+  }
+  static Q axis_angle(V axis, double radians) {
     double len = std::sqrt(axis.x * axis.x + axis.y * axis.y + axis.z * axis.z);
-    if (!(len > 0)) fail(what + ".axis: zero axis");
-    double half = 0.5 * n["angle_deg"].as<double>() * kPi / 180.0, s = std::sin(half) / len;
+    if (!(len > 0)) fail("rotation.axis: zero axis");
+    double half = 0.5 * radians, s = std::sin(half) / len;
     return Quat{std::cos(half), axis.x * s, axis.y * s, axis.z * s};
   }
-  fail(what + ": expected [w, x, y, z] or {axis, angle_deg}");
-}
-
-int material_index(const std::map<std::string, int>& mats, const YAML::Node& n, const std::string& what) {
-  auto it = mats.find(n.as<std::string>());
-  if (it == mats.end()) fail(what + ": unknown material '" + n.as<std::string>() + "'");
-  return it->second;
-}
-
-ShapeDesc read_shape(const YAML::Node& n, const std::map<std::string, int>& mats, const std::string& what) {
-  ShapeDesc s;
-  s.type = n["type"].as<std::string>();
-  if (n["position"] || n["rotation"]) fail(what + ": shape offsets are not supported by the MuJoCo peer");
-  if (n["material"]) s.material = material_index(mats, n["material"], what + ".material");
-  if (s.type == "box") {
-    s.half = 0.5 * vec3(n["size"], what + ".size");
-  } else if (s.type == "sphere") {
-    s.radius = n["radius"].as<double>();
-  } else if (s.type != "plane") {
-    fail(what + ": shape type '" + s.type + "' is not supported by the MuJoCo peer (plane, box, sphere)");
-  }
-  return s;
-}
+  static V scale(double s, V v) { return s * v; }
+};
+using peer::Material;
+using BodyDesc = peer::BodyDesc<Vec3, Quat>;
+using Scene = peer::Scene<Vec3, Quat>;
 
 Scene load(const std::string& path) {
-  YAML::Node root = YAML::LoadFile(path);
-  Scene sc;
-  sc.name = root["name"].as<std::string>();
-  if (root["gravity"]) sc.gravity = vec3(root["gravity"], "gravity");
-  if (root["dt"]) sc.dt = root["dt"].as<double>();
-  if (root["conveyors"])
+  Scene sc = peer::SceneReader<PlainGeometry>("MuJoCo").load(path);
+  if (!sc.belts.empty())
     fail("conveyors are not supported by the MuJoCo peer (MuJoCo has no contact surface velocity)");
-  std::map<std::string, int> mats{{"default", 0}};
-  sc.materials.push_back(Material{});
-  if (YAML::Node m = root["materials"]) {
-    for (auto it = m.begin(); it != m.end(); ++it) {
-      std::string name = it->first.as<std::string>();
-      Material mat;
-      const YAML::Node& v = it->second;
-      if (v["density"]) mat.density = v["density"].as<double>();
-      if (v["friction"]) mat.friction = v["friction"].as<double>();
-      if (v["restitution"]) mat.restitution = v["restitution"].as<double>();
-      auto found = mats.find(name);
-      if (found != mats.end()) {
-        sc.materials[found->second] = mat;
-      } else {
-        mats[name] = int(sc.materials.size());
-        sc.materials.push_back(mat);
-      }
-    }
-  }
-  struct Part {
-    ShapeDesc shape;
-    int material = 0;
-  };
-  std::map<std::string, Part> parts;
-  if (YAML::Node p = root["parts"]) {
-    for (auto it = p.begin(); it != p.end(); ++it) {
-      std::string name = it->first.as<std::string>();
-      Part part;
-      if (it->second["shapes"]) fail("parts." + name + ": compound shapes are not supported by the MuJoCo peer");
-      if (it->second["material"]) part.material = material_index(mats, it->second["material"], "parts." + name);
-      part.shape = read_shape(it->second["shape"], mats, "parts." + name + ".shape");
-      parts[name] = part;
-    }
-  }
-  for (const char* key : {"static", "bodies"}) {
-    YAML::Node list = root[key];
-    if (!list) continue;
-    for (size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node& n = list[i];
-      std::string what = std::string(key) + "[" + std::to_string(i) + "]";
-      BodyDesc b;
-      b.is_static = std::strcmp(key, "static") == 0;
-      b.name = n["name"].as<std::string>();
-      if (n["kind"] && n["kind"].as<std::string>() != "dynamic")
-        fail(what + ": kind '" + n["kind"].as<std::string>() + "' is not supported by the MuJoCo peer");
-      if (n["shapes"]) fail(what + ": compound shapes are not supported by the MuJoCo peer");
-      if (n["part"]) {
-        auto it = parts.find(n["part"].as<std::string>());
-        if (it == parts.end()) fail(what + ": unknown part");
-        b.shape = it->second.shape;
-        b.material = it->second.material;
-      } else {
-        b.shape = read_shape(n["shape"], mats, what + ".shape");
-      }
-      if (n["material"]) b.material = material_index(mats, n["material"], what + ".material");
-      if (b.shape.material >= 0) b.material = b.shape.material;
-      if (b.shape.type == "plane" && !b.is_static) fail(what + ": a plane on a dynamic body");
-      if (n["position"]) b.pos = vec3(n["position"], what + ".position");
-      if (n["rotation"]) b.rot = rotation(n["rotation"], what + ".rotation");
-      if (!b.is_static && n["velocity"]) b.vel = vec3(n["velocity"], what + ".velocity");
-      if (!b.is_static && n["angular_velocity"]) b.angvel = vec3(n["angular_velocity"], what + ".angular_velocity");
-      if (n["mass"]) b.mass = n["mass"].as<double>();
-      if (n["inertia"]) fail(what + ": explicit inertia is not supported by the MuJoCo peer");
-      if (YAML::Node g = n["grid"]) {
-        for (int k = 0; k < 3; ++k) b.count[k] = g["count"][k].as<int>();
-        b.spacing = vec3(g["spacing"], what + ".grid.spacing");
-      }
-      sc.bodies.push_back(b);
-    }
-  }
   return sc;
 }
 
