@@ -57,8 +57,10 @@ elif [ "$QUICK" = 1 ]; then
   SCENES="pile_1000 pile_4096 pile_16384 pyramid_20 pyramid_40 conveyor_line"
 fi
 
+HAVE_WERK=1
 if [ ! -x "$WERK" ]; then
   echo "werk: not built ($WERK); build it first: cmake -S . -B build && cmake --build build -j2" >&2
+  HAVE_WERK=0
 fi
 HAVE_PEER=1
 if [ ! -x "$PEER" ]; then
@@ -71,6 +73,29 @@ if [ ! -x "$MUJOCO" ]; then
   HAVE_MUJOCO=0
 fi
 
+# engine_json BUILT LIMIT TITLE CMD...: runs one engine on one scene with a
+# time limit; its text goes to stderr, and its JSON line to stdout, or
+# {"error":...}: "not built", "timeout", the engine's own error word, or its
+# exit status.
+engine_json() {
+  local built=$1 limit=$2 title=$3
+  shift 3
+  if [ "$built" != 1 ]; then
+    echo '{"error":"not built"}'
+    return
+  fi
+  echo "== $title" >&2
+  local out rc json
+  out=$(timeout "$limit" "$@" 2>&1)
+  rc=$?
+  echo "$out" | grep -v '^{' >&2
+  json=$(echo "$out" | grep '^{' | tail -1)
+  if [ $rc = 124 ]; then json='{"error":"timeout"}'
+  elif [ $rc != 0 ] && echo "$json" | grep -q '"error"'; then :  # the engine's own word: unsupported, too many contacts
+  elif [ $rc != 0 ] || [ -z "$json" ]; then json="{\"error\":\"exit $rc\"}"; fi
+  echo "$json"
+}
+
 RAW=$(mktemp)
 trap 'rm -f "$RAW"' EXIT
 for s in $SCENES; do
@@ -79,37 +104,12 @@ for s in $SCENES; do
     echo "run.sh: no scene $f (run /usr/bin/python3 benchmarks/make_scenes.py)" >&2
     continue
   fi
-  w='{"error":"not built"}'
-  if [ -x "$WERK" ]; then
-    echo "== $s: werk ($STEPS steps, $THREADS threads)" >&2
-    out=$(timeout "$TIMEOUT" "$WERK" bench "$f" --json --threads "$THREADS" --backend cpu --steps "$STEPS" 2>&1)
-    rc=$?
-    echo "$out" | grep -v '^{' >&2
-    w=$(echo "$out" | grep '^{' | tail -1)
-    if [ $rc = 124 ]; then w='{"error":"timeout"}'
-    elif [ $rc != 0 ] || [ -z "$w" ]; then w="{\"error\":\"exit $rc\"}"; fi
-  fi
-  b='{"error":"not built"}'
-  if [ $HAVE_PEER = 1 ]; then
-    echo "== $s: bullet ($STEPS steps, 1 thread)" >&2
-    out=$(timeout $((PEER_TIMEOUT + 120)) "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" 2>&1)
-    rc=$?
-    echo "$out" | grep -v '^{' >&2
-    b=$(echo "$out" | grep '^{' | tail -1)
-    if [ $rc = 124 ]; then b='{"error":"timeout"}'
-    elif [ $rc != 0 ] || [ -z "$b" ]; then b="{\"error\":\"exit $rc\"}"; fi
-  fi
-  m='{"error":"not built"}'
-  if [ $HAVE_MUJOCO = 1 ]; then
-    echo "== $s: mujoco ($STEPS steps, 1 thread)" >&2
-    out=$(timeout $((PEER_TIMEOUT + 120)) "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" 2>&1)
-    rc=$?
-    echo "$out" | grep -v '^{' >&2
-    m=$(echo "$out" | grep '^{' | tail -1)
-    if [ $rc = 124 ]; then m='{"error":"timeout"}'
-    elif [ $rc != 0 ] && echo "$m" | grep -q '"error"'; then :  # the peer's own word: unsupported, too many contacts
-    elif [ $rc != 0 ] || [ -z "$m" ]; then m="{\"error\":\"exit $rc\"}"; fi
-  fi
+  w=$(engine_json "$HAVE_WERK" "$TIMEOUT" "$s: werk ($STEPS steps, $THREADS threads)" \
+    "$WERK" bench "$f" --json --threads "$THREADS" --backend cpu --steps "$STEPS")
+  b=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread)" \
+    "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
+  m=$(engine_json "$HAVE_MUJOCO" $((PEER_TIMEOUT + 120)) "$s: mujoco ($STEPS steps, 1 thread)" \
+    "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
   printf '%s\t%s\t%s\t%s\n' "$s" "$w" "$b" "$m" >>"$RAW"
 done
 
