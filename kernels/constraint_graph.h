@@ -90,11 +90,12 @@ constexpr int kMaxColors = 64;
 // Greedy colours of contacts [0, n): writes order (contact indices sorted
 // by colour, stable) and offsets (colour k is order[offsets[k] ..
 // offsets[k + 1])); returns the index of the overflow colour (the number
-// of colours when there is none). Host memory only.
+// of colours when there is none). masks and color are scratch, kept by the
+// caller from step to step. Host memory only.
 inline int greedy_colors(int n, const BodyPair* c, const float* inv_mass, int nbody_total, std::vector<uint64_t>& masks,
-                         int32_t* order, std::vector<int32_t>& offsets) {
+                         std::vector<uint8_t>& color, int32_t* order, std::vector<int32_t>& offsets) {
   masks.assign(size_t(nbody_total), 0);
-  std::vector<uint8_t> color(static_cast<size_t>(n));
+  color.resize(size_t(n));
   int32_t count[kMaxColors + 1] = {};
   for (int i = 0; i < n; ++i) {
     const bool da = inv_mass[c[i].a] > 0.0f, db = inv_mass[c[i].b] > 0.0f;

@@ -178,6 +178,11 @@ WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const Con
   }
 }
 
+// Whether a point holds any accumulated impulse.
+WERK_HD inline bool carries_impulse(const ContactPoint& p) {
+  return p.normal_impulse != 0.0f || p.tangent_impulse1 != 0.0f || p.tangent_impulse2 != 0.0f;
+}
+
 // How a manifold's bodies have moved since the step began, read once per
 // pass: half their relative translation, their current offset, and their
 // rotation vectors.
@@ -267,8 +272,7 @@ WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) 
   const Vec3 t2 = second_tangent(c);
   for (int k = 0; k < c.count; ++k) {
     const ContactPoint& p = c.p[k];
-    // A point that pushed nothing (most speculative ones) changes nothing.
-    if (p.normal_impulse == 0.0f && p.tangent_impulse1 == 0.0f && p.tangent_impulse2 == 0.0f) continue;
+    if (!carries_impulse(p)) continue;  // most speculative points push nothing
     Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * t2;
     push(v, point_now(c, p, m), impulse);
   }
@@ -317,7 +321,7 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     ContactPoint& p = c.p[k];
     // Without normal impulse the cone allows no friction: a point that
     // holds none has nothing to change (exactly: the clamp gives zero).
-    if (p.normal_impulse == 0.0f && p.tangent_impulse1 == 0.0f && p.tangent_impulse2 == 0.0f) continue;
+    if (!carries_impulse(p)) continue;
     const PointNow& now = nows[k];
     const Vec3 dv = relative_velocity(v, now);
     float l1 = p.tangent_impulse1 - p.tangent_mass1 * (dot(dv, t1) - p.slip1);

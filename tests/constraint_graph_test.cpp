@@ -16,8 +16,9 @@ namespace {
 // Checks order/offsets against the rule; returns the number of colours.
 int check_coloring(const std::vector<BodyPair>& pairs, const std::vector<float>& inv_mass, int& serial_from) {
   std::vector<uint64_t> masks;
+  std::vector<uint8_t> colors;
   std::vector<int32_t> order(pairs.size()), offsets;
-  serial_from = greedy_colors(int(pairs.size()), pairs.data(), inv_mass.data(), int(inv_mass.size()), masks,
+  serial_from = greedy_colors(int(pairs.size()), pairs.data(), inv_mass.data(), int(inv_mass.size()), masks, colors,
                               order.data(), offsets);
   const int ncolor = int(offsets.size()) - 1;
   REQUIRE(offsets.front() == 0);

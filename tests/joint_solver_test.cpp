@@ -133,10 +133,6 @@ TEST_CASE("a fixed joint welds two bodies", "[joint]") {
   CHECK(angle_about_y(sim.state(), m, 0) > 0.5);
 }
 
-}  // namespace
-
-namespace {
-
 TEST_CASE("a kinematic body drives a joint", "[joint]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   // A kinematic carriage moving at 0.5 m/s carries a hinged 1 m pendulum.

@@ -354,7 +354,7 @@ class Pipeline final : public werk::Backend {
     if constexpr (System::sequential_coloring) {
       color_offsets_.resize(werk::kMaxColors + 2);
       serial_from_ = werk::greedy_colors(n, raw(contact_bodies_), raw(inv_mass_), nworld_ * nbody_, greedy_masks_,
-                                         raw(order_), color_offsets_);
+                                         greedy_colors_, raw(order_), color_offsets_);
     } else {
       claim_colors();
       serial_from_ = int(color_offsets_.size()) - 1;
@@ -661,7 +661,7 @@ class Pipeline final : public werk::Backend {
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
            contact_bodies_.capacity() * sizeof(werk::BodyPair) + contact_pairs_.capacity() * 4 +
            solver_keys_.capacity() * 8 +
-           greedy_masks_.capacity() * sizeof(uint64_t) + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
+           greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
            prev_memory_.capacity() * sizeof(werk::ContactMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
            claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat);
@@ -726,5 +726,6 @@ class Pipeline final : public werk::Backend {
   std::vector<int32_t> color_offsets_{0};
   int serial_from_ = 0;                  // first colour run on one thread
   std::vector<uint64_t> greedy_masks_;   // per body: colours taken (sequential colouring)
+  std::vector<uint8_t> greedy_colors_;   // per contact: its colour (sequential colouring)
   int ncontact_ = 0;
 };
