@@ -45,22 +45,25 @@ int bench_command(const BenchArgs& a) {
   int dynamic = 0;
   for (auto k : model.body_kind) dynamic += k == BodyKind::Dynamic;
   double body_steps = steps_per_s * dynamic;
-  // One more step measures the overlap of the final state.
+  // One more step measures the overlap and the contacts of the final state.
   sim.step(1);
   const float penetration = sim.last_max_penetration();
   double top = 0;
   for (int b = 0; b < model.nbody(); ++b)
     if (model.body_kind[b] == BodyKind::Dynamic) top = std::max(top, double(s.body_pos[b].z));
+  const long long manifolds = sim.last_manifold_count(), points = sim.last_contact_count();
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak memory %.1f MB, "
-              "max penetration %.2f mm, state hash %016llx [%s]\n",
+              "max penetration %.2f mm, %lld manifolds with %lld points at the end, state hash %016llx [%s]\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps,
-              ru.ru_maxrss / 1024.0, penetration * 1e3, (unsigned long long)hash, sim.backend_name().c_str());
+              ru.ru_maxrss / 1024.0, penetration * 1e3, manifolds, points, (unsigned long long)hash,
+              sim.backend_name().c_str());
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"
-                "\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
+                "\"manifolds\":%lld,\"contact_points\":%lld,\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
                 model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                sim.device_bytes(), double(penetration), top, (unsigned long long)hash, sim.backend_name().c_str());
+                sim.device_bytes(), double(penetration), manifolds, points, top, (unsigned long long)hash,
+                sim.backend_name().c_str());
   return 0;
 }
 

@@ -55,6 +55,7 @@ void Simulation::set_state(const State& state) {
 
 std::string Simulation::backend_name() const { return backend_->name(); }
 int64_t Simulation::last_pair_count() const { return backend_->stats().pairs; }
+int64_t Simulation::last_manifold_count() const { return backend_->stats().manifolds; }
 int64_t Simulation::last_contact_count() const { return backend_->stats().contacts; }
 float Simulation::last_max_penetration() const { return backend_->stats().max_penetration; }
 size_t Simulation::device_bytes() const { return backend_->device_bytes(); }

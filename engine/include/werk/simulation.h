@@ -42,8 +42,10 @@ class Simulation {
   const Model& model() const { return model_; }
   // "cpu(openmp, 2 threads)" or "cuda(<device>)".
   std::string backend_name() const;
-  // Broadphase pairs, contact points and graph colours of the last step.
+  // Broadphase pairs, contact manifolds (touching pairs) and contact
+  // points of the last step.
   int64_t last_pair_count() const;
+  int64_t last_manifold_count() const;
   int64_t last_contact_count() const;
   // Deepest overlap between touching shapes at the start of the last step (m).
   float last_max_penetration() const;
