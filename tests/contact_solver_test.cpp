@@ -219,10 +219,7 @@ TEST_CASE("the state hash of PILE-1000 after 600 steps is the same for 1 and 2 t
   Model m = load_scene(std::string(WERK_BENCH_SCENES_DIR) + "/pile_1000.yaml");
   uint64_t hash[2];
   for (int threads : {1, 2}) {
-    SimulationOptions o;
-    o.backend = "cpu";
-    o.threads = threads;
-    Simulation sim(m, o);
+    Simulation sim = make_sim(m, "cpu", threads);
     sim.step(600);
     hash[threads - 1] = state_hash(sim.state());
   }
