@@ -22,24 +22,30 @@ struct ConveyorView {
   int nconveyor;
 };
 
-// Surface velocity of a belt shape at world point p, or zero.
-WERK_HD inline Vec3 belt_velocity(const ConveyorView& cv, int conveyor, int world, Vec3 p) {
-  if (conveyor < 0) return Vec3{0, 0, 0};
+// Surface velocity field of a belt shape, as seen from world point
+// `origin`: velocity there and spin about +z (zero for no belt).
+struct BeltMotion {
+  Vec3 velocity;
+  float spin;
+};
+WERK_HD inline BeltMotion belt_motion(const ConveyorView& cv, int conveyor, int world, Vec3 origin) {
+  if (conveyor < 0) return {Vec3{0, 0, 0}, 0.0f};
   float speed = cv.speed[world * cv.nconveyor + conveyor];
-  if (cv.curved[conveyor] == 0.0f) return speed * cv.direction[conveyor];
+  if (cv.curved[conveyor] == 0.0f) return {speed * cv.direction[conveyor], 0.0f};
   // An arc section turns like a rigid disc at speed / radius about its centre.
-  Vec3 omega = (speed / cv.radius[conveyor]) * cv.direction[conveyor];
-  Vec3 r = p - cv.center[conveyor];
-  r.z = 0.0f;
-  return cross(omega, r);
+  const float spin = (speed / cv.radius[conveyor]) * cv.direction[conveyor].z;
+  const Vec3 r = origin - cv.center[conveyor];
+  return {spin * Vec3{-r.y, r.x, 0.0f}, spin};
 }
 
-// Fills contact c for the shape-instance pair (a, b); returns 1 when the
-// manifold has points (touching or within the speculative margin).
+// Fills contact c (and x, when the scene keeps extra contact data) for the
+// shape-instance pair (a, b); returns 1 when the manifold has points
+// (touching or within the speculative margin).
 WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nshape, int nbody, const ShapeBounds* bounds,
                                     const int32_t* shape_body, const int32_t* shape_material, const int32_t* shape_conveyor,
                                     const float* friction, const float* restitution, const Vec3* pos, const Vec3* vel,
-                                    const Vec3* angvel, const ConveyorView& cv, float dt, float margin, Contact& c) {
+                                    const Vec3* angvel, const ConveyorView& cv, float dt, float margin, Contact& c,
+                                    ContactExtra* x) {
   const int w = a / nshape, sa = a % nshape, sb = b % nshape;
   const int ba = w * nbody + shape_body[sa], bb = w * nbody + shape_body[sb];
   // Reach as far as the bodies can close in one step, so fast parts meet
@@ -70,22 +76,22 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   c.a = ba;
   c.b = bb;
   c.normal = m.normal;
-  c.t1 = any_perpendicular(m.normal);
   c.ab = pos[bb] - pos[ba];
-  const Vec3 t2 = second_tangent(c);
   c.friction = sqrtf(friction[shape_material[sa]] * friction[shape_material[sb]]);
-  c.restitution = maxf(restitution[shape_material[sa]], restitution[shape_material[sb]]);
   for (int k = 0; k < m.count; ++k) {
     ContactPoint& p = c.p[k];
-    const Vec3 x = m.points[k].point;
-    p.ra = x - pos[ba];
+    p.ra = m.points[k].point - pos[ba];
     p.separation = m.points[k].separation;
     c.id[k] = m.points[k].id;
-    // Belt velocity at each point: a curved belt also turns what it carries.
-    // Only its tangential part drives.
-    Vec3 u = belt_velocity(cv, shape_conveyor[sa], w, x) - belt_velocity(cv, shape_conveyor[sb], w, x);
-    p.slip1 = dot(u, c.t1);
-    p.slip2 = dot(u, t2);
+  }
+  if (x) {
+    // Belt velocity at the points: a curved belt also turns what it
+    // carries. Only its tangential part drives.
+    const BeltMotion ua = belt_motion(cv, shape_conveyor[sa], w, pos[ba]);
+    const BeltMotion ub = belt_motion(cv, shape_conveyor[sb], w, pos[ba]);
+    x->belt = ua.velocity - ub.velocity;
+    x->belt_spin = ua.spin - ub.spin;
+    x->restitution = maxf(restitution[shape_material[sa]], restitution[shape_material[sb]]);
   }
   return 1;
 }

@@ -59,33 +59,62 @@ struct ContactPoint {
   float tangent_mass1, tangent_mass2;
   float normal_impulse;     // accumulated impulses (N s)
   float tangent_impulse1, tangent_impulse2;
-  float max_normal_impulse; // largest normal impulse of the step, for restitution
-  float relative_velocity;  // normal approach speed at step start (m/s)
-  float slip1, slip2;       // belt surface velocity of a minus that of b along t1, t2 (m/s)
 };
 
 // One manifold between bodies a and b (global indices w * nbody + body).
-// The second tangent is normal x t1.
+// The friction tangents are a fixed function of the normal (tangents()),
+// and whether one side cannot move (so that the contact is solved with the
+// static softness) follows from the inverse masses, fixed for the step:
+// neither is stored.
 struct Contact {
   int32_t a, b;
-  Vec3 normal, t1;          // unit normal from a to b and first tangent
+  Vec3 normal;              // unit, from a to b
   Vec3 ab;                  // centre of mass of b minus that of a at step start (m)
-  float friction, restitution;
+  float friction;
   int32_t count;
-  int32_t relaxed_static;   // 1 when one side cannot move
   uint32_t id[4];           // feature ids, for warm starting
   ContactPoint p[4];
 };
 
-WERK_HD inline Vec3 second_tangent(const Contact& c) { return cross(c.normal, c.t1); }
+// What only scenes with belts or bouncy materials need, per manifold, in
+// an array beside the contacts (absent otherwise, so piles of plain parts
+// do not carry it through every solver pass).
+struct ContactExtra {
+  // Belt surface velocity of a minus that of b, as the affine field
+  // u(ra) = belt + belt_spin z x ra over anchors ra from a's centre: exact
+  // for straight belts (no spin) and for arcs, which turn like discs about
+  // a vertical axis.
+  Vec3 belt;                // at a's centre of mass (m/s)
+  float belt_spin;          // about +z (rad/s)
+  float restitution;
+  float relative_velocity[4];   // normal approach speed at step start (m/s)
+  float max_normal_impulse[4];  // largest normal impulse of the step
+};
 
-// Impulses kept from the previous step, looked up by pair key and feature id.
-struct ContactMemory {
-  int32_t count;
-  uint32_t id[4];
-  float normal[4];
-  Vec3 tangent[4];          // world tangent impulse vector (survives a changed basis)
-  Vec3 local[4];            // point in body a's frame, for matching by position
+// The friction directions: t1 any unit perpendicular of the normal (the
+// same for the same normal), t2 = normal x t1.
+struct Tangents {
+  Vec3 t1, t2;
+};
+WERK_HD inline Tangents tangents(const Contact& c) {
+  const Vec3 t1 = any_perpendicular(c.normal);
+  return {t1, cross(c.normal, t1)};
+}
+
+// Belt velocity that friction drives anchor ra towards.
+WERK_HD inline Vec3 belt_slip(const ContactExtra& x, Vec3 ra) {
+  return x.belt + x.belt_spin * Vec3{-ra.y, ra.x, 0.0f};
+}
+
+// A point's impulses kept from the previous step for warm starting. Only
+// points that pushed are kept; the array is sorted by pair key, with a
+// manifold's points in order.
+struct PointMemory {
+  uint64_t key;             // pair key
+  uint32_t id;              // feature id
+  float normal;             // normal impulse
+  Vec3 tangent;             // world tangent impulse vector (survives a changed basis)
+  Vec3 local;               // point in body a's frame, for matching by position
 };
 
 // How far a body has moved since the step began (per global body),
@@ -137,43 +166,44 @@ WERK_HD inline void apply_impulse(const SolverBodies& s, int a, int b, Vec3 ra, 
 }
 
 // Anchors, effective masses and approach speeds at the start of the step;
-// impulses come from the previous step's memory (warm starting). A point
-// takes the impulse of the remembered point with its feature id or, when
-// the features changed (aligned faces of equal boxes clip either way from
-// step to step), of the nearest remembered point within `match_distance`.
-WERK_HD inline void prepare_contact(Contact& c, const SolverBodies& s, const ContactMemory* memory, float match_distance) {
+// impulses come from the previous step's memory (warm starting): the
+// `nmemory` remembered points of this pair. A point takes the impulse of
+// the remembered point with its feature id or, when the features changed
+// (aligned faces of equal boxes clip either way from step to step), of the
+// nearest remembered point within `match_distance`.
+WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBodies& s, const PointMemory* memory,
+                                    int nmemory, float match_distance) {
   const float ima = s.inv_mass[c.a], imb = s.inv_mass[c.b];
   const Mat3 ia = s.inv_inertia[c.a], ib = s.inv_inertia[c.b];
-  const Vec3 t2 = second_tangent(c);
-  c.relaxed_static = (ima == 0.0f || imb == 0.0f) ? 1 : 0;
+  const Tangents t = tangents(c);
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
     const Vec3 rb = p.ra - c.ab;
     p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, rb, c.normal);
-    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, rb, c.t1);
-    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, rb, t2);
-    Vec3 dv = point_velocity(s, c.b, rb) - point_velocity(s, c.a, p.ra);
-    p.relative_velocity = dot(dv, c.normal);
-    p.max_normal_impulse = 0.0f;
+    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t1);
+    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t2);
+    if (x) {
+      Vec3 dv = point_velocity(s, c.b, rb) - point_velocity(s, c.a, p.ra);
+      x->relative_velocity[k] = dot(dv, c.normal);
+      x->max_normal_impulse[k] = 0.0f;
+    }
     p.normal_impulse = 0.0f;
     p.tangent_impulse1 = p.tangent_impulse2 = 0.0f;
-    if (memory) {
-      int match = -1;
-      for (int j = 0; j < memory->count; ++j)
-        if (memory->id[j] == c.id[k]) match = j;
-      if (match < 0) {
-        Vec3 local = rotate_inv(s.quat0[c.a], p.ra);
-        float best = match_distance * match_distance;
-        for (int j = 0; j < memory->count; ++j) {
-          float d2 = length_sq(memory->local[j] - local);
-          if (d2 < best) best = d2, match = j;
-        }
+    int match = -1;
+    for (int j = 0; j < nmemory; ++j)
+      if (memory[j].id == c.id[k]) match = j;
+    if (match < 0 && nmemory > 0) {
+      Vec3 local = rotate_inv(s.quat0[c.a], p.ra);
+      float best = match_distance * match_distance;
+      for (int j = 0; j < nmemory; ++j) {
+        float d2 = length_sq(memory[j].local - local);
+        if (d2 < best) best = d2, match = j;
       }
-      if (match >= 0) {
-        p.normal_impulse = memory->normal[match];
-        p.tangent_impulse1 = dot(memory->tangent[match], c.t1);
-        p.tangent_impulse2 = dot(memory->tangent[match], t2);
-      }
+    }
+    if (match >= 0) {
+      p.normal_impulse = memory[match].normal;
+      p.tangent_impulse1 = dot(memory[match].tangent, t.t1);
+      p.tangent_impulse2 = dot(memory[match].tangent, t.t2);
     }
   }
 }
@@ -269,11 +299,11 @@ WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) 
   if (!contact_active(c, s)) return;
   PairVelocities v = load_pair(c, s);
   const PairMotion m = pair_motion(c, s);
-  const Vec3 t2 = second_tangent(c);
+  const Tangents t = tangents(c);
   for (int k = 0; k < c.count; ++k) {
     const ContactPoint& p = c.p[k];
     if (!carries_impulse(p)) continue;  // most speculative points push nothing
-    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * t2;
+    Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * t.t1 + p.tangent_impulse2 * t.t2;
     push(v, point_now(c, p, m), impulse);
   }
   store_pair(c, s, v);
@@ -281,13 +311,15 @@ WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) 
 
 // One Gauss-Seidel pass over a manifold: normal points, then friction.
 // use_bias: push overlap out (solve) or not (relax).
-WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h, Softness soft, Softness static_soft,
-                                  bool use_bias, bool reverse) {
+// x: the manifold's extra data, or null when the scene has none.
+WERK_HD inline void solve_contact(Contact& c, ContactExtra* x, const SolverBodies& s, float inv_h, Softness soft,
+                                  Softness static_soft, bool use_bias, bool reverse) {
   if (!contact_active(c, s)) return;
-  const Softness sf = c.relaxed_static ? static_soft : soft;
   PairVelocities v = load_pair(c, s);
+  const Softness sf = (v.ima == 0.0f || v.imb == 0.0f) ? static_soft : soft;
   const PairMotion m = pair_motion(c, s);
-  const Vec3 n = c.normal, t1 = c.t1, t2 = second_tangent(c);
+  const Tangents t = tangents(c);
+  const Vec3 n = c.normal, t1 = t.t1, t2 = t.t2;
   // Where each point is now: impulses change velocities, not poses, so
   // this holds for the whole pass.
   PointNow nows[4];
@@ -313,7 +345,7 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     const float updated = maxf(p.normal_impulse + impulse, 0.0f);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = updated;
-    p.max_normal_impulse = maxf(p.max_normal_impulse, impulse);
+    if (x) x->max_normal_impulse[k] = maxf(x->max_normal_impulse[k], impulse);
     if (impulse != 0.0f) push_normal(v, now, n, impulse);
   }
   for (int i = 0; i < c.count; ++i) {
@@ -323,9 +355,10 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
     // holds none has nothing to change (exactly: the clamp gives zero).
     if (!carries_impulse(p)) continue;
     const PointNow& now = nows[k];
-    const Vec3 dv = relative_velocity(v, now);
-    float l1 = p.tangent_impulse1 - p.tangent_mass1 * (dot(dv, t1) - p.slip1);
-    float l2 = p.tangent_impulse2 - p.tangent_mass2 * (dot(dv, t2) - p.slip2);
+    Vec3 dv = relative_velocity(v, now);
+    if (x) dv -= belt_slip(*x, p.ra);
+    float l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, t1);
+    float l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, t2);
     // Coulomb cone: clamp the tangent impulse vector to mu * normal impulse.
     const float limit = c.friction * p.normal_impulse;
     const float mag2 = l1 * l1 + l2 * l2;
@@ -341,16 +374,16 @@ WERK_HD inline void solve_contact(Contact& c, const SolverBodies& s, float inv_h
 }
 
 // Bounce: restore e times the approach speed measured at step start.
-WERK_HD inline void restitution_contact(Contact& c, const SolverBodies& s) {
-  if (c.restitution == 0.0f || !contact_active(c, s)) return;
+WERK_HD inline void restitution_contact(Contact& c, const ContactExtra* x, const SolverBodies& s) {
+  if (!x || x->restitution == 0.0f || !contact_active(c, s)) return;
   const PairMotion m = pair_motion(c, s);
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
-    if (p.relative_velocity > -kRestitutionThreshold || p.max_normal_impulse == 0.0f) continue;
+    if (x->relative_velocity[k] > -kRestitutionThreshold || x->max_normal_impulse[k] == 0.0f) continue;
     const PointNow now = point_now(c, p, m);
     Vec3 dv = point_velocity(s, c.b, now.rb) - point_velocity(s, c.a, now.ra);
     float vn = dot(dv, c.normal);
-    float impulse = -p.normal_mass * (vn + c.restitution * p.relative_velocity);
+    float impulse = -p.normal_mass * (vn + x->restitution * x->relative_velocity[k]);
     float updated = maxf(p.normal_impulse + impulse, 0.0f);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = updated;
@@ -358,26 +391,23 @@ WERK_HD inline void restitution_contact(Contact& c, const SolverBodies& s) {
   }
 }
 
-// What the next step's warm start needs.
-WERK_HD inline ContactMemory remember_contact(const Contact& c, const SolverBodies& s) {
-  ContactMemory m;
-  m.count = c.count;
-  const Vec3 t2 = second_tangent(c);
-  for (int k = 0; k < 4; ++k) {
-    if (k < c.count) {
-      const ContactPoint& p = c.p[k];
-      m.id[k] = c.id[k];
-      m.normal[k] = p.normal_impulse;
-      m.tangent[k] = p.tangent_impulse1 * c.t1 + p.tangent_impulse2 * t2;
-      m.local[k] = rotate_inv(s.quat0[c.a], p.ra);
-    } else {
-      m.id[k] = 0xffffffffu;
-      m.normal[k] = 0.0f;
-      m.tangent[k] = Vec3{0, 0, 0};
-      m.local[k] = Vec3{0, 0, 0};
-    }
+// How many of a manifold's points the next step remembers: those that push.
+WERK_HD inline int32_t remembered_points(const Contact& c) {
+  int32_t n = 0;
+  for (int k = 0; k < c.count; ++k) n += carries_impulse(c.p[k]) ? 1 : 0;
+  return n;
+}
+
+// Writes those points, for pair `key`, from out[0].
+WERK_HD inline void remember_contact(const Contact& c, uint64_t key, const SolverBodies& s, PointMemory* out) {
+  const Tangents t = tangents(c);
+  int n = 0;
+  for (int k = 0; k < c.count; ++k) {
+    const ContactPoint& p = c.p[k];
+    if (!carries_impulse(p)) continue;
+    out[n++] = PointMemory{key, c.id[k], p.normal_impulse, p.tangent_impulse1 * t.t1 + p.tangent_impulse2 * t.t2,
+                           rotate_inv(s.quat0[c.a], p.ra)};
   }
-  return m;
 }
 
 // World inverse inertia R diag(inv_i) R^T of a body.

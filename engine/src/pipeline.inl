@@ -63,6 +63,9 @@ class Pipeline final : public werk::Backend {
     for (int w = 0; w < nworld_; ++w)
       for (auto k : model.body_kind) dyn.push_back(k == werk::BodyKind::Dynamic ? 1 : 0);
     upload(dynamic_, dyn);
+    // Belts and bouncy materials need per-contact extras; plain parts do not.
+    has_extra_ = model.nconveyor() > 0 ||
+                 std::any_of(model.material_restitution.begin(), model.material_restitution.end(), [](float e) { return e > 0.0f; });
     load_shapes(model);
     write_state(state);
   }
@@ -79,8 +82,7 @@ class Pipeline final : public werk::Backend {
     rest_.assign(size_t(nworld_) * nbody_, 0.0f);
     step_ = s.step;
     // A new state has no contact history to warm start from.
-    prev_keys_.clear();
-    prev_memory_.clear();
+    memory_.clear();
   }
 
   void read_state(werk::State& s) override {
@@ -139,6 +141,7 @@ class Pipeline final : public werk::Backend {
       prepare_contacts();
     } else {
       solver_contacts_.resize(0);
+      extras_.resize(0);
       color_offsets_.assign(1, 0);
       serial_from_ = 0;
       stats_.contacts = stats_.manifolds = 0;
@@ -166,7 +169,10 @@ class Pipeline final : public werk::Backend {
   }
 
   // Grid broadphase: cell entries, sorted; pairs per cell and for big
-  // shapes; sorted by pair key.
+  // shapes; sorted by pair key. The cell entries and per-entry pair
+  // offsets live in the contact buffer's storage, which is free until the
+  // narrowphase writes manifolds, so the step's peak memory holds one of
+  // the two, not both.
   void find_pairs() {
     const int n = nworld_ * nshape_;
     const float inv_cell = 1.0f / cell_size_;
@@ -176,17 +182,19 @@ class Pipeline final : public werk::Backend {
     int32_t* cells = raw(shape_cells_);
     each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
     const int nentry = exclusive_scan(shape_cells_, shape_first_);
-    fit(cell_key_, nentry);
-    fit(cell_shape_, nentry);
+    uint8_t* storage = contact_storage(size_t(nentry) * 16 + size_t(n) * 4);
+    uint64_t* cell_key = reinterpret_cast<uint64_t*>(storage);
+    int32_t* cell_shape = reinterpret_cast<int32_t*>(storage + size_t(nentry) * 8);
+    int32_t* pair_first = cell_shape + nentry;  // nentry + nbig <= nentry + n entries
     {
       const int32_t* first = raw(shape_first_);
-      uint64_t* keys = raw(cell_key_);
-      int32_t* shapes = raw(cell_shape_);
+      uint64_t* keys = cell_key;
+      int32_t* shapes = cell_shape;
       const int nshape = nshape_;
       each(n, [=] WERK_HD(int i) {
         if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[i], keys, shapes);
       });
-      thrust::stable_sort_by_key(System::policy(), cell_key_.begin(), cell_key_.end(), cell_shape_.begin());
+      thrust::stable_sort_by_key(System::policy(), cell_key, cell_key + nentry, cell_shape);
     }
     // Big shapes: those that fit no grid.
     fit(big_, n);
@@ -195,15 +203,13 @@ class Pipeline final : public werk::Backend {
     const int nbig = int(big_end - big_.begin());
     // Count, then write: the pair list has one fixed order.
     const int nwork = nentry + nbig;
-    fit(pair_count_, nwork);
-    fit(pair_first_, nwork);
     {
-      const uint64_t* keys = raw(cell_key_);
-      const int32_t* shapes = raw(cell_shape_);
+      const uint64_t* keys = cell_key;
+      const int32_t* shapes = cell_shape;
       const int32_t* big = raw(big_);
       const int32_t* shape_body = raw(shape_body_);
       const uint8_t* kind = raw(kind_);
-      int32_t* count = raw(pair_count_);
+      int32_t* count = pair_first;  // counts, scanned in place to offsets
       const int nshape = nshape_, nbody = nbody_;
       each(nwork, [=] WERK_HD(int e) {
         int c = 0;
@@ -214,10 +220,10 @@ class Pipeline final : public werk::Backend {
           werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, tally);
         count[e] = c;
       });
-      const int npair = exclusive_scan(pair_count_, pair_first_);
+      const int npair = exclusive_scan(pair_first, pair_first, nwork);
       fit(pair_keys_, npair);
       uint64_t* out = raw(pair_keys_);
-      const int32_t* first = raw(pair_first_);
+      const int32_t* first = pair_first;
       each(nwork, [=] WERK_HD(int e) {
         int k = first[e];
         auto put = [&](uint64_t key) { out[k++] = key; };
@@ -249,6 +255,7 @@ class Pipeline final : public werk::Backend {
     if (!keep_manifolds_ && spare_contacts_.capacity() > 0) {
       // Grown past keeping: give the second array back.
       Vector<werk::Contact>().swap(spare_contacts_);
+      Vector<werk::ContactExtra>().swap(spare_extras_);
       Vector<int32_t>().swap(contact_pairs_);
     }
     contact_keys_.resize(0);
@@ -257,8 +264,9 @@ class Pipeline final : public werk::Backend {
     for (int first = 0; first < npair; first += batch) {
       const int n = std::min(batch, npair - first);
       if (int(solver_contacts_.size()) < n) fit(solver_contacts_, n);
+      if (has_extra_ && int(extras_.size()) < n) fit(extras_, n);
       fit(touching_, n);
-      collide(raw(pair_keys_) + first, n, dt, raw(touching_));
+      collide(raw(pair_keys_) + first, nullptr, n, dt, raw(touching_));
       const int t = int(thrust::count_if(System::policy(), touching_.begin(), touching_.begin() + n, is_nonzero()));
       fit(contact_keys_, ncontact_ + t);
       thrust::copy_if(System::policy(), pair_keys_.begin() + first, pair_keys_.begin() + first + n, touching_.begin(),
@@ -281,24 +289,30 @@ class Pipeline final : public werk::Backend {
   // Second pass: the touching pairs' manifolds, in colour order.
   void write_contacts(float dt) {
     const int n = ncontact_;
-    fit(solver_keys_, n);
-    thrust::gather(System::policy(), order_.begin(), order_.end(), contact_keys_.begin(), solver_keys_.begin());
     if (keep_manifolds_) {
       // Colour slot k holds the manifold of pair contact_pairs_[order_[k]].
-      fit(spare_contacts_, n);
       auto source = thrust::make_permutation_iterator(contact_pairs_.begin(), order_.begin());
+      fit(spare_contacts_, n);
       thrust::gather(System::policy(), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
       solver_contacts_.swap(spare_contacts_);
+      if (has_extra_) {
+        fit(spare_extras_, n);
+        thrust::gather(System::policy(), source, source + n, extras_.begin(), spare_extras_.begin());
+        extras_.swap(spare_extras_);
+      }
       return;
     }
     fit(solver_contacts_, n);
-    collide(raw(solver_keys_), n, dt, nullptr);
+    if (has_extra_) fit(extras_, n);
+    collide(raw(contact_keys_), raw(order_), n, dt, nullptr);
   }
 
-  // Manifolds of the n pairs keys[0 .. n) into the solver buffer; touching
-  // (when given) gets 1 for pairs with points.
-  void collide(const uint64_t* keys, int n, float dt, int32_t* touching) {
+  // Manifolds of the n pairs keys[order[k]] (keys[k] without an order)
+  // into the solver buffer; touching (when given) gets 1 for pairs with
+  // points.
+  void collide(const uint64_t* keys, const int32_t* order, int n, float dt, int32_t* touching) {
     werk::Contact* out = raw(solver_contacts_);
+    werk::ContactExtra* extra = has_extra_ ? raw(extras_) : nullptr;
     const werk::ShapeBounds* bounds = raw(bounds_);
     const werk::GeometryView g = geometry_;
     const int32_t *shape_body = raw(shape_body_), *shape_material = raw(shape_material_), *shape_conveyor = raw(shape_conveyor_);
@@ -308,37 +322,39 @@ class Pipeline final : public werk::Backend {
     const int nshape = nshape_, nbody = nbody_;
     const float margin = speculative_margin_;
     each(n, [=] WERK_HD(int k) {
-      int a = int(keys[k] >> 32), b = int(keys[k] & 0xffffffffu);
+      const uint64_t key = keys[order ? order[k] : k];
+      int a = int(key >> 32), b = int(key & 0xffffffffu);
       int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, friction,
-                                     restitution, pos, vel, angvel, conv, dt, margin, out[k]);
+                                     restitution, pos, vel, angvel, conv, dt, margin, out[k], extra ? &extra[k] : nullptr);
       if (touching) touching[k] = t;
     });
   }
 
-  // Anchors, masses and warm-start impulses found by pair key.
+  // Anchors, masses and warm-start impulses: a manifold's remembered
+  // points are found by binary search of last step's sorted memory.
   void prepare_contacts() {
     const int n = ncontact_;
     werk::Contact* c = raw(solver_contacts_);
+    werk::ContactExtra* extra = has_extra_ ? raw(extras_) : nullptr;
     const werk::SolverBodies sb = solver_bodies();
-    const uint64_t* keys = raw(solver_keys_);
-    const uint64_t* prev = raw(prev_keys_);
-    const werk::ContactMemory* memory = raw(prev_memory_);
-    const int nprev = int(prev_keys_.size());
+    const uint64_t* keys = raw(contact_keys_);
+    const int32_t* order = raw(order_);
+    const werk::PointMemory* memory = raw(memory_);
+    const int nmemory = int(memory_.size());
     const float match = speculative_margin_;
-    int64_t points = 0;
     each(n, [=] WERK_HD(int i) {
-      // Binary search of last step's sorted keys.
-      int lo = 0, hi = nprev;
-      const uint64_t key = keys[i];
+      const uint64_t key = keys[order[i]];
+      int lo = 0, hi = nmemory;
       while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (prev[mid] < key) lo = mid + 1; else hi = mid;
+        if (memory[mid].key < key) lo = mid + 1; else hi = mid;
       }
-      const werk::ContactMemory* m = (lo < nprev && prev[lo] == key) ? &memory[lo] : nullptr;
-      werk::prepare_contact(c[i], sb, m, match);
+      int count = 0;
+      while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
+      werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
     });
-    points = thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(), point_count(), int64_t(0),
-                                      thrust::plus<int64_t>());
+    const int64_t points = thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(),
+                                                    point_count(), int64_t(0), thrust::plus<int64_t>());
     stats_.contacts = points;
     stats_.manifolds = n;
     stats_.max_penetration = n == 0 ? 0.0f
@@ -408,6 +424,7 @@ class Pipeline final : public werk::Backend {
         werk::make_soft(werk::kStaticHertzPerRate * inv_h, werk::kContactDampingRatio, h);
     const werk::Softness joint_soft = werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kJointDampingRatio, h);
     werk::Contact* c = raw(solver_contacts_);
+    werk::ContactExtra* x = has_extra_ ? raw(extras_) : nullptr;
     const werk::SolverBodies sb = solver_bodies();
     const bool contacts = ncontact_ > 0;
     const werk::JointParams jp = joint_params();
@@ -422,7 +439,8 @@ class Pipeline final : public werk::Backend {
       if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
       solve_joints(jp, joint_soft, h, true, false);
       const bool reverse = (sub & 1) != 0;
-      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, true, reverse); });
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, true, reverse);
+      });
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
       werk::Mat3* inv_inertia = raw(world_inv_inertia_);
@@ -436,9 +454,10 @@ class Pipeline final : public werk::Backend {
         delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
       });
       solve_joints(jp, joint_soft, h, false, false);
-      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], sb, inv_h, soft, static_soft, false, reverse); });
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, false, reverse);
+      });
     }
-    if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], sb); });
+    if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], x ? &x[i] : nullptr, sb); });
   }
 
   // Solver masses: a sleeping body is immovable until it wakes.
@@ -508,15 +527,21 @@ class Pipeline final : public werk::Backend {
     });
   }
 
-  // Keep this step's impulses, by pair key, for the next warm start.
+  // Keep the points that pushed, sorted by pair key, for the next warm
+  // start: count them per pair (in key order), scan, write.
   void remember_contacts() {
-    prev_keys_.swap(contact_keys_);
-    fit(prev_memory_, ncontact_);
+    const int n = ncontact_;
+    fit(touching_, n);
+    int32_t* first = raw(touching_);
     const werk::Contact* c = raw(solver_contacts_);
     const int32_t* order = raw(order_);
-    werk::ContactMemory* m = raw(prev_memory_);
+    each(n, [=] WERK_HD(int k) { first[order[k]] = werk::remembered_points(c[k]); });
+    const int total = n == 0 ? 0 : exclusive_scan(touching_, touching_);
+    fit(memory_, total);
+    werk::PointMemory* m = raw(memory_);
+    const uint64_t* keys = raw(contact_keys_);
     const werk::SolverBodies sb = solver_bodies();
-    each(ncontact_, [=] WERK_HD(int k) { m[order[k]] = werk::remember_contact(c[k], sb); });
+    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); });
   }
 
  private:
@@ -526,13 +551,27 @@ class Pipeline final : public werk::Backend {
     if (n > 0) thrust::for_each_n(System::policy(), thrust::counting_iterator<int>(0), n, f);
   }
 
-  // Exclusive prefix sum of counts into first; returns the total.
-  int exclusive_scan(Vector<int32_t>& counts, Vector<int32_t>& first) {
-    const int n = int(counts.size());
+  // Exclusive prefix sum of n counts into first (which may be counts
+  // itself); returns the total.
+  static int exclusive_scan(int32_t* counts, int32_t* first, int n) {
     if (n == 0) return 0;
-    thrust::exclusive_scan(System::policy(), counts.begin(), counts.end(), first.begin());
-    int32_t last_first = first[n - 1], last_count = counts[n - 1];
-    return last_first + last_count;
+    const int total = thrust::reduce(System::policy(), counts, counts + n, 0);
+    thrust::exclusive_scan(System::policy(), counts, counts + n, first);
+    return total;
+  }
+  static int exclusive_scan(Vector<int32_t>& counts, Vector<int32_t>& first) {
+    return exclusive_scan(raw(counts), raw(first), int(counts.size()));
+  }
+
+  // Raw storage of the contact buffer, at least `bytes` long; what it
+  // held is not kept.
+  uint8_t* contact_storage(size_t bytes) {
+    if (bytes > solver_contacts_.capacity() * sizeof(werk::Contact)) {
+      solver_contacts_.resize(0);
+      const size_t n = (bytes + sizeof(werk::Contact) - 1) / sizeof(werk::Contact);
+      solver_contacts_.reserve(n + n / 8);
+    }
+    return reinterpret_cast<uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data()));
   }
 
   void load_shapes(const werk::Model& m) {
@@ -655,14 +694,13 @@ class Pipeline final : public werk::Backend {
   }
   size_t scratch_bytes() const {
     return bounds_.capacity() * sizeof(werk::ShapeBounds) + (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
-           cell_key_.capacity() * 8 + cell_shape_.capacity() * 4 + big_.capacity() * 4 +
-           (pair_count_.capacity() + pair_first_.capacity()) * 4 + pair_keys_.capacity() * 8 +
+           big_.capacity() * 4 + pair_keys_.capacity() * 8 +
            touching_.capacity() * 4 +
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
+           (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
            contact_bodies_.capacity() * sizeof(werk::BodyPair) + contact_pairs_.capacity() * 4 +
-           solver_keys_.capacity() * 8 +
-           greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 + prev_keys_.capacity() * 8 +
-           prev_memory_.capacity() * sizeof(werk::ContactMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
+           greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
+           memory_.capacity() * sizeof(werk::PointMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
            claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat);
   }
@@ -711,16 +749,19 @@ class Pipeline final : public werk::Backend {
   Vector<werk::BodyDelta> delta_;
   Vector<werk::Mat3> world_inv_inertia_;
   Vector<werk::ShapeBounds> bounds_;
-  Vector<int32_t> shape_cells_, shape_first_, cell_shape_, big_, pair_count_, pair_first_, touching_;
-  Vector<uint64_t> cell_key_, pair_keys_, contact_keys_, prev_keys_;
+  Vector<int32_t> shape_cells_, shape_first_, big_, touching_;
+  Vector<uint64_t> pair_keys_;
+  Vector<uint64_t> contact_keys_;          // keys of touching pairs, sorted
   Vector<werk::BodyPair> contact_bodies_;  // bodies of touching pairs, in pair-key order
   Vector<werk::Contact> solver_contacts_;  // manifolds in colour order (and narrowphase scratch)
-  Vector<uint64_t> solver_keys_;           // their pair keys
+  Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
+  bool has_extra_ = false;
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
-  Vector<werk::Contact> spare_contacts_;   // reordering target, swapped in
-  Vector<werk::ContactMemory> prev_memory_;
+  Vector<werk::Contact> spare_contacts_;   // reordering targets, swapped in
+  Vector<werk::ContactExtra> spare_extras_;
+  Vector<werk::PointMemory> memory_;       // last step's pushing points, by pair key (warm start)
   Vector<int32_t> color_, sorted_color_, order_;
   Vector<unsigned long long> claim_;
   std::vector<int32_t> color_offsets_{0};
