@@ -87,24 +87,27 @@ WERK_HD inline void take_color(int c, int32_t* color, int32_t a, int32_t b, cons
 
 constexpr int kMaxColors = 64;
 
-// Greedy colours of contacts [0, n): writes order (contact indices sorted
-// by colour, stable) and offsets (colour k is order[offsets[k] ..
-// offsets[k + 1])); returns the index of the overflow colour (the number
-// of colours when there is none). masks and color are scratch, kept by the
-// caller from step to step. Host memory only.
-inline int greedy_colors(int n, const BodyPair* c, const float* inv_mass, int nbody_total, std::vector<uint64_t>& masks,
+// Greedy colours of contacts [0, n), whose bodies are bodies(i): writes
+// order (contact indices sorted by colour, stable) and offsets (colour k
+// is order[offsets[k] .. offsets[k + 1])); returns the index of the
+// overflow colour (the number of colours when there is none). masks and
+// color are scratch, kept by the caller from step to step. Host memory
+// only.
+template <class Bodies>
+inline int greedy_colors(int n, Bodies bodies, const float* inv_mass, int nbody_total, std::vector<uint64_t>& masks,
                          std::vector<uint8_t>& color, int32_t* order, std::vector<int32_t>& offsets) {
   masks.assign(size_t(nbody_total), 0);
   color.resize(size_t(n));
   int32_t count[kMaxColors + 1] = {};
   for (int i = 0; i < n; ++i) {
-    const bool da = inv_mass[c[i].a] > 0.0f, db = inv_mass[c[i].b] > 0.0f;
-    const uint64_t used = (da ? masks[c[i].a] : 0) | (db ? masks[c[i].b] : 0);
+    const BodyPair c = bodies(i);
+    const bool da = inv_mass[c.a] > 0.0f, db = inv_mass[c.b] > 0.0f;
+    const uint64_t used = (da ? masks[c.a] : 0) | (db ? masks[c.b] : 0);
     int k = kMaxColors;
     if (used != ~0ull) {
       k = __builtin_ctzll(~used);
-      if (da) masks[c[i].a] |= 1ull << k;
-      if (db) masks[c[i].b] |= 1ull << k;
+      if (da) masks[c.a] |= 1ull << k;
+      if (db) masks[c.b] |= 1ull << k;
     }
     color[i] = uint8_t(k);
     ++count[k];

@@ -76,7 +76,6 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   c.a = ba;
   c.b = bb;
   c.normal = m.normal;
-  c.ab = pos[bb] - pos[ba];
   c.friction = sqrtf(friction[shape_material[sa]] * friction[shape_material[sb]]);
   for (int k = 0; k < m.count; ++k) {
     ContactPoint& p = c.p[k];

@@ -53,7 +53,7 @@ WERK_HD inline Softness make_soft(float hertz, float zeta, float h) {
 }
 
 struct ContactPoint {
-  Vec3 ra;                  // anchor from a's centre of mass at step start (world, m); b's is ra - ab
+  Vec3 ra;                  // anchor from a's centre of mass at step start (world, m); b's is ra - (pos_b - pos_a)
   float separation;         // separation at step start (m), negative = overlap
   float normal_mass;        // effective masses along the normal and tangents
   float tangent_mass1, tangent_mass2;
@@ -62,14 +62,14 @@ struct ContactPoint {
 };
 
 // One manifold between bodies a and b (global indices w * nbody + body).
-// The friction tangents are a fixed function of the normal (tangents()),
-// and whether one side cannot move (so that the contact is solved with the
-// static softness) follows from the inverse masses, fixed for the step:
-// neither is stored.
+// Not stored: the friction tangents, a fixed function of the normal
+// (tangents()); the offset of the two centres of mass, read from the
+// bodies' positions; and whether one side cannot move (so that the
+// contact is solved with the static softness), read from the inverse
+// masses, which are fixed for the step.
 struct Contact {
   int32_t a, b;
   Vec3 normal;              // unit, from a to b
-  Vec3 ab;                  // centre of mass of b minus that of a at step start (m)
   float friction;
   int32_t count;
   uint32_t id[4];           // feature ids, for warm starting
@@ -137,7 +137,7 @@ struct SolverBodies {
   Vec3* angvel;
   const BodyDelta* delta;   // motion since step start
   const Quat* quat0;        // orientation at step start
-  const Vec3* pos;          // current pose (joints)
+  const Vec3* pos;          // current pose (contacts read the offset of the centres, joints the frames)
   const Quat* quat;
   const float* inv_mass;    // per global body (0 for static and kinematic)
   const Mat3* inv_inertia;  // world inverse inertia, per global body
@@ -176,9 +176,10 @@ WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBod
   const float ima = s.inv_mass[c.a], imb = s.inv_mass[c.b];
   const Mat3 ia = s.inv_inertia[c.a], ib = s.inv_inertia[c.b];
   const Tangents t = tangents(c);
+  const Vec3 ab = s.pos[c.b] - s.pos[c.a];
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
-    const Vec3 rb = p.ra - c.ab;
+    const Vec3 rb = p.ra - ab;
     p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, rb, c.normal);
     p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t1);
     p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t2);
@@ -225,7 +226,7 @@ struct PairMotion {
 WERK_HD inline PairMotion pair_motion(const Contact& c, const SolverBodies& s) {
   const BodyDelta da = s.delta[c.a], db = s.delta[c.b];
   const Vec3 dd = db.dp - da.dp;
-  return {0.5f * dd, c.ab + dd, dot(dd, c.normal), da.dtheta, db.dtheta};
+  return {0.5f * dd, s.pos[c.b] - s.pos[c.a], dot(dd, c.normal), da.dtheta, db.dtheta};
 }
 
 // Where a point is now. Impulses act at one common point, midway between

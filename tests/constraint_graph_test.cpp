@@ -18,7 +18,7 @@ int check_coloring(const std::vector<BodyPair>& pairs, const std::vector<float>&
   std::vector<uint64_t> masks;
   std::vector<uint8_t> colors;
   std::vector<int32_t> order(pairs.size()), offsets;
-  serial_from = greedy_colors(int(pairs.size()), pairs.data(), inv_mass.data(), int(inv_mass.size()), masks, colors,
+  serial_from = greedy_colors(int(pairs.size()), [&](int i) { return pairs[size_t(i)]; }, inv_mass.data(), int(inv_mass.size()), masks, colors,
                               order.data(), offsets);
   const int ncolor = int(offsets.size()) - 1;
   REQUIRE(offsets.front() == 0);

@@ -169,10 +169,11 @@ class Pipeline final : public werk::Backend {
   }
 
   // Grid broadphase: cell entries, sorted; pairs per cell and for big
-  // shapes; sorted by pair key. The cell entries and per-entry pair
-  // offsets live in the contact buffer's storage, which is free until the
-  // narrowphase writes manifolds, so the step's peak memory holds one of
-  // the two, not both.
+  // shapes; sorted by pair key. The cell entries, the per-entry pair
+  // offsets and the pair list live in the contact buffer's storage (see
+  // contact_storage), which is free until the narrowphase writes
+  // manifolds: the step's peak memory holds the lists or the manifolds,
+  // not both.
   void find_pairs() {
     const int n = nworld_ * nshape_;
     const float inv_cell = 1.0f / cell_size_;
@@ -182,7 +183,9 @@ class Pipeline final : public werk::Backend {
     int32_t* cells = raw(shape_cells_);
     each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
     const int nentry = exclusive_scan(shape_cells_, shape_first_);
-    uint8_t* storage = contact_storage(size_t(nentry) * 16 + size_t(n) * 4);
+    // Entry keys, entry shapes, then per-entry pair counts and offsets.
+    const size_t cell_bytes = (size_t(nentry) * 16 + size_t(n) * 4 + 7) / 8 * 8;
+    uint8_t* storage = contact_storage(cell_bytes, 0);
     uint64_t* cell_key = reinterpret_cast<uint64_t*>(storage);
     int32_t* cell_shape = reinterpret_cast<int32_t*>(storage + size_t(nentry) * 8);
     int32_t* pair_first = cell_shape + nentry;  // nentry + nbig <= nentry + n entries
@@ -221,9 +224,17 @@ class Pipeline final : public werk::Backend {
         count[e] = c;
       });
       const int npair = exclusive_scan(pair_first, pair_first, nwork);
-      fit(pair_keys_, npair);
-      uint64_t* out = raw(pair_keys_);
-      const int32_t* first = pair_first;
+      // The pair list goes at the end of the storage, where the
+      // narrowphase batches (from the start) leave it alone.
+      const size_t pair_bytes = size_t(npair) * 8;
+      const size_t batch_bytes = size_t(std::min(npair, System::narrow_batch)) * sizeof(werk::Contact);
+      storage = contact_storage(std::max(cell_bytes, batch_bytes) + pair_bytes, cell_bytes);
+      keys = reinterpret_cast<const uint64_t*>(storage);
+      shapes = reinterpret_cast<const int32_t*>(storage + size_t(nentry) * 8);
+      const int32_t* first = shapes + nentry;
+      pair_keys_ = reinterpret_cast<uint64_t*>(storage + solver_contacts_.capacity() * sizeof(werk::Contact) - pair_bytes);
+      npair_ = npair;
+      uint64_t* out = pair_keys_;
       each(nwork, [=] WERK_HD(int e) {
         int k = first[e];
         auto put = [&](uint64_t key) { out[k++] = key; };
@@ -232,7 +243,7 @@ class Pipeline final : public werk::Backend {
         else
           werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, put);
       });
-      thrust::sort(System::policy(), pair_keys_.begin(), pair_keys_.end());
+      thrust::sort(System::policy(), out, out + npair);
       stats_.pairs = npair;
     }
   }
@@ -240,7 +251,7 @@ class Pipeline final : public werk::Backend {
   // Narrowphase, first pass: which pairs touch (or may touch within the
   // speculative margin). Pairs go through in batches whose manifolds are
   // written to the solver's contact buffer (free until colouring) and
-  // dropped; the keys and bodies of touching pairs are kept, in pair-key
+  // dropped; the keys of touching pairs are kept, in pair-key
   // order. write_contacts makes the manifolds again in colour order, so
   // the step holds one contact array, never one as long as the pair list.
   // When the pairs are few (System::keep_pairs: small scenes, often with
@@ -248,8 +259,9 @@ class Pipeline final : public werk::Backend {
   // kept instead and only moved into colour order, at the cost of a second,
   // bounded contact array.
   void find_contacts(float dt) {
-    const int npair = int(pair_keys_.size());
-    const int batch = std::max(System::narrow_batch, int(solver_contacts_.capacity()));
+    const int npair = npair_;
+    // Batches fill the storage up to the pair list.
+    const int batch = int((solver_contacts_.capacity() * sizeof(werk::Contact) - size_t(npair) * 8) / sizeof(werk::Contact));
     static_assert(System::keep_pairs <= System::narrow_batch, "kept manifolds come from one batch");
     keep_manifolds_ = npair <= System::keep_pairs;
     if (!keep_manifolds_ && spare_contacts_.capacity() > 0) {
@@ -266,10 +278,10 @@ class Pipeline final : public werk::Backend {
       if (int(solver_contacts_.size()) < n) fit(solver_contacts_, n);
       if (has_extra_ && int(extras_.size()) < n) fit(extras_, n);
       fit(touching_, n);
-      collide(raw(pair_keys_) + first, nullptr, n, dt, raw(touching_));
+      collide(pair_keys_ + first, nullptr, n, dt, raw(touching_));
       const int t = int(thrust::count_if(System::policy(), touching_.begin(), touching_.begin() + n, is_nonzero()));
       fit(contact_keys_, ncontact_ + t);
-      thrust::copy_if(System::policy(), pair_keys_.begin() + first, pair_keys_.begin() + first + n, touching_.begin(),
+      thrust::copy_if(System::policy(), pair_keys_ + first, pair_keys_ + first + n, raw(touching_),
                       contact_keys_.begin() + ncontact_, is_nonzero());
       if (keep_manifolds_) {
         fit(contact_pairs_, t);
@@ -278,13 +290,16 @@ class Pipeline final : public werk::Backend {
       }
       ncontact_ += t;
     }
-    fit(contact_bodies_, ncontact_);
-    const uint64_t* keys = raw(contact_keys_);
-    werk::BodyPair* bodies = raw(contact_bodies_);
-    const int32_t* shape_body = raw(shape_body_);
-    const int nshape = nshape_, nbody = nbody_;
-    each(ncontact_, [=] WERK_HD(int i) { bodies[i] = werk::pair_bodies(keys[i], nshape, nbody, shape_body); });
   }
+
+  // The bodies of touching pair i (in pair-key order), from its key.
+  struct ContactBodies {
+    const uint64_t* keys;
+    const int32_t* shape_body;
+    int nshape, nbody;
+    WERK_HD werk::BodyPair operator()(int i) const { return werk::pair_bodies(keys[i], nshape, nbody, shape_body); }
+  };
+  ContactBodies contact_bodies() { return {raw(contact_keys_), raw(shape_body_), nshape_, nbody_}; }
 
   // Second pass: the touching pairs' manifolds, in colour order.
   void write_contacts(float dt) {
@@ -302,6 +317,7 @@ class Pipeline final : public werk::Backend {
       }
       return;
     }
+    contact_storage(size_t(n) * sizeof(werk::Contact), 0);
     fit(solver_contacts_, n);
     if (has_extra_) fit(extras_, n);
     collide(raw(contact_keys_), raw(order_), n, dt, nullptr);
@@ -369,7 +385,7 @@ class Pipeline final : public werk::Backend {
     fit(order_, n);
     if constexpr (System::sequential_coloring) {
       color_offsets_.resize(werk::kMaxColors + 2);
-      serial_from_ = werk::greedy_colors(n, raw(contact_bodies_), raw(inv_mass_), nworld_ * nbody_, greedy_masks_,
+      serial_from_ = werk::greedy_colors(n, contact_bodies(), raw(inv_mass_), nworld_ * nbody_, greedy_masks_,
                                          greedy_colors_, raw(order_), color_offsets_);
     } else {
       claim_colors();
@@ -385,14 +401,20 @@ class Pipeline final : public werk::Backend {
     claim_.resize(size_t(nworld_) * nbody_);
     int32_t* color = raw(color_);
     unsigned long long* claim = raw(claim_);
-    const werk::BodyPair* c = raw(contact_bodies_);
+    const ContactBodies bodies = contact_bodies();
     const float* inv_mass = raw(inv_mass_);
     int ncolor = 0;
     for (int remaining = n; remaining > 0; ++ncolor) {
       thrust::fill(System::policy(), claim_.begin(), claim_.end(), werk::kNoClaim);
       const int round = ncolor;
-      each(n, [=] WERK_HD(int i) { werk::claim_bodies(i, color, c[i].a, c[i].b, inv_mass, claim); });
-      each(n, [=] WERK_HD(int i) { werk::take_color(i, color, c[i].a, c[i].b, inv_mass, claim, round); });
+      each(n, [=] WERK_HD(int i) {
+        const werk::BodyPair c = bodies(i);
+        werk::claim_bodies(i, color, c.a, c.b, inv_mass, claim);
+      });
+      each(n, [=] WERK_HD(int i) {
+        const werk::BodyPair c = bodies(i);
+        werk::take_color(i, color, c.a, c.b, inv_mass, claim, round);
+      });
       remaining = int(thrust::count(System::policy(), color_.begin(), color_.end(), -1));
     }
     thrust::sequence(System::policy(), order_.begin(), order_.end());
@@ -480,11 +502,11 @@ class Pipeline final : public werk::Backend {
   void wake_bodies() {
     const int n = nworld_ * nbody_;
     wake_.assign(n, 0);
-    const werk::BodyPair* c = raw(contact_bodies_);
+    const ContactBodies bodies = contact_bodies();
     const uint8_t *dynamic = raw(dynamic_), *asleep_in = raw(asleep_);
     const float* rest = raw(rest_);
     int32_t* wake = raw(wake_);
-    each(ncontact_, [=] WERK_HD(int k) { werk::wake_touched(c[k], dynamic, asleep_in, rest, wake); });
+    each(ncontact_, [=] WERK_HD(int k) { werk::wake_touched(bodies(k), dynamic, asleep_in, rest, wake); });
     uint8_t* asleep = raw(asleep_);
     each(n, [=] WERK_HD(int i) {
       if (wake[i]) asleep[i] = 0;
@@ -503,8 +525,8 @@ class Pipeline final : public werk::Backend {
     });
     restless_.assign(n, 0);
     int32_t* restless = raw(restless_);
-    const werk::BodyPair* c = raw(contact_bodies_);
-    each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(c[k], dynamic, rest, restless); });
+    const ContactBodies bodies = contact_bodies();
+    each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(bodies(k), dynamic, rest, restless); });
     each(n, [=] WERK_HD(int i) {
       if (dynamic[i] && !asleep[i] && rest[i] >= werk::kTimeToSleep && !restless[i]) {
         asleep[i] = 1;
@@ -563,13 +585,18 @@ class Pipeline final : public werk::Backend {
     return exclusive_scan(raw(counts), raw(first), int(counts.size()));
   }
 
-  // Raw storage of the contact buffer, at least `bytes` long; what it
-  // held is not kept.
-  uint8_t* contact_storage(size_t bytes) {
+  // Raw storage of the contact buffer, at least `bytes` long, keeping its
+  // first `keep` bytes. The buffer is the step's arena: the broadphase's
+  // lists live in it until the narrowphase writes manifolds.
+  uint8_t* contact_storage(size_t bytes, size_t keep) {
     if (bytes > solver_contacts_.capacity() * sizeof(werk::Contact)) {
-      solver_contacts_.resize(0);
       const size_t n = (bytes + sizeof(werk::Contact) - 1) / sizeof(werk::Contact);
-      solver_contacts_.reserve(n + n / 8);
+      Vector<werk::Contact> grown;
+      grown.reserve(with_headroom(n));
+      if (keep > 0)
+        thrust::copy_n(System::policy(), reinterpret_cast<const uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data())),
+                       keep, reinterpret_cast<uint8_t*>(thrust::raw_pointer_cast(grown.data())));
+      solver_contacts_.swap(grown);
     }
     return reinterpret_cast<uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data()));
   }
@@ -667,11 +694,12 @@ class Pipeline final : public werk::Backend {
   }
   werk::BodyState state_view() { return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_)}; }
 
-  // Resize per-step scratch; growth keeps 1/8 headroom instead of
+  // Resize per-step scratch; growth keeps 1/16 headroom instead of
   // doubling, so capacity tracks the largest step rather than twice it.
+  static size_t with_headroom(size_t n) { return n + n / 16; }
   template <class T>
   static void fit(Vector<T>& v, size_t n) {
-    if (n > v.capacity()) v.reserve(n + n / 8);
+    if (n > v.capacity()) v.reserve(with_headroom(n));
     v.resize(n);
   }
 
@@ -694,15 +722,16 @@ class Pipeline final : public werk::Backend {
   }
   size_t scratch_bytes() const {
     return bounds_.capacity() * sizeof(werk::ShapeBounds) + (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
-           big_.capacity() * 4 + pair_keys_.capacity() * 8 +
+           big_.capacity() * 4 +
            touching_.capacity() * 4 +
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
            (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
-           contact_bodies_.capacity() * sizeof(werk::BodyPair) + contact_pairs_.capacity() * 4 +
+           contact_pairs_.capacity() * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
            memory_.capacity() * sizeof(werk::PointMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
            claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
-           quat_start_.capacity() * sizeof(Quat);
+           quat_start_.capacity() * sizeof(Quat) + delta_.capacity() * sizeof(werk::BodyDelta) +
+           (wake_.capacity() + restless_.capacity()) * 4 + joint_impulse_.capacity() * sizeof(werk::JointImpulse);
   }
 
   std::string name_;
@@ -750,9 +779,9 @@ class Pipeline final : public werk::Backend {
   Vector<werk::Mat3> world_inv_inertia_;
   Vector<werk::ShapeBounds> bounds_;
   Vector<int32_t> shape_cells_, shape_first_, big_, touching_;
-  Vector<uint64_t> pair_keys_;
+  uint64_t* pair_keys_ = nullptr;          // the broadphase's sorted pairs (in the contact buffer's storage)
+  int npair_ = 0;
   Vector<uint64_t> contact_keys_;          // keys of touching pairs, sorted
-  Vector<werk::BodyPair> contact_bodies_;  // bodies of touching pairs, in pair-key order
   Vector<werk::Contact> solver_contacts_;  // manifolds in colour order (and narrowphase scratch)
   Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
   bool has_extra_ = false;
