@@ -76,6 +76,9 @@ struct Contact {
   ContactPoint p[4];
 };
 
+// The solver streams through these every pass: keep them tight.
+static_assert(sizeof(ContactPoint) == 40 && sizeof(Contact) == 204, "contact layout");
+
 // What only scenes with belts or bouncy materials need, per manifold, in
 // an array beside the contacts (absent otherwise, so piles of plain parts
 // do not carry it through every solver pass).
