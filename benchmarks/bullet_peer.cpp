@@ -37,9 +37,7 @@
 // angular_velocity, mass, grid, and straight conveyors. Anything else is
 // rejected with a message rather than silently simulated differently.
 #include <btBulletDynamicsCommon.h>
-#include <sys/resource.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -51,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "peer_run.h"
 #include "peer_scene.h"
 
 namespace {
@@ -247,34 +246,9 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string path;
-  int steps = 600, warmup = 0;
-  double max_seconds = 0;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) std::exit(usage());
-      return argv[++i];
-    };
-    if (a == "--steps")
-      steps = std::atoi(next());
-    else if (a == "--warmup")
-      warmup = std::atoi(next());
-    else if (a == "--max-seconds")
-      max_seconds = std::atof(next());
-    else if (a == "--threads" || a == "--backend")
-      next();  // accepted for symmetry with `werk bench`; Bullet runs single-threaded
-    else if (a == "--json")
-      json = true;
-    else if (a == "-h" || a == "--help")
-      return usage(), 0;
-    else if (!a.empty() && a[0] == '-')
-      return usage();
-    else
-      path = a;
-  }
-  if (path.empty() || steps <= 0 || warmup < 0) return usage();
+  peer::RunArgs args;
+  if (int status = peer::parse_run_args(argc, argv, args, usage); status >= 0) return status;
+  const std::string& path = args.path;
 
   Scene sc;
   try {
@@ -287,50 +261,32 @@ int main(int argc, char** argv) {
   gCalculateCombinedRestitutionCallback = combined_restitution;
   const btScalar dt = btScalar(sc.dt);
 
-  (void)warmup;  // accepted for symmetry: a Bullet world cannot be reset cheaply, so its first steps are timed
+  // --warmup is accepted for symmetry: a Bullet world cannot be reset
+  // cheaply, so its first steps are timed.
   // The world is never destroyed: tearing down 65k bodies one by one is
   // quadratic in Bullet, and the process ends right after the report.
   World& w = *new World(sc);
-  auto t0 = std::chrono::steady_clock::now();
-  int done = 0;
-  double wall = 0;
-  for (; done < steps; ++done) {
+  peer::Report r;
+  r.timing = peer::run_steps(args, [&] {
     w.world.stepSimulation(dt, 0);
-    if (max_seconds > 0) {
-      wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (wall > max_seconds) {
-        ++done;
-        break;
-      }
-    }
-  }
-  wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const bool partial = done < steps;
+    return 0.0;
+  });
 
-  double pen = max_penetration(w.dispatcher);
+  r.max_penetration = max_penetration(w.dispatcher);
   btScalar top = -1e30f;
   for (btRigidBody* b : w.dynamic) top = btMax(top, b->getWorldTransform().getOrigin().z());
   if (w.dynamic.empty()) top = 0;
-  double mean_speed = 0;  // mean |v| at the end (conveyor check: the belt speed)
-  for (btRigidBody* b : w.dynamic) mean_speed += b->getLinearVelocity().length();
-  if (!w.dynamic.empty()) mean_speed /= double(w.dynamic.size());
-  uint64_t hash = state_hash(w.dynamic);
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  const int ndyn = int(w.dynamic.size());
-  const double steps_per_s = done / wall, body_steps = steps_per_s * ndyn;
+  for (btRigidBody* b : w.dynamic) r.mean_speed += b->getLinearVelocity().length();  // conveyor check: the belt speed
+  if (!w.dynamic.empty()) r.mean_speed /= double(w.dynamic.size());
+  r.scene = sc.name;
+  r.bodies = w.nbody;
+  r.dynamic = int(w.dynamic.size());
+  r.top_z = double(top);
+  r.top_z0 = double(w.top_z0);
+  r.hash = state_hash(w.dynamic);
   char backend[64];
   std::snprintf(backend, sizeof backend, "bullet %d.%02d (1 thread)", BT_BULLET_VERSION / 100, BT_BULLET_VERSION % 100);
-  std::printf("%s: %d bodies (%d dynamic), %d%s steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak memory %.1f MB, "
-              "max penetration %.2f mm, top body at z = %.3f m (start %.3f m), state hash %016llx [%s]\n",
-              sc.name.c_str(), w.nbody, ndyn, done, partial ? " (partial)" : "", wall, steps_per_s, body_steps,
-              ru.ru_maxrss / 1024.0, pen * 1000.0, double(top), double(w.top_z0), (unsigned long long)hash, backend);
-  if (json)
-    std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
-                "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":0,\"hash\":\"%016llx\",\"backend\":\"%s\","
-                "\"max_penetration_m\":%.6f,\"top_z_m\":%.6f,\"top_z0_m\":%.6f,\"mean_speed_m_s\":%.4f,\"partial\":%s}\n",
-                sc.name.c_str(), w.nbody, ndyn, done, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                (unsigned long long)hash, backend, pen, double(top), double(w.top_z0), mean_speed, partial ? "true" : "false");
-  std::fflush(stdout);
+  r.backend = backend;
+  peer::print_report(r, args.json);
   std::_Exit(0);
 }

@@ -59,7 +59,6 @@
 // rather than silently simulated differently.
 #include <mujoco/mjxmacro.h>
 #include <mujoco/mujoco.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -74,6 +73,7 @@
 #include <string>
 #include <vector>
 
+#include "peer_run.h"
 #include "peer_scene.h"
 
 namespace {
@@ -313,34 +313,10 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string path;
-  int steps = 600, warmup = 0;
-  double max_seconds = 0;
-  bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) std::exit(usage());
-      return argv[++i];
-    };
-    if (a == "--steps")
-      steps = std::atoi(next());
-    else if (a == "--warmup")
-      warmup = std::atoi(next());
-    else if (a == "--max-seconds")
-      max_seconds = std::atof(next());
-    else if (a == "--threads" || a == "--backend")
-      next();  // accepted for symmetry with `werk bench`; MuJoCo runs single-threaded
-    else if (a == "--json")
-      json = true;
-    else if (a == "-h" || a == "--help")
-      return usage(), 0;
-    else if (!a.empty() && a[0] == '-')
-      return usage();
-    else
-      path = a;
-  }
-  if (path.empty() || steps <= 0 || warmup < 0) return usage();
+  peer::RunArgs args;
+  if (int status = peer::parse_run_args(argc, argv, args, usage); status >= 0) return status;
+  const std::string& path = args.path;
+  const bool json = args.json;
 
   // Failures print a message and, with --json, a JSON line whose "error" is
   // a short word for the benchmark table; the exit status is 1.
@@ -424,27 +400,14 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - g0).count();
   };
 
-  if (warmup > 0) {
-    for (int i = 0; i < warmup; ++i) step();
+  if (args.warmup > 0) {
+    for (int i = 0; i < args.warmup; ++i) step();
     mj_resetData(sim.m, sim.d);
     set_velocities(sim.m, sim.d, dyn);
   }
 
-  auto t0 = std::chrono::steady_clock::now();
-  int done = 0;
-  double wall = 0, growing = 0;
-  for (; done < steps; ++done) {
-    growing += step();
-    if (max_seconds > 0) {
-      wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - growing;
-      if (wall > max_seconds) {
-        ++done;
-        break;
-      }
-    }
-  }
-  wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - growing;
-  const bool partial = done < steps;
+  peer::Report r;
+  r.timing = peer::run_steps(args, step);  // growing and repeating a step is not timed
   const mjModel* m = sim.m;
   const mjData* d = sim.d;
 
@@ -452,32 +415,20 @@ int main(int argc, char** argv) {
                "mujoco: nconmax %d, njmax %d (data buffer %.0f MB); at the end %d contacts, %d constraint rows, "
                "%d solver iterations\n",
                m->nconmax, m->njmax, d->nbuffer / 1048576.0, d->ncon, d->nefc, d->solver_iter);
-  double pen = max_penetration(m, d);
-  double top = -1e30, top_z0 = -1e30;
+  r.max_penetration = max_penetration(m, d);
+  r.top_z = -1e30, r.top_z0 = -1e30;
   for (int i = 0; i < ndyn; ++i) {
-    top = std::max(top, double(d->qpos[m->jnt_qposadr[i] + 2]));
-    top_z0 = std::max(top_z0, dyn[i].z0);
+    r.top_z = std::max(r.top_z, double(d->qpos[m->jnt_qposadr[i] + 2]));
+    r.top_z0 = std::max(r.top_z0, dyn[i].z0);
   }
-  if (ndyn == 0) top = 0;
-  double mean_speed = 0;  // mean |v| at the end
-  for (int i = 0; i < ndyn; ++i) mean_speed += mju_norm3(d->qvel + m->jnt_dofadr[i]);
-  if (ndyn > 0) mean_speed /= double(ndyn);
-  uint64_t hash = state_hash(m, d, ndyn);
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  const double steps_per_s = done / wall, body_steps = steps_per_s * ndyn;
-  char backend[64];
-  std::snprintf(backend, sizeof backend, "mujoco %s (1 thread)", mj_versionString());
-  std::printf("%s: %d bodies (%d dynamic), %d%s steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak memory %.1f MB, "
-              "max penetration %.2f mm, top body at z = %.3f m (start %.3f m), state hash %016llx [%s]\n",
-              sc.name.c_str(), nbody, ndyn, done, partial ? " (partial)" : "", wall, steps_per_s, body_steps,
-              ru.ru_maxrss / 1024.0, pen * 1000.0, top, top_z0, (unsigned long long)hash, backend);
-  if (json)
-    std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
-                "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":0,\"hash\":\"%016llx\",\"backend\":\"%s\","
-                "\"max_penetration_m\":%.6f,\"top_z_m\":%.6f,\"top_z0_m\":%.6f,\"mean_speed_m_s\":%.4f,\"partial\":%s}\n",
-                sc.name.c_str(), nbody, ndyn, done, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                (unsigned long long)hash, backend, pen, top, top_z0, mean_speed, partial ? "true" : "false");
-  std::fflush(stdout);
-  std::_Exit(0);
+  if (ndyn == 0) r.top_z = 0;
+  for (int i = 0; i < ndyn; ++i) r.mean_speed += mju_norm3(d->qvel + m->jnt_dofadr[i]);
+  if (ndyn > 0) r.mean_speed /= double(ndyn);
+  r.scene = sc.name;
+  r.bodies = nbody;
+  r.dynamic = ndyn;
+  r.hash = state_hash(m, d, ndyn);
+  r.backend = std::string("mujoco ") + mj_versionString() + " (1 thread)";
+  peer::print_report(r, json);
+  std::_Exit(0);  // sim is never destroyed (see above)
 }
