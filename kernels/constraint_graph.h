@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "contact_solver.h"
+#include "math.h"
 
 namespace werk {
 

@@ -23,8 +23,8 @@ struct System {
 #pragma omp parallel
     _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
   }
-  // Narrowphase batch: pairs collided per pass before compaction (at
-  // least; the batch grows to the contact array the last step needed).
+  // Narrowphase batch: pairs collided per pass before compaction, at
+  // least (batches fill the contact buffer beside the pair list).
   static constexpr int narrow_batch = 1024;
   // Up to this many pairs, manifolds are collided once and kept (two
   // contact arrays of at most this size); beyond, collided again in colour

@@ -24,15 +24,23 @@ struct is_zero {
 struct is_nonzero {
   WERK_HD bool operator()(int32_t v) const { return v != 0; }
 };
-struct min_separation {
-  WERK_HD float operator()(const werk::Contact& c) const {
+// A step's contact figures, summed in one pass: points and the deepest
+// overlap (most negative separation).
+struct ContactTally {
+  int64_t points;
+  float min_separation;
+};
+struct tally_contact {
+  WERK_HD ContactTally operator()(const werk::Contact& c) const {
     float m = 0.0f;
     for (int k = 0; k < c.count; ++k) m = werk::minf(m, c.p[k].separation);
-    return m;
+    return {c.count, m};
   }
 };
-struct point_count {
-  WERK_HD int64_t operator()(const werk::Contact& c) const { return c.count; }
+struct add_tallies {
+  WERK_HD ContactTally operator()(const ContactTally& a, const ContactTally& b) const {
+    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation)};
+  }
 };
 
 class Pipeline final : public werk::Backend {
@@ -183,21 +191,17 @@ class Pipeline final : public werk::Backend {
     int32_t* cells = raw(shape_cells_);
     each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
     const int nentry = exclusive_scan(shape_cells_, shape_first_);
-    // Entry keys, entry shapes, then per-entry pair counts and offsets.
-    const size_t cell_bytes = (size_t(nentry) * 16 + size_t(n) * 4 + 7) / 8 * 8;
-    uint8_t* storage = contact_storage(cell_bytes, 0);
-    uint64_t* cell_key = reinterpret_cast<uint64_t*>(storage);
-    int32_t* cell_shape = reinterpret_cast<int32_t*>(storage + size_t(nentry) * 8);
-    int32_t* pair_first = cell_shape + nentry;  // nentry + nbig <= nentry + n entries
+    const size_t cell_bytes = CellLists::bytes(nentry, n);
+    CellLists lists = CellLists::at(contact_storage(cell_bytes, 0), nentry);
     {
       const int32_t* first = raw(shape_first_);
-      uint64_t* keys = cell_key;
-      int32_t* shapes = cell_shape;
+      uint64_t* keys = lists.key;
+      int32_t* shapes = lists.shape;
       const int nshape = nshape_;
       each(n, [=] WERK_HD(int i) {
         if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[i], keys, shapes);
       });
-      thrust::stable_sort_by_key(System::policy(), cell_key, cell_key + nentry, cell_shape);
+      thrust::stable_sort_by_key(System::policy(), keys, keys + nentry, shapes);
     }
     // Big shapes: those that fit no grid.
     fit(big_, n);
@@ -206,14 +210,14 @@ class Pipeline final : public werk::Backend {
     const int nbig = int(big_end - big_.begin());
     // Count, then write: the pair list has one fixed order.
     const int nwork = nentry + nbig;
+    const int32_t* big = raw(big_);
+    const int32_t* shape_body = raw(shape_body_);
+    const uint8_t* kind = raw(kind_);
+    const int nshape = nshape_, nbody = nbody_;
     {
-      const uint64_t* keys = cell_key;
-      const int32_t* shapes = cell_shape;
-      const int32_t* big = raw(big_);
-      const int32_t* shape_body = raw(shape_body_);
-      const uint8_t* kind = raw(kind_);
-      int32_t* count = pair_first;  // counts, scanned in place to offsets
-      const int nshape = nshape_, nbody = nbody_;
+      const uint64_t* keys = lists.key;
+      const int32_t* shapes = lists.shape;
+      int32_t* count = lists.pair_first;  // counts, scanned in place to offsets
       each(nwork, [=] WERK_HD(int e) {
         int c = 0;
         auto tally = [&](uint64_t) { ++c; };
@@ -223,17 +227,20 @@ class Pipeline final : public werk::Backend {
           werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, tally);
         count[e] = c;
       });
-      const int npair = exclusive_scan(pair_first, pair_first, nwork);
-      // The pair list goes at the end of the storage, where the
-      // narrowphase batches (from the start) leave it alone.
-      const size_t pair_bytes = size_t(npair) * 8;
-      const size_t batch_bytes = size_t(std::min(npair, System::narrow_batch)) * sizeof(werk::Contact);
-      storage = contact_storage(std::max(cell_bytes, batch_bytes) + pair_bytes, cell_bytes);
-      keys = reinterpret_cast<const uint64_t*>(storage);
-      shapes = reinterpret_cast<const int32_t*>(storage + size_t(nentry) * 8);
-      const int32_t* first = shapes + nentry;
-      pair_keys_ = reinterpret_cast<uint64_t*>(storage + solver_contacts_.capacity() * sizeof(werk::Contact) - pair_bytes);
-      npair_ = npair;
+    }
+    const int npair = exclusive_scan(lists.pair_first, lists.pair_first, nwork);
+    // The pair list goes at the end of the storage, where the narrowphase
+    // batches (from the start) leave it alone; growing keeps the lists.
+    const size_t pair_bytes = size_t(npair) * 8;
+    const size_t batch_bytes = size_t(std::min(npair, System::narrow_batch)) * sizeof(werk::Contact);
+    uint8_t* storage = contact_storage(std::max(cell_bytes, batch_bytes) + pair_bytes, cell_bytes);
+    lists = CellLists::at(storage, nentry);
+    pair_keys_ = reinterpret_cast<uint64_t*>(storage + solver_contacts_.capacity() * sizeof(werk::Contact) - pair_bytes);
+    npair_ = npair;
+    {
+      const uint64_t* keys = lists.key;
+      const int32_t* shapes = lists.shape;
+      const int32_t* first = lists.pair_first;
       uint64_t* out = pair_keys_;
       each(nwork, [=] WERK_HD(int e) {
         int k = first[e];
@@ -243,10 +250,24 @@ class Pipeline final : public werk::Backend {
         else
           werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, put);
       });
-      thrust::sort(System::policy(), out, out + npair);
-      stats_.pairs = npair;
     }
+    thrust::sort(System::policy(), pair_keys_, pair_keys_ + npair);
+    stats_.pairs = npair;
   }
+
+  // The broadphase's lists in the contact buffer's storage: entry keys,
+  // entry shapes, then per-entry pair counts (later offsets) for the
+  // nentry entries and up to n big shapes.
+  struct CellLists {
+    uint64_t* key;
+    int32_t* shape;
+    int32_t* pair_first;
+    static size_t bytes(int nentry, int n) { return (size_t(nentry) * 16 + size_t(n) * 4 + 7) / 8 * 8; }
+    static CellLists at(uint8_t* storage, int nentry) {
+      int32_t* shape = reinterpret_cast<int32_t*>(storage + size_t(nentry) * 8);
+      return {reinterpret_cast<uint64_t*>(storage), shape, shape + nentry};
+    }
+  };
 
   // Narrowphase, first pass: which pairs touch (or may touch within the
   // speculative margin). Pairs go through in batches whose manifolds are
@@ -369,13 +390,11 @@ class Pipeline final : public werk::Backend {
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
     });
-    const int64_t points = thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(),
-                                                    point_count(), int64_t(0), thrust::plus<int64_t>());
-    stats_.contacts = points;
+    const ContactTally tally = thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(),
+                                                        tally_contact(), ContactTally{0, 0.0f}, add_tallies());
+    stats_.contacts = tally.points;
     stats_.manifolds = n;
-    stats_.max_penetration = n == 0 ? 0.0f
-                                    : -thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(),
-                                                                min_separation(), 0.0f, thrust::minimum<float>());
+    stats_.max_penetration = -tally.min_separation;
   }
 
   // Colours and the colour order of contacts, in which write_contacts lays
