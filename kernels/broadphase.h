@@ -127,14 +127,20 @@ WERK_HD inline void cell_pairs(int e, int nentry, const uint64_t* keys, const in
   }
 }
 
-// Big shape instance `big` against every shape instance of its world;
-// pairs of two big shapes are reported by the lower one.
+// Shapes of a world a big shape is tested against per work item.
+constexpr int kBigPairChunk = 256;
+
+// Big shape instance `big` against chunk `chunk` of its world's shape
+// instances (kBigPairChunk of them); pairs of two big shapes are reported
+// by the lower one.
 template <class F>
-WERK_HD inline void big_pairs(int big, int nshape, int nbody, const ShapeBounds* bounds, const int32_t* shape_cells,
-                              const int32_t* shape_body, const uint8_t* kind, F&& emit) {
+WERK_HD inline void big_pairs(int big, int chunk, int nshape, int nbody, const ShapeBounds* bounds,
+                              const int32_t* shape_cells, const int32_t* shape_body, const uint8_t* kind, F&& emit) {
   const int w = big / nshape;
+  const int first = w * nshape + chunk * kBigPairChunk;
+  const int last = first + kBigPairChunk < (w + 1) * nshape ? first + kBigPairChunk : (w + 1) * nshape;
   const Aabb& bb = bounds[big].box;
-  for (int s = w * nshape; s < (w + 1) * nshape; ++s) {
+  for (int s = first; s < last; ++s) {
     if (s == big || (shape_cells[s] == 0 && s < big)) continue;
     if (!overlaps(bb, bounds[s].box) || !may_collide(big, s, nshape, nbody, shape_body, kind)) continue;
     emit(pair_key(big, s));

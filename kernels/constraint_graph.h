@@ -9,12 +9,15 @@
 // A contact whose bodies hold all 64 colours goes to an overflow colour
 // that runs on one thread.
 //
-// On the GPU, colouring runs in rounds, in parallel, with the same outcome for any
-// thread count: in each round every uncoloured contact claims its dynamic
-// bodies with an atomic integer minimum of its priority (a hash of its
-// index, so winners spread through the pile); a contact that holds all its
-// claims takes the round's colour. Integer minimum is order-independent,
-// so no float atomics and no scheduling dependence enter the result.
+// On the GPU, colouring runs in rounds, in parallel, with the same outcome
+// for any thread count (a parallel form of the same greedy rule): in each
+// round every uncoloured contact picks the lowest colour free at both its
+// dynamic bodies (64-bit masks, as above) and claims both bodies with an
+// atomic integer minimum of (colour, scrambled index); a contact that
+// holds both claims takes its colour. Each round colours at least one
+// contact per busy body, so the colour count stays close to the greedy
+// one. Integer minimum is order-independent, so no float atomics and no
+// scheduling dependence enter the result.
 // Static and kinematic bodies are never claimed: any number of contacts may
 // touch the floor in one colour.
 #pragma once
@@ -49,43 +52,66 @@ WERK_HD inline void atomic_min_u64(unsigned long long* p, unsigned long long v) 
 #endif
 }
 
-WERK_HD inline unsigned long long read_claim(const unsigned long long* p) {
+// Index of the lowest set bit of a non-zero x.
+WERK_HD inline int ctz64(uint64_t x) {
 #if defined(__CUDA_ARCH__)
-  return *(volatile const unsigned long long*)p;
+  return __ffsll((long long)x) - 1;
 #else
-  return __atomic_load_n(p, __ATOMIC_RELAXED);
+  return __builtin_ctzll(x);
 #endif
 }
 
-// Unique priority of constraint c: a scrambled index in the high bits, the
-// index itself in the low bits.
-WERK_HD inline unsigned long long claim_priority(int c) {
+constexpr int kMaxColors = 64;
+// Parallel colouring: rounds between checks for uncoloured contacts, and
+// the most rounds before the rest go to the overflow colour (a body with
+// more contacts than this has needs more rounds than colours).
+constexpr int kColorRoundsPerCheck = 4;
+constexpr int kMaxColorRounds = 128;
+
+// A claim for colour k by contact c: lower colours first, then a scrambled
+// index (so winners spread through a pile), then the index itself (unique).
+WERK_HD inline unsigned long long color_claim(int k, int c) {
   uint32_t x = uint32_t(c) * 0x9E3779B1u;
   x ^= x >> 15;
   x *= 0x85EBCA77u;
   x ^= x >> 13;
-  return (static_cast<unsigned long long>(x) << 32) | uint32_t(c);
+  return (static_cast<unsigned long long>(k) << 57) | (static_cast<unsigned long long>(x & 0x1FFFFFFu) << 32) | uint32_t(c);
 }
 
-// Round, step 1: uncoloured constraint c claims its dynamic bodies.
-WERK_HD inline void claim_bodies(int c, const int32_t* color, int32_t a, int32_t b, const float* inv_mass,
-                                 unsigned long long* claim) {
+// Round, step 1: uncoloured contact c picks the lowest colour that neither
+// of its dynamic bodies holds and claims both for it (integer minimum, so
+// the outcome is independent of thread order). A contact whose bodies hold
+// every colour goes to the overflow colour at once.
+WERK_HD inline void claim_lowest_color(int c, BodyPair p, const float* inv_mass, const uint64_t* mask, int32_t* color,
+                                       unsigned long long* tentative, unsigned long long* claim) {
   if (color[c] >= 0) return;
-  unsigned long long pr = claim_priority(c);
-  if (inv_mass[a] > 0.0f) atomic_min_u64(&claim[a], pr);
-  if (inv_mass[b] > 0.0f) atomic_min_u64(&claim[b], pr);
+  const bool da = inv_mass[p.a] > 0.0f, db = inv_mass[p.b] > 0.0f;
+  const uint64_t used = (da ? mask[p.a] : 0) | (db ? mask[p.b] : 0);
+  if (used == ~0ull) {
+    color[c] = kMaxColors;
+    return;
+  }
+  const unsigned long long key = color_claim(ctz64(~used), c);
+  tentative[c] = key;
+  if (da) atomic_min_u64(&claim[p.a], key);
+  if (db) atomic_min_u64(&claim[p.b], key);
 }
 
-// Round, step 2: a constraint holding all its claims takes colour `round`.
-WERK_HD inline void take_color(int c, int32_t* color, int32_t a, int32_t b, const float* inv_mass,
-                               const unsigned long long* claim, int round) {
+// Round, step 2: a contact holding both its claims takes its colour and
+// marks it on its bodies. Each body has one winner per round, so no two
+// threads write the same mask.
+WERK_HD inline void take_lowest_color(int c, BodyPair p, const float* inv_mass, const unsigned long long* tentative,
+                                      const unsigned long long* claim, int32_t* color, uint64_t* mask) {
   if (color[c] >= 0) return;
-  unsigned long long pr = claim_priority(c);
-  bool wins = (inv_mass[a] == 0.0f || read_claim(&claim[a]) == pr) && (inv_mass[b] == 0.0f || read_claim(&claim[b]) == pr);
-  if (wins) color[c] = round;
+  const bool da = inv_mass[p.a] > 0.0f, db = inv_mass[p.b] > 0.0f;
+  const unsigned long long key = tentative[c];
+  if ((da && claim[p.a] != key) || (db && claim[p.b] != key)) return;
+  const int k = int(key >> 57);
+  color[c] = k;
+  if (da) mask[p.a] |= 1ull << k;
+  if (db) mask[p.b] |= 1ull << k;
 }
 
-constexpr int kMaxColors = 64;
 
 // Greedy colours of contacts [0, n), whose bodies are bodies(i): writes
 // order (contact indices sorted by colour, stable) and offsets (colour k
@@ -105,7 +131,7 @@ inline int greedy_colors(int n, Bodies bodies, const float* inv_mass, int nbody_
     const uint64_t used = (da ? masks[c.a] : 0) | (db ? masks[c.b] : 0);
     int k = kMaxColors;
     if (used != ~0ull) {
-      k = __builtin_ctzll(~used);
+      k = ctz64(~used);
       if (da) masks[c.a] |= 1ull << k;
       if (db) masks[c.b] |= 1ull << k;
     }

@@ -18,11 +18,12 @@
 
 namespace werk::test {
 
-// Every backend this build can run here: the CPU always, CUDA when a
+// Every backend this build can run here: the CPU always, the CUDA
+// backend's algorithms over OpenMP (emulated-cuda) always, CUDA when a
 // device is present. Physics tests GENERATE over these.
-// WERK_TEST_BACKEND=cpu|cuda narrows the list to one.
+// WERK_TEST_BACKEND=cpu|emulated-cuda|cuda narrows the list to one.
 inline std::vector<std::string> backends() {
-  std::vector<std::string> b{"cpu"};
+  std::vector<std::string> b{"cpu", "emulated-cuda"};
   if (cuda_device_available()) b.push_back("cuda");
   if (const char* only = std::getenv("WERK_TEST_BACKEND")) {
     if (std::string(only) == "cuda" && !cuda_device_available()) return {};

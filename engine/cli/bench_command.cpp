@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "cli_commands.h"
@@ -16,7 +17,10 @@ void add_bench_options(CLI::App& bench, BenchArgs& a) {
   bench.add_option("--steps", a.steps, "Steps to time (default 600)")->check(CLI::PositiveNumber);
   bench.add_option("--warmup", a.warmup, "Untimed steps first (default 10; the state is reset after them)")
       ->check(CLI::NonNegativeNumber);
-  bench.add_option("--backend", a.backend, "auto | cpu | cuda");
+  bench.add_option("--settle", a.settle,
+                   "Simulated seconds to run before timing, kept (default 0): time a settled scene")
+      ->check(CLI::NonNegativeNumber);
+  bench.add_option("--backend", a.backend, "auto | cpu | cuda | emulated-cuda");
   bench.add_option("--threads", a.threads, "CPU backend threads (0: all cores)");
   bench.add_flag("--json", a.json, "Also print one JSON line");
 }
@@ -34,10 +38,17 @@ int bench_command(const BenchArgs& a) {
     sim.state();
     sim.set_state(initial);
   }
+  if (a.settle > 0) sim.step(int(std::lround(a.settle / model.dt)));
+  const Simulation::DeviceWork work0 = sim.device_work();
   auto t0 = std::chrono::steady_clock::now();
   sim.step(a.steps);
   const State& s = sim.state();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Device work per timed step: launches, synchronisations, allocations.
+  const Simulation::DeviceWork work1 = sim.device_work();
+  const double launches = double(work1.launches - work0.launches) / a.steps;
+  const double syncs = double(work1.syncs - work0.syncs) / a.steps;
+  const double allocations = double(work1.allocations - work0.allocations) / a.steps;
   uint64_t hash = state_hash(s);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -48,25 +59,34 @@ int bench_command(const BenchArgs& a) {
   // One more step measures the overlap and the contacts of the final state.
   sim.step(1);
   const float penetration = sim.last_max_penetration();
-  double top = 0;
-  for (int b = 0; b < model.nbody(); ++b)
-    if (model.body_kind[b] == BodyKind::Dynamic) top = std::max(top, double(s.body_pos[b].z));
+  // Highest dynamic body and the kinetic energy of all of them (J), from
+  // the end of the timed steps: figures to compare backends by.
+  double top = 0, kinetic = 0;
+  for (int b = 0; b < model.nbody(); ++b) {
+    if (model.body_kind[b] != BodyKind::Dynamic) continue;
+    top = std::max(top, double(s.body_pos[b].z));
+    const Vec3 v = s.body_vel[b], w = rotate_inv(s.body_quat[b], s.body_angvel[b]), I = model.body_inertia[b];
+    kinetic += 0.5 * model.body_mass[b] * dot(v, v) + 0.5 * (I.x * w.x * w.x + I.y * w.y * w.y + I.z * w.z * w.z);
+  }
   const long long manifolds = sim.last_manifold_count(), points = sim.last_contact_count();
+  const int colors = sim.last_color_count();
   // Engine memory: the simulation's arrays at their capacity (on a GPU,
   // device memory); peak RSS adds the process, the model and the scene.
   const double engine_bytes = double(sim.device_bytes());
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak RSS %.1f MB, "
               "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds with %lld points "
-              "at the end, state hash %016llx [%s]\n",
+              "and %d colours at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s]\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss / 1024.0,
-              engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points,
-              (unsigned long long)hash, sim.backend_name().c_str());
+              engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points, colors,
+              launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str());
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"
-                "\"manifolds\":%lld,\"contact_points\":%lld,\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
+                "\"manifolds\":%lld,\"contact_points\":%lld,\"colors\":%d,\"launches_per_step\":%.2f,\"syncs_per_step\":%.2f,"
+                "\"allocations_per_step\":%.3f,\"kinetic_energy_j\":%.6g,\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
                 model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                sim.device_bytes(), double(penetration), manifolds, points, top, (unsigned long long)hash,
+                sim.device_bytes(), double(penetration), manifolds, points, colors, launches, syncs, allocations, kinetic,
+                top, (unsigned long long)hash,
                 sim.backend_name().c_str());
   return 0;
 }

@@ -26,6 +26,7 @@ struct BenchArgs {
   std::string scene;
   int steps = 600;
   int warmup = 10;
+  double settle = 0;  // simulated seconds run (and kept) before timing
   std::string backend = "auto";
   int threads = 0;
   bool json = false;

@@ -52,7 +52,7 @@ void add_run_options(CLI::App& run, RunArgs& a) {
   run.add_option("-o,--output", a.out, "Output file (default: <scene name>.h5 in the current folder)");
   run.add_option("--duration", a.duration, "Simulated time to run (s; default: the scene's duration)");
   run.add_option("--record-every", a.record_every, "Time between recorded frames (s; default: the scene's record_interval)");
-  run.add_option("--backend", a.backend, "auto | cpu | cuda (auto: CUDA when a device is present)");
+  run.add_option("--backend", a.backend, "auto | cpu | cuda | emulated-cuda (auto: CUDA when a device is present)");
   run.add_option("--threads", a.threads, "CPU backend threads (0: all cores)");
   run.add_option("--seed", a.seed, "Random seed (default: the scene's seed)");
   run.add_flag("-q,--quiet", a.quiet, "No progress line and no summary");

@@ -18,6 +18,17 @@ struct StepStats {
   int64_t manifolds = 0;  // touching pairs (contact manifolds)
   int colors = 0;        // constraint graph colours
   float max_penetration = 0;  // deepest overlap among contact points at step start (m)
+  // Device work of the last step, counted by the pipeline the same way on
+  // every backend: algorithm launches (a sort or scan counts once, though
+  // CUDA runs it as a few kernels; a CPU solver pass over all colours is
+  // one parallel region), host-device synchronisations (every value read
+  // back to the host) and allocations (device vectors growing, temporary
+  // storage the cache had no block for).
+  int64_t launches = 0;
+  int64_t syncs = 0;
+  int64_t allocations = 0;
+  // The same, summed over every step since the backend was loaded.
+  int64_t total_launches = 0, total_syncs = 0, total_allocations = 0;
 };
 
 class Backend {
@@ -37,6 +48,9 @@ class Backend {
 };
 
 namespace cpu {
+std::unique_ptr<Backend> make_backend(int threads);
+}
+namespace emulated {
 std::unique_ptr<Backend> make_backend(int threads);
 }
 #ifdef WERK_HAVE_CUDA

@@ -1,12 +1,11 @@
 // CPU backend: the pipeline over Thrust's OpenMP device system.
 #include <omp.h>
-#include <xmmintrin.h>
-#include <thrust/system/omp/execution_policy.h>
-#include <thrust/system/omp/vector.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "omp_system.h"
 #include "pipeline_deps.h"
 
 namespace werk::cpu {
@@ -15,14 +14,12 @@ namespace impl {
 struct System {
   template <class T>
   using vector = thrust::omp::vector<T>;
-  static auto policy() { return thrust::omp::par; }
-  // Resting piles decay velocities into denormal floats, which x86 handles
-  // a hundred times slower; flush them to zero on every worker thread.
-  // Every thread uses the same mode, so results stay thread-count independent.
-  static void begin_step() {
-#pragma omp parallel
-    _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
+  using base_policy = std::remove_cv_t<decltype(thrust::omp::par)>;
+  template <class Cache>
+  static auto policy(Cache& cache) {
+    return thrust::omp::par(cache);
   }
+  static void begin_step() { flush_denormals(); }
   // Narrowphase batch: pairs collided per pass before compaction, at
   // least (batches fill the contact buffer beside the pair list).
   static constexpr int narrow_batch = 1024;
@@ -36,11 +33,12 @@ struct System {
   // All colours of a solver pass in one parallel region: a barrier between
   // colours instead of a fork and join per colour. Static scheduling gives
   // each thread a fixed share, and no two items of a colour share a body.
-  // Colours from serial_from on run in order on one thread.
-  template <class F>
-  static void for_each_color(const std::vector<int32_t>& offsets, int serial_from, F f) {
+  // Colours from serial_from on run in order on one thread. Returns the
+  // number of parallel regions (1).
+  template <class Policy, class F>
+  static int for_each_color(Policy, const std::vector<int32_t>& offsets, int serial_from, F f) {
     const int ncolor = int(offsets.size()) - 1;
-    if (ncolor <= 0 || offsets.back() == 0) return;
+    if (ncolor <= 0 || offsets.back() == 0) return 0;
 #pragma omp parallel
     {
       for (int k = 0; k < serial_from; ++k) {
@@ -50,6 +48,7 @@ struct System {
 #pragma omp single
       for (int i = offsets[serial_from]; i < offsets[ncolor]; ++i) f(i);
     }
+    return 1;
   }
 };
 

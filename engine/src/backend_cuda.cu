@@ -4,34 +4,27 @@
 #include <thrust/system/cuda/vector.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "gpu_strategy.h"
 #include "pipeline_deps.h"
 #include "werk/error.h"
 
 namespace werk::cuda {
 namespace impl {
 
-struct System {
+struct System : GpuStrategy {
   template <class T>
   using vector = thrust::cuda::vector<T>;
-  static auto policy() { return thrust::cuda::par; }
-  static void begin_step() {}
-  // All pairs in one narrowphase launch.
-  static constexpr int narrow_batch = 1 << 30;
-  // Manifolds are collided once and kept.
-  static constexpr int keep_pairs = 1 << 30;
-  // Colouring by parallel claim rounds (see constraint_graph.h).
-  static constexpr bool sequential_coloring = false;
-  // One launch per colour; launches on one stream run in order.
-  template <class F>
-  static void for_each_color(const std::vector<int32_t>& offsets, int /*serial_from: rounds never overflow*/, F f) {
-    for (size_t k = 0; k + 1 < offsets.size(); ++k) {
-      const int begin = offsets[k], count = offsets[k + 1] - begin;
-      if (count > 0)
-        thrust::for_each_n(thrust::cuda::par, thrust::counting_iterator<int>(begin), count, f);
-    }
+  using base_policy = std::remove_cv_t<decltype(thrust::cuda::par)>;
+  // No synchronisation after each algorithm (only those that return a
+  // value to the host wait), temporaries from the pipeline's cache.
+  template <class Cache>
+  static auto policy(Cache& cache) {
+    return thrust::cuda::par_nosync(cache);
   }
+  static void begin_step() {}
 };
 
 #include "pipeline.inl"

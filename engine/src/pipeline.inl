@@ -47,6 +47,9 @@ class Pipeline final : public werk::Backend {
  public:
   template <class T>
   using Vector = typename System::template vector<T>;
+  // Temporary storage of Thrust algorithms, and the policy that uses it.
+  using Cache = werk::TemporaryCache<typename System::base_policy>;
+  using Policy = decltype(System::policy(std::declval<Cache&>()));
 
   explicit Pipeline(std::string name) : name_(std::move(name)) {}
 
@@ -72,8 +75,9 @@ class Pipeline final : public werk::Backend {
       for (auto k : model.body_kind) dyn.push_back(k == werk::BodyKind::Dynamic ? 1 : 0);
     upload(dynamic_, dyn);
     // Belts and bouncy materials need per-contact extras; plain parts do not.
-    has_extra_ = model.nconveyor() > 0 ||
-                 std::any_of(model.material_restitution.begin(), model.material_restitution.end(), [](float e) { return e > 0.0f; });
+    has_restitution_ = std::any_of(model.material_restitution.begin(), model.material_restitution.end(),
+                                   [](float e) { return e > 0.0f; });
+    has_extra_ = model.nconveyor() > 0 || has_restitution_;
     load_shapes(model);
     write_state(state);
   }
@@ -117,6 +121,8 @@ class Pipeline final : public werk::Backend {
   // member functions) ----------------------------------------------------
 
   void step_once() {
+    stats_.launches = stats_.syncs = stats_.allocations = 0;
+    const int64_t cache_misses = cache_.allocations();
     const int nbody_total = nworld_ * nbody_;
     const werk::BodyParams p = params();
     const werk::BodyState s = state_view();
@@ -159,6 +165,10 @@ class Pipeline final : public werk::Backend {
     solve_substeps(p, s);
     if (model_->sleep) sleep_bodies(dt);
     remember_contacts();
+    stats_.allocations += cache_.allocations() - cache_misses;
+    stats_.total_launches += stats_.launches;
+    stats_.total_syncs += stats_.syncs;
+    stats_.total_allocations += stats_.allocations;
     ++step_;
   }
 
@@ -191,7 +201,17 @@ class Pipeline final : public werk::Backend {
     int32_t* cells = raw(shape_cells_);
     each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
     const int nentry = exclusive_scan(shape_cells_, shape_first_);
-    const size_t cell_bytes = CellLists::bytes(nentry, n);
+    // Big shapes: those that fit no grid. Each is tested against its
+    // world's shapes in chunks, one work item per chunk, so no thread walks
+    // a whole world.
+    fit(big_, n);
+    auto big_end = thrust::copy_if(policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+                                   shape_cells_.begin(), big_.begin(), is_zero());
+    host_read();
+    const int nbig = int(big_end - big_.begin());
+    const int nchunk = (nshape_ + werk::kBigPairChunk - 1) / werk::kBigPairChunk;
+    const int nwork = nentry + nbig * nchunk;
+    const size_t cell_bytes = CellLists::bytes(nentry, nwork);
     CellLists lists = CellLists::at(contact_storage(cell_bytes, 0), nentry);
     {
       const int32_t* first = raw(shape_first_);
@@ -201,15 +221,9 @@ class Pipeline final : public werk::Backend {
       each(n, [=] WERK_HD(int i) {
         if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[i], keys, shapes);
       });
-      thrust::stable_sort_by_key(System::policy(), keys, keys + nentry, shapes);
+      thrust::stable_sort_by_key(policy(), keys, keys + nentry, shapes);
     }
-    // Big shapes: those that fit no grid.
-    fit(big_, n);
-    auto big_end = thrust::copy_if(System::policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
-                                   shape_cells_.begin(), big_.begin(), is_zero());
-    const int nbig = int(big_end - big_.begin());
     // Count, then write: the pair list has one fixed order.
-    const int nwork = nentry + nbig;
     const int32_t* big = raw(big_);
     const int32_t* shape_body = raw(shape_body_);
     const uint8_t* kind = raw(kind_);
@@ -224,18 +238,19 @@ class Pipeline final : public werk::Backend {
         if (e < nentry)
           werk::cell_pairs(e, nentry, keys, shapes, bounds, inv_cell, nshape, nbody, shape_body, kind, tally);
         else
-          werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, tally);
+          werk::big_pairs(big[(e - nentry) / nchunk], (e - nentry) % nchunk, nshape, nbody, bounds, cells, shape_body,
+                          kind, tally);
         count[e] = c;
       });
     }
     const int npair = exclusive_scan(lists.pair_first, lists.pair_first, nwork);
     // The pair list goes at the end of the storage, where the narrowphase
     // batches (from the start) leave it alone; growing keeps the lists.
-    const size_t pair_bytes = size_t(npair) * 8;
+    const size_t pair_bytes = size_t(npair) * sizeof(uint64_t);
     const size_t batch_bytes = size_t(std::min(npair, System::narrow_batch)) * sizeof(werk::Contact);
-    uint8_t* storage = contact_storage(std::max(cell_bytes, batch_bytes) + pair_bytes, cell_bytes);
+    uint8_t* storage = contact_storage(std::max(cell_bytes, batch_bytes) + pair_bytes + alignof(uint64_t), cell_bytes);
     lists = CellLists::at(storage, nentry);
-    pair_keys_ = reinterpret_cast<uint64_t*>(storage + solver_contacts_.capacity() * sizeof(werk::Contact) - pair_bytes);
+    pair_keys_ = werk::aligned_at<uint64_t>(storage, pair_list_offset(npair));
     npair_ = npair;
     {
       const uint64_t* keys = lists.key;
@@ -248,24 +263,33 @@ class Pipeline final : public werk::Backend {
         if (e < nentry)
           werk::cell_pairs(e, nentry, keys, shapes, bounds, inv_cell, nshape, nbody, shape_body, kind, put);
         else
-          werk::big_pairs(big[e - nentry], nshape, nbody, bounds, cells, shape_body, kind, put);
+          werk::big_pairs(big[(e - nentry) / nchunk], (e - nentry) % nchunk, nshape, nbody, bounds, cells, shape_body,
+                          kind, put);
       });
     }
-    thrust::sort(System::policy(), pair_keys_, pair_keys_ + npair);
+    thrust::sort(policy(), pair_keys_, pair_keys_ + npair);
     stats_.pairs = npair;
+  }
+
+  // Where the pair list of npair keys starts in the contact buffer's
+  // storage: at its end, aligned down for 8-byte keys (a manifold's size is
+  // not a multiple of 8).
+  size_t pair_list_offset(int npair) const {
+    return werk::tail_offset(solver_contacts_.capacity() * sizeof(werk::Contact), size_t(npair) * sizeof(uint64_t),
+                             alignof(uint64_t));
   }
 
   // The broadphase's lists in the contact buffer's storage: entry keys,
   // entry shapes, then per-entry pair counts (later offsets) for the
-  // nentry entries and up to n big shapes.
+  // nentry entries and the nwork - nentry big-shape chunks.
   struct CellLists {
     uint64_t* key;
     int32_t* shape;
     int32_t* pair_first;
     static size_t bytes(int nentry, int n) { return (size_t(nentry) * 16 + size_t(n) * 4 + 7) / 8 * 8; }
     static CellLists at(uint8_t* storage, int nentry) {
-      int32_t* shape = reinterpret_cast<int32_t*>(storage + size_t(nentry) * 8);
-      return {reinterpret_cast<uint64_t*>(storage), shape, shape + nentry};
+      int32_t* shape = werk::aligned_at<int32_t>(storage, size_t(nentry) * 8);
+      return {werk::aligned_at<uint64_t>(storage, 0), shape, shape + nentry};
     }
   };
 
@@ -282,7 +306,7 @@ class Pipeline final : public werk::Backend {
   void find_contacts(float dt) {
     const int npair = npair_;
     // Batches fill the storage up to the pair list.
-    const int batch = int((solver_contacts_.capacity() * sizeof(werk::Contact) - size_t(npair) * 8) / sizeof(werk::Contact));
+    const int batch = int(pair_list_offset(npair) / sizeof(werk::Contact));
     static_assert(System::keep_pairs <= System::narrow_batch, "kept manifolds come from one batch");
     keep_manifolds_ = npair <= System::keep_pairs;
     if (!keep_manifolds_ && spare_contacts_.capacity() > 0) {
@@ -300,14 +324,17 @@ class Pipeline final : public werk::Backend {
       if (has_extra_ && int(extras_.size()) < n) fit(extras_, n);
       fit(touching_, n);
       collide(pair_keys_ + first, nullptr, n, dt, raw(touching_));
-      const int t = int(thrust::count_if(System::policy(), touching_.begin(), touching_.begin() + n, is_nonzero()));
+      const int t = int(thrust::count_if(policy(), touching_.begin(), touching_.begin() + n, is_nonzero()));
+      host_read();
       fit(contact_keys_, ncontact_ + t);
-      thrust::copy_if(System::policy(), pair_keys_ + first, pair_keys_ + first + n, raw(touching_),
+      thrust::copy_if(policy(), pair_keys_ + first, pair_keys_ + first + n, raw(touching_),
                       contact_keys_.begin() + ncontact_, is_nonzero());
+      host_read();  // copy_if returns its end
       if (keep_manifolds_) {
         fit(contact_pairs_, t);
-        thrust::copy_if(System::policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+        thrust::copy_if(policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
                         touching_.begin(), contact_pairs_.begin(), is_nonzero());
+        host_read();
       }
       ncontact_ += t;
     }
@@ -329,11 +356,11 @@ class Pipeline final : public werk::Backend {
       // Colour slot k holds the manifold of pair contact_pairs_[order_[k]].
       auto source = thrust::make_permutation_iterator(contact_pairs_.begin(), order_.begin());
       fit(spare_contacts_, n);
-      thrust::gather(System::policy(), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
+      thrust::gather(policy(), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
       solver_contacts_.swap(spare_contacts_);
       if (has_extra_) {
         fit(spare_extras_, n);
-        thrust::gather(System::policy(), source, source + n, extras_.begin(), spare_extras_.begin());
+        thrust::gather(policy(), source, source + n, extras_.begin(), spare_extras_.begin());
         extras_.swap(spare_extras_);
       }
       return;
@@ -390,8 +417,9 @@ class Pipeline final : public werk::Backend {
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
     });
-    const ContactTally tally = thrust::transform_reduce(System::policy(), solver_contacts_.begin(), solver_contacts_.end(),
+    const ContactTally tally = thrust::transform_reduce(policy(), solver_contacts_.begin(), solver_contacts_.end(),
                                                         tally_contact(), ContactTally{0, 0.0f}, add_tallies());
+    host_read();
     stats_.contacts = tally.points;
     stats_.manifolds = n;
     stats_.max_penetration = -tally.min_separation;
@@ -408,43 +436,65 @@ class Pipeline final : public werk::Backend {
                                          greedy_colors_, raw(order_), color_offsets_);
     } else {
       claim_colors();
-      serial_from_ = int(color_offsets_.size()) - 1;
     }
     stats_.colors = int(color_offsets_.size()) - 1;
   }
 
-  // Parallel colouring rounds; then contact indices sorted by colour.
+  // Parallel colouring rounds (see constraint_graph.h): each round every
+  // uncoloured contact claims its dynamic bodies for the lowest colour free
+  // at both; winners take it. Finished rounds are checked every few rounds
+  // (one read-back each); contacts left after the last round, or whose
+  // bodies hold every colour, go to the overflow colour, run on one thread.
+  // Then contact indices are sorted by colour and the colour offsets read
+  // back in one copy.
   void claim_colors() {
-    const int n = ncontact_;
-    color_.assign(n, -1);
-    claim_.resize(size_t(nworld_) * nbody_);
+    const int n = ncontact_, nbody_total = nworld_ * nbody_;
+    fit(color_, n);
+    fit(tentative_, n);
+    fit(claim_, nbody_total);
+    fit(color_mask_, nbody_total);
+    thrust::fill(policy(), color_.begin(), color_.end(), -1);
+    thrust::fill(policy(), color_mask_.begin(), color_mask_.end(), uint64_t(0));
     int32_t* color = raw(color_);
+    unsigned long long* tentative = raw(tentative_);
     unsigned long long* claim = raw(claim_);
+    uint64_t* mask = raw(color_mask_);
     const ContactBodies bodies = contact_bodies();
     const float* inv_mass = raw(inv_mass_);
-    int ncolor = 0;
-    for (int remaining = n; remaining > 0; ++ncolor) {
-      thrust::fill(System::policy(), claim_.begin(), claim_.end(), werk::kNoClaim);
-      const int round = ncolor;
-      each(n, [=] WERK_HD(int i) {
-        const werk::BodyPair c = bodies(i);
-        werk::claim_bodies(i, color, c.a, c.b, inv_mass, claim);
-      });
-      each(n, [=] WERK_HD(int i) {
-        const werk::BodyPair c = bodies(i);
-        werk::take_color(i, color, c.a, c.b, inv_mass, claim, round);
-      });
-      remaining = int(thrust::count(System::policy(), color_.begin(), color_.end(), -1));
+    for (int round = 0; round < werk::kMaxColorRounds;) {
+      for (int k = 0; k < werk::kColorRoundsPerCheck; ++k, ++round) {
+        thrust::fill(policy(), claim_.begin(), claim_.end(), werk::kNoClaim);
+        each(n, [=] WERK_HD(int i) { werk::claim_lowest_color(i, bodies(i), inv_mass, mask, color, tentative, claim); });
+        each(n, [=] WERK_HD(int i) { werk::take_lowest_color(i, bodies(i), inv_mass, tentative, claim, color, mask); });
+      }
+      const int remaining = int(thrust::count(policy(), color_.begin(), color_.end(), -1));
+      host_read();
+      if (remaining == 0) break;
     }
-    thrust::sequence(System::policy(), order_.begin(), order_.end());
-    sorted_color_ = color_;
-    thrust::stable_sort_by_key(System::policy(), sorted_color_.begin(), sorted_color_.end(), order_.begin());
-    Vector<int32_t> bounds(ncolor + 1);
-    thrust::lower_bound(System::policy(), sorted_color_.begin(), sorted_color_.end(),
-                        thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(ncolor + 1), bounds.begin());
-    color_offsets_.resize(ncolor + 1);
-    thrust::copy(bounds.begin(), bounds.end(), color_offsets_.begin());
-    color_offsets_[ncolor] = n;
+    each(n, [=] WERK_HD(int i) {
+      if (color[i] < 0) color[i] = werk::kMaxColors;
+    });
+    // Contacts in colour order; colour k starts at the first contact whose
+    // colour is at least k.
+    fit(order_, n);
+    fit(sorted_color_, n);
+    thrust::sequence(policy(), order_.begin(), order_.end());
+    thrust::copy(policy(), color_.begin(), color_.end(), sorted_color_.begin());
+    thrust::stable_sort_by_key(policy(), sorted_color_.begin(), sorted_color_.end(), order_.begin());
+    fit(color_bounds_, werk::kMaxColors + 2);
+    thrust::lower_bound(policy(), sorted_color_.begin(), sorted_color_.end(), thrust::counting_iterator<int>(0),
+                        thrust::counting_iterator<int>(werk::kMaxColors + 2), color_bounds_.begin());
+    color_bounds_host_.resize(werk::kMaxColors + 2);
+    thrust::copy(color_bounds_.begin(), color_bounds_.end(), color_bounds_host_.begin());
+    host_read();
+    // Colours in use are 0 .. ncolor - 1 (a contact takes colour k only when
+    // every lower one is held at one of its bodies), then perhaps overflow.
+    color_offsets_.clear();
+    int k = 0;
+    while (k < werk::kMaxColors && color_bounds_host_[k + 1] > color_bounds_host_[k]) color_offsets_.push_back(color_bounds_host_[k++]);
+    serial_from_ = int(color_offsets_.size());
+    if (n > color_bounds_host_[werk::kMaxColors]) color_offsets_.push_back(color_bounds_host_[werk::kMaxColors]);
+    color_offsets_.push_back(n);
   }
 
   // Runs f(contact index) over every colour in turn; the device system
@@ -453,7 +503,7 @@ class Pipeline final : public werk::Backend {
   // contacts that share bodies and run in order on one thread.
   template <class F>
   void by_color(F f) {
-    System::for_each_color(color_offsets_, serial_from_, f);
+    stats_.launches += System::for_each_color(System::policy(cache_), color_offsets_, serial_from_, f);
   }
 
   void solve_substeps(const werk::BodyParams& p, const werk::BodyState& s) {
@@ -498,7 +548,8 @@ class Pipeline final : public werk::Backend {
       if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, false, reverse);
       });
     }
-    if (contacts) by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], x ? &x[i] : nullptr, sb); });
+    if (contacts && has_restitution_)
+      by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], x ? &x[i] : nullptr, sb); });
   }
 
   // Solver masses: a sleeping body is immovable until it wakes.
@@ -520,7 +571,8 @@ class Pipeline final : public werk::Backend {
   // Sleeping bodies touched by moving ones wake before the solve.
   void wake_bodies() {
     const int n = nworld_ * nbody_;
-    wake_.assign(n, 0);
+    fit(wake_, n);
+    thrust::fill(policy(), wake_.begin(), wake_.end(), 0);
     const ContactBodies bodies = contact_bodies();
     const uint8_t *dynamic = raw(dynamic_), *asleep_in = raw(asleep_);
     const float* rest = raw(rest_);
@@ -542,7 +594,8 @@ class Pipeline final : public werk::Backend {
     each(n, [=] WERK_HD(int i) {
       if (dynamic[i]) werk::update_rest_time(i, asleep, vel, angvel, dt, rest);
     });
-    restless_.assign(n, 0);
+    fit(restless_, n);
+    thrust::fill(policy(), restless_.begin(), restless_.end(), 0);
     int32_t* restless = raw(restless_);
     const ContactBodies bodies = contact_bodies();
     each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(bodies(k), dynamic, rest, restless); });
@@ -587,20 +640,30 @@ class Pipeline final : public werk::Backend {
 
  private:
 
+  // The execution policy of one algorithm launch: counted, with
+  // temporaries from the cache.
+  Policy policy() {
+    ++stats_.launches;
+    return System::policy(cache_);
+  }
+  // The host waits for the device (a value read back).
+  void host_read() { ++stats_.syncs; }
+
   template <class F>
-  static void each(int n, F f) {
-    if (n > 0) thrust::for_each_n(System::policy(), thrust::counting_iterator<int>(0), n, f);
+  void each(int n, F f) {
+    if (n > 0) thrust::for_each_n(policy(), thrust::counting_iterator<int>(0), n, f);
   }
 
   // Exclusive prefix sum of n counts into first (which may be counts
-  // itself); returns the total.
-  static int exclusive_scan(int32_t* counts, int32_t* first, int n) {
+  // itself); returns the total (one value read back).
+  int exclusive_scan(int32_t* counts, int32_t* first, int n) {
     if (n == 0) return 0;
-    const int total = thrust::reduce(System::policy(), counts, counts + n, 0);
-    thrust::exclusive_scan(System::policy(), counts, counts + n, first);
+    const int total = thrust::reduce(policy(), counts, counts + n, 0);
+    host_read();
+    thrust::exclusive_scan(policy(), counts, counts + n, first);
     return total;
   }
-  static int exclusive_scan(Vector<int32_t>& counts, Vector<int32_t>& first) {
+  int exclusive_scan(Vector<int32_t>& counts, Vector<int32_t>& first) {
     return exclusive_scan(raw(counts), raw(first), int(counts.size()));
   }
 
@@ -612,8 +675,9 @@ class Pipeline final : public werk::Backend {
       const size_t n = (bytes + sizeof(werk::Contact) - 1) / sizeof(werk::Contact);
       Vector<werk::Contact> grown;
       grown.reserve(with_headroom(n));
+      ++stats_.allocations;
       if (keep > 0)
-        thrust::copy_n(System::policy(), reinterpret_cast<const uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data())),
+        thrust::copy_n(policy(), reinterpret_cast<const uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data())),
                        keep, reinterpret_cast<uint8_t*>(thrust::raw_pointer_cast(grown.data())));
       solver_contacts_.swap(grown);
     }
@@ -653,14 +717,20 @@ class Pipeline final : public werk::Backend {
     geometry_.shape_type = raw(shape_type_);
     geometry_.shape_size = raw(shape_size_);
     geometry_.shape_data_begin = raw(shape_data_begin_);
-    // Mirror every geometry array, by name, as raw bytes.
+    // Mirror every geometry array, by name, as raw bytes. The views are
+    // taken only once every copy is in place: growing the list of copies
+    // moves them (a device vector's move may reallocate), so a pointer
+    // taken while it grows would dangle.
     geometry_bytes_.clear();
-    const_cast<werk::GeometryData&>(m.geometry).for_each_array([&](const char* name, const auto& v) {
+    m.geometry.for_each_array([&](const char*, const auto& v) {
       using T = typename std::decay_t<decltype(v)>::value_type;
       const auto* bytes = reinterpret_cast<const uint8_t*>(v.data());
       geometry_bytes_.emplace_back(bytes, bytes + v.size() * sizeof(T));
       bytes_ += v.size() * sizeof(T);
-      werk::geometry_view_set(geometry_, name, raw(geometry_bytes_.back()));
+    });
+    size_t k = 0;
+    m.geometry.for_each_array([&](const char* name, const auto&) {
+      werk::geometry_view_set(geometry_, name, raw(geometry_bytes_[k++]));
     });
     choose_grid(m);
     pos_start_.resize(size_t(nworld_) * nbody_);
@@ -717,8 +787,11 @@ class Pipeline final : public werk::Backend {
   // doubling, so capacity tracks the largest step rather than twice it.
   static size_t with_headroom(size_t n) { return n + n / 16; }
   template <class T>
-  static void fit(Vector<T>& v, size_t n) {
-    if (n > v.capacity()) v.reserve(with_headroom(n));
+  void fit(Vector<T>& v, size_t n) {
+    if (n > v.capacity()) {
+      v.reserve(with_headroom(n));
+      ++stats_.allocations;
+    }
     v.resize(n);
   }
 
@@ -748,12 +821,15 @@ class Pipeline final : public werk::Backend {
            contact_pairs_.capacity() * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
            memory_.capacity() * sizeof(werk::PointMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
-           claim_.capacity() * 8 + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
+           (claim_.capacity() + tentative_.capacity() + color_mask_.capacity()) * 8 + color_bounds_.capacity() * 4 +
+           cache_.bytes() + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat) + delta_.capacity() * sizeof(werk::BodyDelta) +
            (wake_.capacity() + restless_.capacity()) * 4 + joint_impulse_.capacity() * sizeof(werk::JointImpulse);
   }
 
   std::string name_;
+  // Temporary storage of Thrust algorithms, kept from step to step.
+  Cache cache_;
   const werk::Model* model_ = nullptr;
   int nbody_ = 0, nshape_ = 0, nworld_ = 0;
   int64_t step_ = 0;
@@ -804,6 +880,7 @@ class Pipeline final : public werk::Backend {
   Vector<werk::Contact> solver_contacts_;  // manifolds in colour order (and narrowphase scratch)
   Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
   bool has_extra_ = false;
+  bool has_restitution_ = false;           // some material bounces: the restitution pass runs
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
@@ -811,7 +888,11 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ContactExtra> spare_extras_;
   Vector<werk::PointMemory> memory_;       // last step's pushing points, by pair key (warm start)
   Vector<int32_t> color_, sorted_color_, order_;
-  Vector<unsigned long long> claim_;
+  Vector<unsigned long long> claim_;       // per body: the round's lowest claim (parallel colouring)
+  Vector<unsigned long long> tentative_;   // per contact: its claim this round (parallel colouring)
+  Vector<uint64_t> color_mask_;            // per body: colours taken (parallel colouring)
+  Vector<int32_t> color_bounds_;           // first contact of each colour, in colour order
+  std::vector<int32_t> color_bounds_host_;
   std::vector<int32_t> color_offsets_{0};
   int serial_from_ = 0;                  // first colour run on one thread
   std::vector<uint64_t> greedy_masks_;   // per body: colours taken (sequential colouring)

@@ -22,7 +22,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "arena.h"
 #include "backend.h"
+#include "temporary_cache.h"
 #include "kernels/constraint_graph.h"
 #include "kernels/contact_builder.h"
 #include "kernels/integrate.h"

@@ -11,8 +11,8 @@ Simulation::Simulation(const Model& model, const SimulationOptions& options) : m
   if (options.nworld < 1) throw InputError("command line", 0, 0, "worlds: expected at least 1, found " + std::to_string(options.nworld));
   if (options.threads < 0) throw InputError("command line", 0, 0, "threads: expected a number >= 0, found " + std::to_string(options.threads));
   const std::string& kind = options.backend;
-  if (kind != "auto" && kind != "cpu" && kind != "cuda")
-    throw InputError("command line", 0, 0, "backend: expected auto, cpu or cuda, found '" + kind + "'");
+  if (kind != "auto" && kind != "cpu" && kind != "cuda" && kind != "emulated-cuda")
+    throw InputError("command line", 0, 0, "backend: expected auto, cpu, cuda or emulated-cuda, found '" + kind + "'");
   bool use_cuda = kind == "cuda" || (kind == "auto" && cuda_device_available());
   if (use_cuda) {
 #ifdef WERK_HAVE_CUDA
@@ -20,6 +20,8 @@ Simulation::Simulation(const Model& model, const SimulationOptions& options) : m
 #else
     throw RuntimeError("the CUDA backend was not compiled into this build (backends: " + compiled_backends() + ")");
 #endif
+  } else if (kind == "emulated-cuda") {
+    backend_ = emulated::make_backend(options.threads);
   } else {
     backend_ = cpu::make_backend(options.threads);
   }
@@ -58,6 +60,11 @@ int64_t Simulation::last_pair_count() const { return backend_->stats().pairs; }
 int64_t Simulation::last_manifold_count() const { return backend_->stats().manifolds; }
 int64_t Simulation::last_contact_count() const { return backend_->stats().contacts; }
 float Simulation::last_max_penetration() const { return backend_->stats().max_penetration; }
+int Simulation::last_color_count() const { return backend_->stats().colors; }
+Simulation::DeviceWork Simulation::device_work() const {
+  const StepStats s = backend_->stats();
+  return {s.total_launches, s.total_syncs, s.total_allocations};
+}
 size_t Simulation::device_bytes() const { return backend_->device_bytes(); }
 
 }  // namespace werk

@@ -17,7 +17,9 @@ namespace werk {
 class Backend;
 
 struct SimulationOptions {
-  std::string backend = "auto";  // auto | cpu | cuda (auto: CUDA when a device is present)
+  // auto | cpu | cuda | emulated-cuda (auto: CUDA when a device is present;
+  // emulated-cuda: the CUDA backend's algorithms on the CPU, for testing)
+  std::string backend = "auto";
   int threads = 0;               // CPU backend threads; 0 = all cores
   int nworld = 1;                // worlds sharing the model
 };
@@ -49,6 +51,15 @@ class Simulation {
   int64_t last_contact_count() const;
   // Deepest overlap between touching shapes at the start of the last step (m).
   float last_max_penetration() const;
+  // Constraint graph colours of the last step.
+  int last_color_count() const;
+  // Device work since the simulation started, counted the same way on
+  // every backend: algorithm launches, host-device synchronisations (values
+  // read back) and allocations (see docs/architecture.md).
+  struct DeviceWork {
+    int64_t launches = 0, syncs = 0, allocations = 0;
+  };
+  DeviceWork device_work() const;
   size_t device_bytes() const;
 
  private:

@@ -1,0 +1,50 @@
+// How the step's parallel parts run on a GPU: shared by the CUDA backend
+// and by the emulated-CUDA backend, which runs the same strategies over
+// OpenMP so that every path the GPU takes is exercised on any machine.
+//
+// - Narrowphase: all pairs in one launch, manifolds collided once and kept.
+// - Colouring: parallel rounds (see constraint_graph.h), no host loop over
+//   contacts.
+// - Solver passes: one launch per colour, in order on one stream; the
+//   overflow colour (contacts whose bodies hold every colour) runs in one
+//   single-thread launch.
+#pragma once
+
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/math.h"
+
+namespace werk {
+
+struct GpuStrategy {
+  static constexpr int narrow_batch = 1 << 30;
+  static constexpr int keep_pairs = 1 << 30;
+  static constexpr bool sequential_coloring = false;
+
+  // Runs f over every colour in turn; returns the number of launches.
+  template <class Policy, class F>
+  static int for_each_color(Policy policy, const std::vector<int32_t>& offsets, int serial_from, F f) {
+    const int ncolor = int(offsets.size()) - 1;
+    int launches = 0;
+    for (int k = 0; k < serial_from && k < ncolor; ++k) {
+      const int begin = offsets[k], count = offsets[k + 1] - begin;
+      if (count <= 0) continue;
+      thrust::for_each_n(policy, thrust::counting_iterator<int>(begin), count, f);
+      ++launches;
+    }
+    if (serial_from < ncolor && offsets[ncolor] > offsets[serial_from]) {
+      const int begin = offsets[serial_from], end = offsets[ncolor];
+      thrust::for_each_n(policy, thrust::counting_iterator<int>(0), 1, [=] WERK_HD(int) {
+        for (int i = begin; i < end; ++i) f(i);
+      });
+      ++launches;
+    }
+    return launches;
+  }
+};
+
+}  // namespace werk
