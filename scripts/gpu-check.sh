@@ -21,6 +21,7 @@
 #
 #   scripts/gpu-check.sh --dry-run    the GPU stage on the emulated-CUDA backend,
 #       to check this script on a machine with no GPU.
+#   --skip-tests leaves out stage 1; --steps N sets the benchmark steps (300).
 #
 # Every command has its own time limit and all share one deadline (BUDGET
 # seconds, default 450); a step cut short is reported as TIMEOUT.
@@ -31,10 +32,12 @@ BUDGET=${BUDGET:-450}
 STEPS=300
 MODE=check
 GPU=cuda
+RUN_TESTS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --prepare) MODE=prepare ;;
     --dry-run) GPU=emulated-cuda ;;
+    --skip-tests) RUN_TESTS=0 ;;
     --steps) STEPS="$2"; shift ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown option '$1'" >&2; exit 2 ;;
@@ -106,11 +109,23 @@ $WERK --version
 export OMP_WAIT_POLICY=passive
 
 section "1. test suite on the $GPU backend"
-WERK_TEST_BACKEND=$GPU limited 200 build-gpu/tests/werk_tests --order decl >"$OUT/tests.log" 2>&1
+if [ $RUN_TESTS = 1 ]; then
+# Two processes: the process simulation's tests (CPU only) beside the rest.
+WERK_TEST_BACKEND=$GPU limited 240 build-gpu/tests/werk_tests "[process]" >"$OUT/tests-process.log" 2>&1 &
+pid=$!
+WERK_TEST_BACKEND=$GPU limited 240 build-gpu/tests/werk_tests "~[process]" >"$OUT/tests.log" 2>&1
 rc=$?
-tail -3 "$OUT/tests.log"
-[ $rc = 0 ] && note "tests on $GPU: passed ($(grep -Eo 'All tests passed.*' "$OUT/tests.log"))" ||
-  { note "tests on $GPU: FAILED (exit $rc, see tests.log)"; FAILED=1; }
+wait $pid
+rc2=$?
+tail -2 "$OUT/tests.log" "$OUT/tests-process.log"
+if [ $rc = 0 ] && [ $rc2 = 0 ]; then
+  note "tests on $GPU: passed ($(grep -Eo 'All tests passed.*' "$OUT/tests.log"))"
+else
+  note "tests on $GPU: FAILED (exit $rc and $rc2, see tests.log and tests-process.log)"; FAILED=1
+fi
+else
+  note "tests: skipped (--skip-tests)"
+fi
 
 # A hull pile (moving convex hulls on a floor), written here.
 SCN=$(mktemp -d /tmp/werk-gpu-scenes.XXXXXX)
@@ -165,6 +180,9 @@ compare() {
   limited 120 $WERK bench "$scene" --backend cpu --steps "$steps" --warmup 0 --json | grep '^{' >"$OUT/compare-$name-cpu.json"
   limited 120 $WERK bench "$scene" --backend "$GPU" --steps "$steps" --warmup 0 --json | grep '^{' >"$OUT/compare-$name-gpu1.json"
   limited 120 $WERK bench "$scene" --backend "$GPU" --steps "$steps" --warmup 0 --json | grep '^{' >"$OUT/compare-$name-gpu2.json"
+  for f in "$OUT/compare-$name-cpu.json" "$OUT/compare-$name-gpu1.json" "$OUT/compare-$name-gpu2.json"; do
+    [ -s "$f" ] || { echo "  no result in $f (a run failed or timed out)"; return 1; }
+  done
   /usr/bin/env python3 - "$OUT/compare-$name-cpu.json" "$OUT/compare-$name-gpu1.json" "$OUT/compare-$name-gpu2.json" <<'PY'
 import json, sys
 c, g1, g2 = (json.load(open(p)) for p in sys.argv[1:4])

@@ -30,6 +30,10 @@ struct System {
   static constexpr int keep_pairs = 1024;
   // Greedy colouring, sequential (see constraint_graph.h).
   static constexpr bool sequential_coloring = true;
+  // Temporaries (the sorts') are allocated per call and given back: kept,
+  // they would add a few hundred bytes per body, and the CPU pays little
+  // for a fresh block.
+  static constexpr bool keep_temporaries = false;
   // All colours of a solver pass in one parallel region: a barrier between
   // colours instead of a fork and join per colour. Static scheduling gives
   // each thread a fixed share, and no two items of a colour share a body.

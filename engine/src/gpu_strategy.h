@@ -24,6 +24,8 @@ struct GpuStrategy {
   static constexpr int narrow_batch = 1 << 30;
   static constexpr int keep_pairs = 1 << 30;
   static constexpr bool sequential_coloring = false;
+  // Temporaries are cached: cudaMalloc and cudaFree synchronise the device.
+  static constexpr bool keep_temporaries = true;
 
   // Runs f over every colour in turn; returns the number of launches.
   template <class Policy, class F>

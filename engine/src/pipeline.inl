@@ -829,7 +829,7 @@ class Pipeline final : public werk::Backend {
 
   std::string name_;
   // Temporary storage of Thrust algorithms, kept from step to step.
-  Cache cache_;
+  Cache cache_{System::keep_temporaries};
   const werk::Model* model_ = nullptr;
   int nbody_ = 0, nshape_ = 0, nworld_ = 0;
   int64_t step_ = 0;

@@ -9,6 +9,10 @@
 // step share blocks. Blocks are returned to the system only when the
 // cache is destroyed. Not thread-safe: one cache per pipeline, used from
 // the thread that drives it.
+//
+// A cache made with keep = false gives every block back at once: it only
+// counts allocations (the CPU backend, where a kept temporary would cost
+// memory and a fresh one costs little).
 #pragma once
 
 #include <cstddef>
@@ -24,7 +28,7 @@ class TemporaryCache {
  public:
   using value_type = char;
 
-  explicit TemporaryCache(Policy policy = Policy{}) : policy_(policy) {}
+  explicit TemporaryCache(bool keep, Policy policy = Policy{}) : policy_(policy), keep_(keep) {}
   TemporaryCache(const TemporaryCache&) = delete;
   TemporaryCache& operator=(const TemporaryCache&) = delete;
   ~TemporaryCache() { release(); }
@@ -48,7 +52,12 @@ class TemporaryCache {
   void deallocate(char* p, size_t) {
     auto it = used_.find(p);
     if (it == used_.end()) return;
-    free_.emplace(it->second, p);
+    if (keep_) {
+      free_.emplace(it->second, p);
+    } else {
+      thrust::free(policy_, p);
+      bytes_ -= it->second;
+    }
     used_.erase(it);
   }
 
@@ -76,6 +85,7 @@ class TemporaryCache {
 
  private:
   Policy policy_;
+  bool keep_;
   std::multimap<size_t, char*> free_;
   std::map<char*, size_t> used_;
   int64_t allocations_ = 0;

@@ -8,9 +8,9 @@ std::string version() { return WERK_VERSION; }
 
 std::string compiled_backends() {
 #ifdef WERK_HAVE_CUDA
-  return "cpu(openmp), cuda(sm_90)";
+  return "cpu(openmp), emulated-cuda(openmp), cuda(sm_90)";
 #else
-  return "cpu(openmp)";
+  return "cpu(openmp), emulated-cuda(openmp)";
 #endif
 }
 
