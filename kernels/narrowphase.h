@@ -16,8 +16,11 @@
 //   sphere   - hull; capsule - box, cylinder, hull : core vs polytope
 //   box      - box                    : dedicated 15-axis SAT + clipping
 //   box, cylinder, hull pairs         : polytope SAT + clipping
+//   triangle, box, hull - cylinder    : the same, exact rim points when the
+//                                       cylinder lies on a face
 //
-// Cylinders are 16-sided prisms except against planes and spheres (exact).
+// Cylinders are 16-sided prisms except against planes and spheres (exact)
+// and lying on a face (exact along their round side, so that they roll).
 #pragma once
 
 #include "kernels/collide_box.h"
@@ -74,6 +77,7 @@ WERK_HD inline void collide_ordered(const GeometryView& g, int a, const Transfor
         round_core(tb, sb, xb, s0, s1, r);
         return collide_triangle_core(tw, s0, s1, r, margin, m);
       }
+      if (tb == ShapeType::Cylinder) return collide_poly_cylinder(make_triangle_poly(t[0], t[1], t[2]), xa, sb, xb, margin, m);
       return collide_polytopes(make_triangle_poly(t[0], t[1], t[2]), xa, shape_poly(g, b), xb, margin, m);
     }
     case ShapeType::Sphere:
@@ -95,7 +99,15 @@ WERK_HD inline void collide_ordered(const GeometryView& g, int a, const Transfor
     }
     case ShapeType::Box:
       if (tb == ShapeType::Box) return collide_box_box(sa, xa, sb, xb, margin, m);
+      if (tb == ShapeType::Cylinder) return collide_poly_cylinder(make_box_poly(sa), xa, sb, xb, margin, m);
       return collide_polytopes(make_box_poly(sa), xa, shape_poly(g, b), xb, margin, m);
+    case ShapeType::Cylinder:
+      if (tb == ShapeType::Hull) {  // normal from the hull (B) to the cylinder (A)
+        collide_poly_cylinder(shape_poly(g, b), xb, sa, xa, margin, m);
+        flip_manifold(m);
+        return;
+      }
+      return collide_polytopes(shape_poly(g, a), xa, shape_poly(g, b), xb, margin, m);
     default:
       return collide_polytopes(shape_poly(g, a), xa, shape_poly(g, b), xb, margin, m);
   }
