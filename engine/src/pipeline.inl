@@ -786,7 +786,7 @@ class Pipeline final : public werk::Backend {
   Vector<Quat> joint_rel_quat_;
   Vector<float> joint_lower_, joint_upper_, joint_motor_max_, joint_target_;
   Vector<werk::JointImpulse> joint_impulse_;
-  std::vector<Vector<uint8_t>> geometry_bytes_;
+  std::deque<Vector<uint8_t>> geometry_bytes_;  // a deque: growing it never moves (and so frees) a mirrored array
   werk::GeometryView geometry_;
 
   // State (nworld x nbody), conveyor speeds (nworld x nconveyor).

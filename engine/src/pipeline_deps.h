@@ -18,6 +18,7 @@
 #include <thrust/transform_reduce.h>
 
 #include <algorithm>
+#include <deque>
 #include <string>
 #include <type_traits>
 #include <vector>
