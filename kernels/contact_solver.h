@@ -196,6 +196,29 @@ WERK_HD inline void apply_impulse(const SolverBodies& s, int a, int b, Vec3 ra, 
   }
 }
 
+// Rolling and spinning friction start a step from the torque that holds
+// the points' (remembered) friction impulses in balance about b's centre,
+// within their bounds: what they carry on a part held still on a slope.
+// Starting from nothing instead, the first sub-step of every step would let
+// the friction turn the part a little, and a held part would creep.
+WERK_HD inline Vec3 resting_twist(const Contact& c, const ContactExtra& x, const Tangents& t, Vec3 ab) {
+  Vec3 moment{0.0f, 0.0f, 0.0f};
+  float normal = 0.0f;
+  for (int k = 0; k < c.count; ++k) {
+    const ContactPoint& p = c.p[k];
+    moment += cross(p.ra - ab, p.tangent_impulse1 * t.t1 + p.tangent_impulse2 * t.t2);
+    normal += p.normal_impulse;
+  }
+  float l1 = -dot(moment, t.t1), l2 = -dot(moment, t.t2);
+  const float limit = x.rolling * normal, mag2 = l1 * l1 + l2 * l2;
+  if (mag2 > limit * limit) {
+    const float scale = limit > 0.0f ? limit / sqrtf(mag2) : 0.0f;
+    l1 *= scale, l2 *= scale;
+  }
+  const float spin = x.spinning * normal;
+  return Vec3{l1, l2, clampf(-dot(moment, c.normal), -spin, spin)};
+}
+
 // Anchors, effective masses and approach speeds at the start of the step;
 // impulses come from the previous step's memory (warm starting): the
 // `nmemory` remembered points of this pair. A point takes the impulse of
@@ -239,6 +262,7 @@ WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBod
       p.tangent_impulse2 = dot(memory[match].tangent, t.t2);
     }
   }
+  if (x && (x->rolling > 0.0f || x->spinning > 0.0f)) x->angular_impulse = resting_twist(c, *x, t, ab);
 }
 
 // Whether a point holds any accumulated impulse.
@@ -463,6 +487,8 @@ WERK_HD inline void solve_contact(Contact& c, ContactExtra* x, const SolverBodie
     p.tangent_impulse1 = l1, p.tangent_impulse2 = l2;
     push(v, now, impulse);
   }
+  // Last, so that the pass never leaves a rotation that rolling friction
+  // would stop: it stops without reversing.
   if (x) solve_rolling(c, *x, v, t);
   store_pair(c, s, v);
 }

@@ -155,11 +155,11 @@ struct Incline {
   Model model;
   Vec3 down;
 };
-Incline incline_scene(const Round& p, double mu, double deg) {
+Incline incline_scene(const Round& p, double mu, double deg, double rolling = 0) {
   const double a = deg * M_PI / 180;
   const std::string rot = "{axis: [0, 1, 0], angle_deg: " + test::num(-deg) + "}";
   // The part's rolling axis is y, which the tilt about y keeps.
-  Model m = compile_scene(test::scene_header("incline", 1.0 / 240, 2) + materials(mu) +
+  Model m = compile_scene(test::scene_header("incline", 1.0 / 240, 2) + materials(mu, rolling) +
                               "static:\n  - {name: ramp, shape: {type: plane}, rotation: " + rot + ", material: m}\n"
                               "bodies:\n  - {name: part, shape: " + p.shape + ", material: m, position: [" +
                               test::num(-std::sin(a) * p.r) + ", 0, " + test::num(std::cos(a) * p.r) + "]" + p.rotation + "}\n",
@@ -251,15 +251,52 @@ TEST_CASE("rolling friction slows a rolling part at (b / r) g / (1 + k) and stop
     sim.step(int(std::lround(span * per_s)));
     const double v2 = sim.state().body_vel[1].x;
     CHECK((v1 - v2) / span == Approx(decel).epsilon(0.02));
-    // It stops after v0 / decel and stays stopped: never moving backwards.
-    double lowest = 1;
+    // It stops after v0 / decel and stays stopped: its rotation never turns
+    // back and it does not roll back. (In the step it stops, the sliding
+    // friction carried over from the step before may slide it back a few
+    // micrometres; rolling back would take millimetres.)
+    double lowest_spin = 1, farthest = 0, back = 0;
     for (int k = 0; k < int(v0 / decel * per_s); ++k) {
       sim.step(1);
-      lowest = std::min(lowest, double(sim.state().body_vel[1].x));
+      const double x = sim.state().body_pos[1].x;
+      farthest = std::max(farthest, x);
+      back = std::max(back, farthest - x);
+      lowest_spin = std::min(lowest_spin, double(sim.state().body_angvel[1].y) * p.r);
     }
-    CHECK(lowest > -1e-4);
+    CHECK(lowest_spin > -1e-6);
+    CHECK(back < 1e-5);
     CHECK(std::fabs(sim.state().body_vel[1].x) < 1e-4);
     CHECK(std::fabs(sim.state().body_angvel[1].y) < 1e-4 / p.r);
+  }
+}
+
+TEST_CASE("rolling friction holds a ball on a slope up to tan a = b / r and slows its roll down a steeper one",
+          "[contact][rolling]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  // Rolling without slipping down a slope with rolling friction b: the
+  // torque b N = b m g cos a opposes the roll, so
+  // m a (1 + k) = m g (sin a - (b / r) cos a) while that is positive, and
+  // the ball stays put while tan a <= b / r (here 2.29 degrees).
+  const Round ball = round_parts()[0];
+  const double b = 0.002;
+  for (double deg : {2.0, 5.0}) {
+    INFO(deg << " degrees");
+    const double a = deg * M_PI / 180;
+    Incline in = incline_scene(ball, 0.6, deg, b);
+    Simulation sim = make_sim(in.model, backend);
+    const int per_s = int(std::lround(1 / in.model.dt));
+    sim.step(per_s / 2);
+    const double v1 = dot(sim.state().body_vel[1], in.down);
+    const Vec3 x1 = sim.state().body_pos[1];
+    sim.step(per_s);
+    const double v2 = dot(sim.state().body_vel[1], in.down);
+    const double accel = kG * (std::sin(a) - (b / ball.r) * std::cos(a)) / (1 + ball.k);
+    if (accel <= 0) {
+      CHECK(length(sim.state().body_pos[1] - x1) < 1e-4);
+      CHECK(std::fabs(v2) < 1e-4);
+    } else {
+      CHECK(v2 - v1 == Approx(accel).epsilon(0.02));
+    }
   }
 }
 
