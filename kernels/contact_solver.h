@@ -101,9 +101,9 @@ WERK_HD inline uint16_t follow_share(float round_a, float round_b) {
   return uint16_t(float(kFollowFull) * (round_a / (round_a + round_b)) + 0.5f);
 }
 
-// What only scenes with belts or bouncy materials need, per manifold, in
-// an array beside the contacts (absent otherwise, so piles of plain parts
-// do not carry it through every solver pass).
+// What only scenes with belts, bouncy materials or rolling friction need,
+// per manifold, in an array beside the contacts (absent otherwise, so piles
+// of plain parts do not carry it through every solver pass).
 struct ContactExtra {
   // Belt surface velocity of a minus that of b, as the affine field
   // u(ra) = belt + belt_spin z x ra over anchors ra from a's centre: exact
