@@ -21,8 +21,9 @@
 //   cylinder - cylinder               : exact where their sides touch (as two
 //                                       capsules' cores), else the prisms
 //
-// Cylinders are 16-sided prisms except against planes and spheres (exact)
-// and lying on a face (exact along their round side, so that they roll).
+// Cylinders are 16-sided prisms except against planes and spheres (exact),
+// lying on a face and side to side with each other (exact along their round
+// sides, so that they roll).
 #pragma once
 
 #include "kernels/collide_box.h"
