@@ -339,6 +339,37 @@ WERK_COLLIDE_FN void collide_poly_core(const Polytope& p, const Transform& xp, V
   push_point(m, transform_point(xp, cs - (r + 0.5f * sep) * n), sep, feature);
 }
 
+// A cylinder (radius sz.x, half height sz.y, frame xc) against polytope p
+// at xp; the normal points from the polytope to the cylinder. The polytope
+// pair sees the cylinder as its 16-sided prism, which would rock from side
+// face to side face as it rolls. Lying on a face of p (touching it with its
+// side), the cylinder touches along its round side: the points are then the
+// deepest rim points of its two caps, exactly (as on a plane), clipped to
+// that face. Standing on a cap, or touching an edge, it stays the prism.
+WERK_COLLIDE_FN void collide_poly_cylinder(const Polytope& p, const Transform& xp, Vec3 sz, const Transform& xc,
+                                          float margin, Manifold& m) {
+  collide_polytopes(p, xp, make_cylinder_poly(sz.x, sz.y), xc, margin, m);
+  if (m.count == 0) return;
+  const Vec3 axis = rotate(xc.q, Vec3{0.0f, 0.0f, 1.0f});
+  const float na = dot(m.normal, axis);
+  if (fabsf(na) >= 0.70710678f) return;
+  const Vec3 nl = rotate_inv(xp.q, m.normal);
+  int face = -1;
+  float best = 0.99999f;
+  for (int f = 0; f < p.nf; ++f) {
+    const float c = dot(poly_face_normal(p, f), nl);
+    if (c > best) best = c, face = f;
+  }
+  if (face < 0) return;
+  Vec3 u = na * axis - m.normal;  // towards the face, across the axis
+  u = (1.0f / length(u)) * u;     // |na| < 0.71: not short
+  const Vec3 s0 = xc.p - sz.y * axis + sz.x * u, s1 = xc.p + sz.y * axis + sz.x * u;
+  Manifold rim;
+  if (segment_face_manifold(p, face, inv_transform_point(xp, s0), inv_transform_point(xp, s1), 0.0f, margin, xp, rim) &&
+      rim.count > 0)
+    m = rim;
+}
+
 // One-sided triangle (world corners in tp) against a core; normal from the
 // triangle to the core.
 WERK_COLLIDE_FN void collide_triangle_core(const Polytope& tp, Vec3 w0, Vec3 w1, float r, float margin, Manifold& m) {

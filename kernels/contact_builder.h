@@ -2,8 +2,9 @@
 // anchors, combined material and belt surface velocity.
 //
 // Materials combine as friction = sqrt(fa * fb) (a rubber belt grips a
-// steel part less than rubber on rubber, more than steel on steel) and
-// restitution = max(ea, eb) (a bouncy part bounces on any floor).
+// steel part less than rubber on rubber, more than steel on steel),
+// restitution = max(ea, eb) (a bouncy part bounces on any floor), and
+// rolling and spinning friction like friction, as geometric means.
 #pragma once
 
 #include "broadphase.h"
@@ -21,6 +22,29 @@ struct ConveyorView {
   const float* radius;
   int nconveyor;
 };
+
+// Material arrays (nmaterial each).
+struct MaterialView {
+  const float* friction;
+  const float* restitution;
+  const float* rolling;   // rolling friction lever arm (m)
+  const float* spinning;  // spinning friction lever arm (m)
+};
+
+// How round shape s (world frame x) is where it touches along normal n:
+// the radius of its surface there, 0 for a flat feature. The side of a
+// cylinder is round, its caps are flat; the cylinder's prism (against
+// polytopes) has its vertices on the round side, so it counts as round
+// there too.
+WERK_HD inline float contact_rounding(const GeometryView& g, int s, const Transform& x, Vec3 n) {
+  switch (g.shape_type[s]) {
+    case ShapeType::Sphere:
+    case ShapeType::Capsule: return g.shape_size[s].x;
+    case ShapeType::Cylinder:
+      return fabsf(dot(n, rotate(x.q, Vec3{0.0f, 0.0f, 1.0f}))) < 0.70710678f ? g.shape_size[s].x : 0.0f;
+    default: return 0.0f;
+  }
+}
 
 // Surface velocity field of a belt shape, as seen from world point
 // `origin`: velocity there and spin about +z (zero for no belt).
@@ -43,7 +67,7 @@ WERK_HD inline BeltMotion belt_motion(const ConveyorView& cv, int conveyor, int 
 // (touching or within the speculative margin).
 WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nshape, int nbody, const ShapeBounds* bounds,
                                     const int32_t* shape_body, const int32_t* shape_material, const int32_t* shape_conveyor,
-                                    const float* friction, const float* restitution, const Vec3* pos, const Vec3* vel,
+                                    const MaterialView& mat, const Vec3* pos, const Vec3* vel,
                                     const Vec3* angvel, const ConveyorView& cv, float dt, float margin, Contact& c,
                                     ContactExtra* x) {
   const int w = a / nshape, sa = a % nshape, sb = b % nshape;
@@ -76,7 +100,9 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   c.a = ba;
   c.b = bb;
   c.normal = m.normal;
-  c.friction = sqrtf(friction[shape_material[sa]] * friction[shape_material[sb]]);
+  const int ma = shape_material[sa], mb = shape_material[sb];
+  c.friction = sqrtf(mat.friction[ma] * mat.friction[mb]);
+  c.follow = follow_share(contact_rounding(g, sa, bounds[a].xf, m.normal), contact_rounding(g, sb, bounds[b].xf, m.normal));
   for (int k = 0; k < m.count; ++k) {
     ContactPoint& p = c.p[k];
     p.ra = m.points[k].point - pos[ba];
@@ -90,7 +116,9 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
     const BeltMotion ub = belt_motion(cv, shape_conveyor[sb], w, pos[ba]);
     x->belt = ua.velocity - ub.velocity;
     x->belt_spin = ua.spin - ub.spin;
-    x->restitution = maxf(restitution[shape_material[sa]], restitution[shape_material[sb]]);
+    x->restitution = maxf(mat.restitution[ma], mat.restitution[mb]);
+    x->rolling = sqrtf(mat.rolling[ma] * mat.rolling[mb]);
+    x->spinning = sqrtf(mat.spinning[ma] * mat.spinning[mb]);
   }
   return 1;
 }

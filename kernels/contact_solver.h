@@ -10,7 +10,9 @@
 // the step began, so the narrowphase runs once per step. Restitution is
 // applied once at the end from the approach speed measured at the start.
 //
-// Friction is a Coulomb cone per point (two tangents, clamped to a circle).
+// Friction is a Coulomb cone per point (two tangents, clamped to a circle);
+// rolling and spinning friction, where materials ask for them, a torque per
+// manifold clamped to a lever arm times the normal force.
 // A conveyor belt is a static shape with a surface velocity: friction
 // drives the relative tangential velocity to the belt's, which carries a
 // part exactly as a real belt's friction does.
@@ -71,7 +73,8 @@ struct Contact {
   int32_t a, b;
   Vec3 normal;              // unit, from a to b
   float friction;
-  int32_t count;
+  int16_t count;
+  uint16_t follow;          // share of b's translation the points travel with, in 1/32768 (see follow_share)
   uint32_t id[4];           // feature ids, for warm starting
   ContactPoint p[4];
 };
@@ -79,9 +82,28 @@ struct Contact {
 // The solver streams through these every pass: keep them tight.
 static_assert(sizeof(ContactPoint) == 40 && sizeof(Contact) == 204, "contact layout");
 
-// What only scenes with belts or bouncy materials need, per manifold, in
-// an array beside the contacts (absent otherwise, so piles of plain parts
-// do not carry it through every solver pass).
+// Where a manifold's points travel within a step. Between two flat
+// features (a box's corner on a face) the points go halfway between the
+// bodies' translations. On a round surface (sphere, capsule, the side of a
+// cylinder) the touching point is not a fixed point of the body: it stays
+// where the core is nearest the other body, so it travels with the round
+// body's centre (with both round, it divides the line of the cores as the
+// radii do). An anchor that stayed behind the centre of a rolling body
+// would see the contact open at second order in the rotation (by
+// r (1 - cos theta)), let the body sink into that gap each step and push it
+// out again, losing rolling speed.
+constexpr uint16_t kFollowHalf = 1 << 14;
+constexpr uint16_t kFollowFull = 1 << 15;
+WERK_HD inline uint16_t follow_share(float round_a, float round_b) {
+  if (round_a == 0.0f && round_b == 0.0f) return kFollowHalf;
+  if (round_a == 0.0f) return kFollowFull;  // flat a: with b
+  if (round_b == 0.0f) return 0;            // flat b: with a
+  return uint16_t(float(kFollowFull) * (round_a / (round_a + round_b)) + 0.5f);
+}
+
+// What only scenes with belts, bouncy materials or rolling friction need,
+// per manifold, in an array beside the contacts (absent otherwise, so piles
+// of plain parts do not carry it through every solver pass).
 struct ContactExtra {
   // Belt surface velocity of a minus that of b, as the affine field
   // u(ra) = belt + belt_spin z x ra over anchors ra from a's centre: exact
@@ -92,6 +114,12 @@ struct ContactExtra {
   float restitution;
   float relative_velocity[4];   // normal approach speed at step start (m/s)
   float max_normal_impulse[4];  // largest normal impulse of the step
+  // Rolling and spinning friction: lever arms (m) of the torque that
+  // opposes relative rotation about the tangents and about the normal, per
+  // unit normal force; and the accumulated angular impulse (N m s) in the
+  // (t1, t2, normal) basis.
+  float rolling, spinning;
+  Vec3 angular_impulse;
 };
 
 // The friction directions: t1 any unit perpendicular of the normal (the
@@ -168,6 +196,29 @@ WERK_HD inline void apply_impulse(const SolverBodies& s, int a, int b, Vec3 ra, 
   }
 }
 
+// Rolling and spinning friction start a step from the torque that holds
+// the points' (remembered) friction impulses in balance about b's centre,
+// within their bounds: what they carry on a part held still on a slope.
+// Starting from nothing instead, the first sub-step of every step would let
+// the friction turn the part a little, and a held part would creep.
+WERK_HD inline Vec3 resting_twist(const Contact& c, const ContactExtra& x, const Tangents& t, Vec3 ab) {
+  Vec3 moment{0.0f, 0.0f, 0.0f};
+  float normal = 0.0f;
+  for (int k = 0; k < c.count; ++k) {
+    const ContactPoint& p = c.p[k];
+    moment += cross(p.ra - ab, p.tangent_impulse1 * t.t1 + p.tangent_impulse2 * t.t2);
+    normal += p.normal_impulse;
+  }
+  float l1 = -dot(moment, t.t1), l2 = -dot(moment, t.t2);
+  const float limit = x.rolling * normal, mag2 = l1 * l1 + l2 * l2;
+  if (mag2 > limit * limit) {
+    const float scale = limit > 0.0f ? limit / sqrtf(mag2) : 0.0f;
+    l1 *= scale, l2 *= scale;
+  }
+  const float spin = x.spinning * normal;
+  return Vec3{l1, l2, clampf(-dot(moment, c.normal), -spin, spin)};
+}
+
 // Anchors, effective masses and approach speeds at the start of the step;
 // impulses come from the previous step's memory (warm starting): the
 // `nmemory` remembered points of this pair. A point takes the impulse of
@@ -190,6 +241,7 @@ WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBod
       Vec3 dv = point_velocity(s, c.b, rb) - point_velocity(s, c.a, p.ra);
       x->relative_velocity[k] = dot(dv, c.normal);
       x->max_normal_impulse[k] = 0.0f;
+      x->angular_impulse = Vec3{0.0f, 0.0f, 0.0f};
     }
     p.normal_impulse = 0.0f;
     p.tangent_impulse1 = p.tangent_impulse2 = 0.0f;
@@ -210,6 +262,7 @@ WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBod
       p.tangent_impulse2 = dot(memory[match].tangent, t.t2);
     }
   }
+  if (x && (x->rolling > 0.0f || x->spinning > 0.0f)) x->angular_impulse = resting_twist(c, *x, t, ab);
 }
 
 // Whether a point holds any accumulated impulse.
@@ -218,10 +271,10 @@ WERK_HD inline bool carries_impulse(const ContactPoint& p) {
 }
 
 // How a manifold's bodies have moved since the step began, read once per
-// pass: half their relative translation, their current offset, and their
-// rotation vectors.
+// pass: how far the points travelled relative to a, their current
+// offset, and their rotation vectors.
 struct PairMotion {
-  Vec3 half;       // (dp_b - dp_a) / 2
+  Vec3 shift;      // follow share of (dp_b - dp_a)
   Vec3 ab;         // centre of b minus centre of a now
   float closing;   // normal component of dp_b - dp_a
   Vec3 dtheta_a, dtheta_b;
@@ -229,15 +282,19 @@ struct PairMotion {
 WERK_HD inline PairMotion pair_motion(const Contact& c, const SolverBodies& s) {
   const BodyDelta da = s.delta[c.a], db = s.delta[c.b];
   const Vec3 dd = db.dp - da.dp;
-  return {0.5f * dd, s.pos[c.b] - s.pos[c.a], dot(dd, c.normal), da.dtheta, db.dtheta};
+  const float share = float(c.follow) * (1.0f / float(kFollowFull));  // exact: a power of two
+  return {share * dd, s.pos[c.b] - s.pos[c.a], dot(dd, c.normal), da.dtheta, db.dtheta};
 }
 
-// Where a point is now. Impulses act at one common point, midway between
-// where the two bodies' translations carried the anchor, so equal and
+// Where a point is now. Impulses act at one common point, carried by the
+// bodies' translations (halfway between them for flat features, with the
+// round body on a round surface: see follow_share), so equal and
 // opposite impulses carry no net torque and angular momentum is conserved.
 // The separation adds the bodies' translations and, to first order, their
 // rotations (as temporal Gauss-Seidel solvers do): the crossed arms serve
-// both the separation and the normal Jacobian.
+// both the separation and the normal Jacobian. On a round body the arm
+// from its centre stays along the normal, so its own rotation (rolling)
+// neither opens nor closes the contact.
 struct PointNow {
   Vec3 ra, rb;       // from each centre of mass to the common point
   Vec3 rna, rnb;     // ra x n, rb x n
@@ -245,7 +302,7 @@ struct PointNow {
 };
 WERK_HD inline PointNow point_now(const Contact& c, const ContactPoint& p, const PairMotion& m) {
   PointNow now;
-  now.ra = p.ra + m.half;
+  now.ra = p.ra + m.shift;
   now.rb = now.ra - m.ab;
   now.rna = cross(now.ra, c.normal);
   now.rnb = cross(now.rb, c.normal);
@@ -299,7 +356,59 @@ WERK_HD inline void push_normal(PairVelocities& v, const PointNow& now, Vec3 n, 
   }
 }
 
-WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) {
+// An angular impulse l on b (and -l on a).
+WERK_HD inline void twist(PairVelocities& v, Vec3 l) {
+  if (v.ima > 0.0f) v.wa -= v.ia * l;
+  if (v.imb > 0.0f) v.wb += v.ib * l;
+}
+
+// Rolling and spinning friction: a torque between the bodies opposing
+// their relative rotation about the contact's tangents (rolling) and about
+// its normal (spinning), of at most rolling (spinning) times the normal
+// force: a lever arm in metres, as in MuJoCo and Bullet. Like Coulomb
+// friction it is an impulse clamped to a bound, so it brings the relative
+// rotation to rest and never reverses it. The belt's spin about +z counts
+// as rotation of its surface.
+WERK_HD inline void solve_rolling(const Contact& c, ContactExtra& x, PairVelocities& v, const Tangents& t) {
+  if (x.rolling == 0.0f && x.spinning == 0.0f) return;
+  float normal = 0.0f;
+  for (int k = 0; k < c.count; ++k) normal += c.p[k].normal_impulse;
+  const Vec3 n = c.normal;
+  const Vec3 dw = v.wb - v.wa - Vec3{0.0f, 0.0f, x.belt_spin};
+  Vec3 l = x.angular_impulse;
+  // Rolling: both tangents at once (a cylinder's inertia couples them),
+  // clamped to a disc.
+  if (x.rolling > 0.0f) {
+    const Vec3 k1 = v.ia * t.t1 + v.ib * t.t1, k2 = v.ia * t.t2 + v.ib * t.t2;
+    const float k11 = dot(t.t1, k1), k12 = dot(t.t1, k2), k22 = dot(t.t2, k2);
+    const float det = k11 * k22 - k12 * k12;
+    if (det > 0.0f) {
+      const float e1 = dot(dw, t.t1), e2 = dot(dw, t.t2);
+      float l1 = l.x - (k22 * e1 - k12 * e2) / det;
+      float l2 = l.y - (k11 * e2 - k12 * e1) / det;
+      const float limit = x.rolling * normal, mag2 = l1 * l1 + l2 * l2;
+      if (mag2 > limit * limit) {
+        const float scale = limit / sqrtf(mag2);
+        l1 *= scale, l2 *= scale;
+      }
+      twist(v, (l1 - l.x) * t.t1 + (l2 - l.y) * t.t2);
+      l.x = l1, l.y = l2;
+    }
+  }
+  if (x.spinning > 0.0f) {
+    const float kn = dot(n, v.ia * n + v.ib * n);
+    if (kn > 0.0f) {
+      const float e = dot(v.wb - v.wa - Vec3{0.0f, 0.0f, x.belt_spin}, n);
+      const float limit = x.spinning * normal;
+      const float l3 = clampf(l.z - e / kn, -limit, limit);
+      twist(v, (l3 - l.z) * n);
+      l.z = l3;
+    }
+  }
+  x.angular_impulse = l;
+}
+
+WERK_HD inline void warm_start_contact(const Contact& c, const ContactExtra* x, const SolverBodies& s) {
   if (!contact_active(c, s)) return;
   PairVelocities v = load_pair(c, s);
   const PairMotion m = pair_motion(c, s);
@@ -309,6 +418,10 @@ WERK_HD inline void warm_start_contact(const Contact& c, const SolverBodies& s) 
     if (!carries_impulse(p)) continue;  // most speculative points push nothing
     Vec3 impulse = p.normal_impulse * c.normal + p.tangent_impulse1 * t.t1 + p.tangent_impulse2 * t.t2;
     push(v, point_now(c, p, m), impulse);
+  }
+  if (x) {
+    const Vec3 l = x->angular_impulse;
+    if (l.x != 0.0f || l.y != 0.0f || l.z != 0.0f) twist(v, l.x * t.t1 + l.y * t.t2 + l.z * c.normal);
   }
   store_pair(c, s, v);
 }
@@ -374,6 +487,9 @@ WERK_HD inline void solve_contact(Contact& c, ContactExtra* x, const SolverBodie
     p.tangent_impulse1 = l1, p.tangent_impulse2 = l2;
     push(v, now, impulse);
   }
+  // Last, so that the pass never leaves a rotation that rolling friction
+  // would stop: it stops without reversing.
+  if (x) solve_rolling(c, *x, v, t);
   store_pair(c, s, v);
 }
 

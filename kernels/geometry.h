@@ -10,7 +10,9 @@
 //
 // Cylinders collide as a 16-sided prism (kCylinderSides) whose vertex radius
 // is chosen so that the prism's faces and edges err by at most +-1% of the
-// radius, inside and out; cylinder-plane and cylinder-sphere are exact.
+// radius, inside and out; cylinder-plane and cylinder-sphere are exact, and
+// so are a cylinder lying on a face and two cylinders side to side
+// (narrowphase.h).
 #pragma once
 
 #include <cstdint>

@@ -16,8 +16,14 @@
 //   sphere   - hull; capsule - box, cylinder, hull : core vs polytope
 //   box      - box                    : dedicated 15-axis SAT + clipping
 //   box, cylinder, hull pairs         : polytope SAT + clipping
+//   triangle, box, hull - cylinder    : the same, exact rim points when the
+//                                       cylinder lies on a face
+//   cylinder - cylinder               : exact where their sides touch (as two
+//                                       capsules' cores), else the prisms
 //
-// Cylinders are 16-sided prisms except against planes and spheres (exact).
+// Cylinders are 16-sided prisms except against planes and spheres (exact),
+// lying on a face and side to side with each other (exact along their round
+// sides, so that they roll).
 #pragma once
 
 #include "kernels/collide_box.h"
@@ -50,6 +56,20 @@ WERK_HD inline void round_core(ShapeType t, Vec3 size, const Transform& x, Vec3&
   }
 }
 
+// Two cylinders: where their round sides touch (the normal across both
+// axes: side by side, or crossed away from the caps), the contact is that of
+// two capsules with the same cores and radii, exactly; elsewhere (a cap
+// involved) the two 16-sided prisms.
+WERK_COLLIDE_FN void collide_cylinder_cylinder(Vec3 sa, const Transform& xa, Vec3 sb, const Transform& xb, float margin,
+                                              Manifold& m) {
+  collide_capsule_capsule(sa, xa, sb, xb, margin, m);
+  const float side = 1.0e-3f;  // |cos| of the normal to either axis
+  if (m.count > 0 && fabsf(dot(m.normal, rotate(xa.q, Vec3{0.0f, 0.0f, 1.0f}))) < side &&
+      fabsf(dot(m.normal, rotate(xb.q, Vec3{0.0f, 0.0f, 1.0f}))) < side)
+    return;
+  collide_polytopes(make_cylinder_poly(sa.x, sa.y), xa, make_cylinder_poly(sb.x, sb.y), xb, margin, m);
+}
+
 // The pair in canonical order: A's order <= B's order.
 WERK_HD inline void collide_ordered(const GeometryView& g, int a, const Transform& xa, int b, const Transform& xb,
                                     float margin, Manifold& m) {
@@ -74,6 +94,7 @@ WERK_HD inline void collide_ordered(const GeometryView& g, int a, const Transfor
         round_core(tb, sb, xb, s0, s1, r);
         return collide_triangle_core(tw, s0, s1, r, margin, m);
       }
+      if (tb == ShapeType::Cylinder) return collide_poly_cylinder(make_triangle_poly(t[0], t[1], t[2]), xa, sb, xb, margin, m);
       return collide_polytopes(make_triangle_poly(t[0], t[1], t[2]), xa, shape_poly(g, b), xb, margin, m);
     }
     case ShapeType::Sphere:
@@ -95,7 +116,16 @@ WERK_HD inline void collide_ordered(const GeometryView& g, int a, const Transfor
     }
     case ShapeType::Box:
       if (tb == ShapeType::Box) return collide_box_box(sa, xa, sb, xb, margin, m);
+      if (tb == ShapeType::Cylinder) return collide_poly_cylinder(make_box_poly(sa), xa, sb, xb, margin, m);
       return collide_polytopes(make_box_poly(sa), xa, shape_poly(g, b), xb, margin, m);
+    case ShapeType::Cylinder:
+      if (tb == ShapeType::Hull) {  // normal from the hull (B) to the cylinder (A)
+        collide_poly_cylinder(shape_poly(g, b), xb, sa, xa, margin, m);
+        flip_manifold(m);
+        return;
+      }
+      if (tb == ShapeType::Cylinder) return collide_cylinder_cylinder(sa, xa, sb, xb, margin, m);
+      return collide_polytopes(shape_poly(g, a), xa, shape_poly(g, b), xb, margin, m);
     default:
       return collide_polytopes(shape_poly(g, a), xa, shape_poly(g, b), xb, margin, m);
   }

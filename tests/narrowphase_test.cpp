@@ -320,10 +320,24 @@ TEST_CASE("cylinders on a plane and on a box", "[narrowphase]") {
   REQUIRE(m.count == 4);
   for (int i = 0; i < 4; ++i) REQUIRE(m.points[i].separation == Approx(-0.002f).margin(1e-5));
   require_near(m.normal, {0, 0, 1}, 1e-5f);
-  // Lying on a box: within 1% of the radius.
-  m = run(s, box, at(0, 0, -0.5f), cyl, at(0, 0, 0.2f, about({1, 0, 0}, 90.0f)), 0.01f);
-  REQUIRE(m.count >= 1);
-  REQUIRE(std::fabs(min_sep(m)) <= 0.01f * 0.2f + 1e-5f);
+  // Lying on a box, a hull slab or a mesh triangle, turned any way about
+  // its axis: two points, one per cap, at the exact radius (a prism's side
+  // would rise and fall by 1% of it as it rolls).
+  const int slab = s.add_hull(cube_points({1.0f, 1.0f, 0.5f}));
+  const int tri = s.add_triangle({-2, -2, 0}, {2, -2, 0}, {0, 2, 0});
+  for (float roll : {0.0f, 5.0f, 11.25f, 17.0f}) {
+    INFO("roll " << roll);
+    const Quat q = about({0, 1, 0}, roll) * about({1, 0, 0}, 90.0f);
+    for (int floor : {box, slab, tri}) {
+      INFO("floor " << floor);
+      const Transform xf = floor == tri ? at(0, 0, 0) : at(0, 0, -0.5f);
+      m = run(s, floor, xf, cyl, at(0, 0, 0.199f, q), 0.01f);
+      REQUIRE(m.count == 2);
+      require_near(m.normal, {0, 0, 1}, 1e-5f);
+      for (int i = 0; i < 2; ++i) REQUIRE(m.points[i].separation == Approx(-0.001f).margin(1e-5));
+      require_symmetric(s, floor, xf, cyl, at(0, 0, 0.199f, q), 0.01f);
+    }
+  }
   require_symmetric(s, box, at(0, 0, -0.5f), cyl, at(0.1f, 0, 0.29f, about({1, 1, 0}, 10.0f)), 0.05f);
 }
 

@@ -74,10 +74,12 @@ class Pipeline final : public werk::Backend {
     for (int w = 0; w < nworld_; ++w)
       for (auto k : model.body_kind) dyn.push_back(k == werk::BodyKind::Dynamic ? 1 : 0);
     upload(dynamic_, dyn);
-    // Belts and bouncy materials need per-contact extras; plain parts do not.
-    has_restitution_ = std::any_of(model.material_restitution.begin(), model.material_restitution.end(),
-                                   [](float e) { return e > 0.0f; });
-    has_extra_ = model.nconveyor() > 0 || has_restitution_;
+    // Belts, bouncy materials and rolling friction need per-contact
+    // extras; plain parts do not.
+    auto any_positive = [](const std::vector<float>& v) { return std::any_of(v.begin(), v.end(), [](float e) { return e > 0.0f; }); };
+    has_restitution_ = any_positive(model.material_restitution);
+    has_extra_ = model.nconveyor() > 0 || has_restitution_ || any_positive(model.material_rolling_friction) ||
+                 any_positive(model.material_spinning_friction);
     load_shapes(model);
     write_state(state);
   }
@@ -380,7 +382,8 @@ class Pipeline final : public werk::Backend {
     const werk::ShapeBounds* bounds = raw(bounds_);
     const werk::GeometryView g = geometry_;
     const int32_t *shape_body = raw(shape_body_), *shape_material = raw(shape_material_), *shape_conveyor = raw(shape_conveyor_);
-    const float *friction = raw(material_friction_), *restitution = raw(material_restitution_);
+    const werk::MaterialView mat{raw(material_friction_), raw(material_restitution_), raw(material_rolling_),
+                                 raw(material_spinning_)};
     const Vec3 *pos = raw(pos_), *vel = raw(vel_), *angvel = raw(angvel_);
     const werk::ConveyorView conv = conveyor_view();
     const int nshape = nshape_, nbody = nbody_;
@@ -388,8 +391,8 @@ class Pipeline final : public werk::Backend {
     each(n, [=] WERK_HD(int k) {
       const uint64_t key = keys[order ? order[k] : k];
       int a = int(key >> 32), b = int(key & 0xffffffffu);
-      int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, friction,
-                                     restitution, pos, vel, angvel, conv, dt, margin, out[k], extra ? &extra[k] : nullptr);
+      int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, mat, pos,
+                                     vel, angvel, conv, dt, margin, out[k], extra ? &extra[k] : nullptr);
       if (touching) touching[k] = t;
     });
   }
@@ -527,7 +530,7 @@ class Pipeline final : public werk::Backend {
         if (!asleep[i]) werk::integrate_velocity(i, nbody, p, g, h, s);
       });
       solve_joints(jp, joint_soft, h, true, true);
-      if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], sb); });
+      if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], x ? &x[i] : nullptr, sb); });
       solve_joints(jp, joint_soft, h, true, false);
       const bool reverse = (sub & 1) != 0;
       if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, true, reverse);
@@ -695,6 +698,10 @@ class Pipeline final : public werk::Backend {
     upload(shape_conveyor_, m.shape_conveyor);
     upload(material_friction_, m.material_friction);
     upload(material_restitution_, m.material_restitution);
+    // Rolling and spinning friction are optional (0) in a Model built by hand.
+    auto per_material = [&](std::vector<float> v) { return v.resize(m.material_friction.size(), 0.0f), v; };
+    upload(material_rolling_, per_material(m.material_rolling_friction));
+    upload(material_spinning_, per_material(m.material_spinning_friction));
     upload(conveyor_curved_, m.conveyor_curved);
     upload(conveyor_direction_, m.conveyor_direction);
     upload(conveyor_center_, m.conveyor_center);
@@ -846,7 +853,7 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ShapeType> shape_type_;
   Vector<Vec3> shape_pos_, shape_size_;
   Vector<Quat> shape_quat_;
-  Vector<float> material_friction_, material_restitution_;
+  Vector<float> material_friction_, material_restitution_, material_rolling_, material_spinning_;
   Vector<float> conveyor_curved_, conveyor_radius_;
   Vector<Vec3> conveyor_direction_, conveyor_center_;
   Vector<uint8_t> joint_kind_, joint_motor_;
@@ -855,7 +862,7 @@ class Pipeline final : public werk::Backend {
   Vector<Quat> joint_rel_quat_;
   Vector<float> joint_lower_, joint_upper_, joint_motor_max_, joint_target_;
   Vector<werk::JointImpulse> joint_impulse_;
-  std::vector<Vector<uint8_t>> geometry_bytes_;
+  std::vector<Vector<uint8_t>> geometry_bytes_;  // mirrored geometry arrays (views taken once all are copied)
   werk::GeometryView geometry_;
 
   // State (nworld x nbody), conveyor speeds (nworld x nconveyor).

@@ -60,13 +60,16 @@ void read_header(const Source& src, MapReader& top, Model& m) {
 
 void read_materials(const Source& src, MapReader& top, Model& m, std::map<std::string, int>& index) {
   // A default material so that scenes without materials still work.
-  auto add = [&](const std::string& name, float density, float friction, float restitution) {
+  auto add = [&](const std::string& name, float density, float friction, float restitution, float rolling,
+                 float spinning) {
     m.material_name.push_back(name);
     m.material_density.push_back(density);
     m.material_friction.push_back(friction);
     m.material_restitution.push_back(restitution);
+    m.material_rolling_friction.push_back(rolling);
+    m.material_spinning_friction.push_back(spinning);
   };
-  add("default", 1000.0f, 0.5f, 0.0f);
+  add("default", 1000.0f, 0.5f, 0.0f, 0.0f, 0.0f);
   index["default"] = 0;
   YAML::Node mats = top.optional("materials");
   if (!mats) return;
@@ -77,15 +80,19 @@ void read_materials(const Source& src, MapReader& top, Model& m, std::map<std::s
     float density = float(r.positive("density", 1000.0));
     float friction = float(r.non_negative("friction", 0.5));
     float restitution = float(r.in_range("restitution", 0.0, 1.0, 0.0));
+    float rolling = float(r.non_negative("rolling_friction", 0.0));
+    float spinning = float(r.non_negative("spinning_friction", 0.0));
     r.finish();
     if (name == "default") {  // overriding the default is allowed
       m.material_density[0] = density;
       m.material_friction[0] = friction;
       m.material_restitution[0] = restitution;
+      m.material_rolling_friction[0] = rolling;
+      m.material_spinning_friction[0] = spinning;
       continue;
     }
     check_unique(src, index, name, it->first, "material", m.nmaterial());
-    add(name, density, friction, restitution);
+    add(name, density, friction, restitution, rolling, spinning);
   }
 }
 

@@ -52,6 +52,8 @@ struct Model {
   std::vector<float> material_density;      // kg/m^3
   std::vector<float> material_friction;     // Coulomb coefficient
   std::vector<float> material_restitution;  // normal restitution in [0, 1]
+  std::vector<float> material_rolling_friction;   // rolling friction lever arm (m): torque per normal force
+  std::vector<float> material_spinning_friction;  // spinning (torsional) friction lever arm (m)
 
   // --- bodies (nbody) ------------------------------------------------------
   std::vector<std::string> body_name;
