@@ -215,6 +215,12 @@ TEST_CASE("process scene errors name the line and column", "[process][scene]") {
                       "    st: {type: station, process_time: 1, scrap: 1.5, to: out}\n    out: {type: sink}\n");
   REQUIRE(e.find("scene.yaml:6:") != std::string::npos);
   REQUIRE(e.find("scrap") != std::string::npos);
+  // Failure modes key their random streams by name: names must differ.
+  e = error_of(head + "    src: {type: source, interarrival: 1, to: st}\n"
+                      "    st: {type: station, process_time: 1, to: out,\n"
+                      "         failures: [{name: a, mtbf: 10, mttr: 1}, {name: a, mtbf: 20, mttr: 1}]}\n    out: {type: sink}\n");
+  REQUIRE(e.find("scene.yaml:7:") != std::string::npos);
+  REQUIRE(e.find("a second failure mode named 'a'") != std::string::npos);
 }
 
 TEST_CASE("process objects: router, assembly, split, conveyor, shifts conserve parts", "[process][scene]") {
