@@ -282,6 +282,17 @@ TEST_CASE("process conveyors: accumulating belts close up, non-accumulating belt
   // 0 is on the belt 18 s, part 1 14 s (18 s) of the 100.
   CHECK(kpi(acc, "belt.mean_length") == Approx((18 + 14) / 100.0).margin(1e-12));
   CHECK(kpi(stop, "belt.mean_length") == Approx((18 + 18) / 100.0).margin(1e-12));
+  // Parts always waiting and a station that takes the first and then
+  // nothing for 1000 s: the belt fills to its capacity, floor(10.5 / 1) =
+  // 10 parts, and the source is held back.
+  Experiment full = run(
+      "process:\n  duration: 100\n  event_log: false\n  objects:\n"
+      "    src: {type: source, interarrival: 0, to: belt}\n"
+      "    belt: {type: conveyor, length: 10.5, speed: 1, spacing: 1, to: m}\n"
+      "    m: {type: station, process_time: 1000, to: out}\n"
+      "    out: {type: sink}\n");
+  CHECK(kpi(full, "belt.max_length") == 10);
+  CHECK(kpi(full, "src.generated") == 11);  // the one in the station and ten on the belt
 }
 
 TEST_CASE("process bottleneck is the most active station of a tandem line", "[process][features]") {
