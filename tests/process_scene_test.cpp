@@ -147,6 +147,20 @@ TEST_CASE("process bundled scene: the documented bottleneck", "[process][scene]"
       CHECK(e.kpi("op10_rough_mill.active").low() > e.kpi(n.name + ".active").high());
 }
 
+TEST_CASE("process bundled M/M/1 scene: the theory its comment quotes", "[process][scene]") {
+  // scenes/process_mm1.yaml says: rho = 0.9, mean time in system
+  // 1 / (mu - lambda) = 10 s, mean queue length rho^2 / (1 - rho) = 8.1,
+  // run with 10 replications. 99% intervals over those replications.
+  Model m = load_model(repo_file("scenes/process_mm1.yaml"));
+  Experiment e = run_experiment(m, 1, 10);  // the scene's seed
+  for (auto [name, truth] : {std::pair<const char*, double>{"line.lead_time_mean", 10.0}, {"queue.mean_length", 8.1}}) {
+    double mean, hw;
+    confidence_interval(e.kpi(name).values, 0.99, mean, hw);
+    INFO(name << ": " << mean << " +- " << hw << ", theory " << truth);
+    CHECK(std::abs(mean - truth) <= hw);
+  }
+}
+
 TEST_CASE("process same seed gives bit-identical results for any thread count", "[process][scene]") {
   Model m = load_model(kBundled, 3 * 86400.0);
   Experiment a = run_experiment(m, 99, 4, 1), b = run_experiment(m, 99, 4, 2), c = run_experiment(m, 100, 4, 2);
