@@ -161,6 +161,19 @@ TEST_CASE("process bundled M/M/1 scene: the theory its comment quotes", "[proces
   }
 }
 
+TEST_CASE("process a zero-time cycle is reported, not run forever", "[process][scene]") {
+  // docs/process.md: an interarrival of 0 straight into a sink never lets
+  // time advance; the run stops with an error naming the object.
+  Model m = model_from("process:\n  duration: 10\n  event_log: false\n  objects:\n"
+                       "    src: {type: source, interarrival: 0, to: out}\n    out: {type: sink}\n");
+  try {
+    simulate(m, 1, 0);
+    FAIL("no error");
+  } catch (const werk::RuntimeError& e) {
+    CHECK(std::string(e.what()).find("zero-time cycle through 'src'") != std::string::npos);
+  }
+}
+
 TEST_CASE("process same seed gives bit-identical results for any thread count", "[process][scene]") {
   Model m = load_model(kBundled, 3 * 86400.0);
   Experiment a = run_experiment(m, 99, 4, 1), b = run_experiment(m, 99, 4, 2), c = run_experiment(m, 100, 4, 2);
