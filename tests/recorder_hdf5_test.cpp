@@ -130,6 +130,20 @@ TEST_CASE("every recorded dataset reads back equal to the state it came from", "
   H5Dread(ids, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, id.data());
   for (int b = 0; b < n; ++b) CHECK(id[size_t(b)] == b);
   H5Dclose(ids);
+  // Fixed-length, null-padded string datasets.
+  auto strings = [&](const char* name) {
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t type = H5Dget_type(d), space = H5Dget_space(d);
+    const size_t len = H5Tget_size(type), count = size_t(H5Sget_simple_extent_npoints(space));
+    std::vector<char> buf(len * count);
+    H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < count; ++i) out.emplace_back(buf.data() + i * len, strnlen(buf.data() + i * len, len));
+    H5Tclose(type), H5Sclose(space), H5Dclose(d);
+    return out;
+  };
+  CHECK(strings("parameters/body_names") == m.body_name);
+  CHECK(strings("parameters/scene") == std::vector<std::string>{m.source_text});
   H5Fclose(file);
   std::filesystem::remove_all(dir);
 }
