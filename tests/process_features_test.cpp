@@ -79,8 +79,6 @@ TEST_CASE("process worker pool of one serialises maintenance; worker utilisation
   CHECK(kpi(one, "workers.crew.utilization") == Approx(0.2).margin(1e-12));
   // Energy: 900 s idle at 1 kW and 100 s maintained at 4 kW.
   CHECK(kpi(one, "a.energy") == Approx((900 * 1.0 + 100 * 4.0) / 3600).epsilon(1e-12));
-  // Availability excludes planned maintenance from the planned busy time.
-  CHECK(kpi(one, "a.availability") == 0);
   Experiment two = run(scene(2));
   CHECK(kpi(two, "b.maintenance") == Approx(0.1).margin(1e-12));
   CHECK(kpi(two, "workers.crew.utilization") == Approx(0.1).margin(1e-12));
