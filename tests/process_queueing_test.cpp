@@ -68,6 +68,10 @@ TEST_CASE("process M/M/1 at rho 0.5: time in system and queue length", "[process
   require_ci_contains(e, "line.lead_time_mean", 1.0 / (mu - lambda));
   require_ci_contains(e, "queue.mean_length", rho * rho / (1 - rho));
   require_ci_contains(e, "server.utilization", rho);
+  // Little's law with the arrival rate the scene gives (not one the
+  // engine measured): parts in the line L = lambda W = rho / (1 - rho).
+  require_ci_contains(e, "line.wip", rho / (1 - rho));
+  require_ci_contains(e, "line.departure_rate", lambda);
 }
 
 TEST_CASE("process M/M/1 at rho 0.9: time in system and queue length", "[process][queueing]") {

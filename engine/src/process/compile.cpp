@@ -217,6 +217,10 @@ void read_failures(Compiler& c, MapReader& r, StationSpec& s) {
     MapReader f(c.src, n[i], r.path("failures[" + std::to_string(i) + "]"));
     FailureSpec fs;
     fs.name = f.string("name", "failure" + std::to_string(i + 1));
+    // The name keys the mode's random streams, so it must be unique.
+    for (const FailureSpec& other : s.failures)
+      if (other.name == fs.name)
+        yaml::fail(c.src, f.optional("name") ? f.optional("name") : n[i], f.path("name") + ": a second failure mode named '" + fs.name + "' (expected unique names)");
     std::string basis = f.choice("basis", {"calendar", "operating", "count"}, std::string("calendar"));
     fs.basis = basis == "calendar" ? FailureBasis::calendar : basis == "operating" ? FailureBasis::operating : FailureBasis::count;
     fs.time_to_failure = read_distribution(c.src, f.required(fs.basis == FailureBasis::count ? "operations" : "mtbf"),

@@ -5,12 +5,15 @@
 // generator. The generator's state is derived from (seed, replication,
 // object, purpose) by hashing through SplitMix64, the seeding procedure the
 // xoshiro authors recommend, so streams of different objects and different
-// replications are statistically independent, and adding an object to a
-// scene does not shift the numbers any other object sees.
+// replications are statistically independent. The object word is a hash of
+// the object's name, not its place in the scene (stream_key), so adding,
+// removing or reordering other objects does not change the numbers an
+// object draws: variants of a line run with common random numbers.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <string_view>
 
 namespace werk::process {
 
@@ -26,6 +29,14 @@ inline uint64_t splitmix64(uint64_t& state) {
 inline uint64_t mix_key(uint64_t key, uint64_t word) {
   uint64_t s = key ^ (word * 0xD6E8FEB86659FD93ull);
   return splitmix64(s);
+}
+
+// The stable identity of an object's streams: 64-bit FNV-1a of its name,
+// mixed once more so that similar names give unrelated keys.
+inline uint64_t stream_key(std::string_view name) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (unsigned char c : name) h = (h ^ c) * 0x100000001B3ull;
+  return splitmix64(h);
 }
 
 class Rng {

@@ -24,6 +24,11 @@ inline uint32_t pack(Ev k, uint32_t index = 0, uint32_t gen = 0) { return k | (i
 enum class Act : uint8_t { idle, wait_worker, setup, working, blocked };
 enum Purpose : uint8_t { for_setup, for_repair, for_maintenance };
 
+// What an object draws a stream for: the second word of its stream key.
+// The values are part of the results (changing one changes every run).
+enum Stream : uint64_t { s_arrival = 0, s_mix = 1, s_route = 0, s_process = 0, s_setup = 1, s_scrap = 2,
+                         s_failure = 3, s_repair = 4, s_maintenance = 5 };
+
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 
 struct Part {
@@ -48,6 +53,7 @@ struct Server {
 };
 
 struct FailRt {
+  Rng rng_ttf, rng_repair;  // per failure mode: one mode's failures do not shift another's draws
   bool active = false;
   uint16_t gen = 0;
   Tick remaining = 0;     // operating basis
@@ -64,7 +70,7 @@ struct StationRt {
   std::array<int64_t, kStateCount> area{};
   Tick last = 0;
   State shown = State::idle;
-  Rng rng_process, rng_setup, rng_scrap, rng_ttf, rng_repair, rng_maint;
+  Rng rng_process, rng_setup, rng_scrap, rng_maint;
   StationResult res;
   std::vector<double> ideal;  // mean process time per part type
   bool paused() const { return failed > 0 || maint || off; }
@@ -170,21 +176,28 @@ struct Simulator::Impl {
   Impl(const Model& model, uint64_t seed, uint64_t rep, Trace* t) : m(model), trace(t) {
     nodes.resize(m.nodes.size());
     wake_pending.assign(m.nodes.size(), 0);
-    // Each object's streams hash (seed, replication, node, purpose).
+    // Each object's streams hash (seed, replication, name, purpose): common
+    // random numbers across variants of a scene (see random.h).
     for (size_t i = 0; i < m.nodes.size(); ++i) {
       const NodeSpec& n = m.nodes[i];
-      auto rng = [&](uint64_t purpose) { return Rng(seed, rep, i, purpose); };
-      if (n.kind == NodeKind::source) sources.push_back({rng(0), rng(1)});
-      if (n.kind == NodeKind::router) routers.push_back({rng(0)});
+      const uint64_t key = stream_key(n.name);
+      auto rng = [&](Stream purpose) { return Rng(seed, rep, key, purpose); };
+      if (n.kind == NodeKind::source) sources.push_back({rng(s_arrival), rng(s_mix)});
+      if (n.kind == NodeKind::router) routers.push_back({rng(s_route)});
       if (n.kind == NodeKind::buffer) buffers.emplace_back();
       if (n.kind == NodeKind::conveyor) conveyors.emplace_back();
       if (n.kind == NodeKind::station) {
         StationRt st;
-        st.rng_process = rng(0), st.rng_setup = rng(1), st.rng_scrap = rng(2);
-        st.rng_ttf = rng(3), st.rng_repair = rng(4), st.rng_maint = rng(5);
+        st.rng_process = rng(s_process), st.rng_setup = rng(s_setup), st.rng_scrap = rng(s_scrap);
+        st.rng_maint = rng(s_maintenance);
         const StationSpec& s = m.stations[n.index];
         st.servers.resize(s.capacity);
         st.fails.resize(s.failures.size());
+        for (size_t f = 0; f < s.failures.size(); ++f) {
+          const uint64_t mode = mix_key(key, stream_key(s.failures[f].name));
+          st.fails[f].rng_ttf = Rng(seed, rep, mode, s_failure);
+          st.fails[f].rng_repair = Rng(seed, rep, mode, s_repair);
+        }
         st.bins.resize(s.assemble.size());
         for (auto& d : s.process) st.ideal.push_back(d.mean());
         stations.push_back(std::move(st));
@@ -807,7 +820,7 @@ struct Simulator::Impl {
     const FailureSpec& f = m.stations[m.nodes[node].index].failures[i];
     StationRt& st = stations[m.nodes[node].index];
     FailRt& fr = st.fails[i];
-    double x = f.time_to_failure.sample(st.rng_ttf);
+    double x = f.time_to_failure.sample(fr.rng_ttf);
     ++fr.gen;
     if (f.basis == FailureBasis::calendar) q.push(now + to_ticks(x), node, pack(ev_failure, uint32_t(i), fr.gen));
     else if (f.basis == FailureBasis::operating) {
@@ -844,7 +857,7 @@ struct Simulator::Impl {
   void start_repair(uint32_t node, uint32_t i) {
     const FailureSpec& f = m.stations[m.nodes[node].index].failures[i];
     StationRt& st = stations[m.nodes[node].index];
-    q.push(now + to_ticks(f.repair.sample(st.rng_repair)), node, pack(ev_repair, i, st.fails[i].gen));
+    q.push(now + to_ticks(f.repair.sample(st.fails[i].rng_repair)), node, pack(ev_repair, i, st.fails[i].gen));
   }
 
   void repair_done(uint32_t node, uint32_t i) {
