@@ -16,6 +16,8 @@ struct System {
   template <class T>
   using vector = thrust::omp::vector<T>;
   static auto policy() { return thrust::omp::par; }
+  // Device vectors live in host memory: the state can be read in place.
+  static constexpr bool host_memory = true;
   // Resting piles decay velocities into denormal floats, which x86 handles
   // a hundred times slower; flush them to zero on every worker thread.
   // Every thread uses the same mode, so results stay thread-count independent.

@@ -16,6 +16,7 @@ struct System {
   template <class T>
   using vector = thrust::cuda::vector<T>;
   static auto policy() { return thrust::cuda::par; }
+  static constexpr bool host_memory = false;
   static void begin_step() {}
   // All pairs in one narrowphase launch.
   static constexpr int narrow_batch = 1 << 30;
