@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
 
     bool running = true;
     int stops = 0, printed = 0;
-    double stopped_seconds = 0;
+    long long stopped_steps = 0;
     const long long steps = (long long)(seconds / model.dt + 0.5);
     const auto t0 = std::chrono::steady_clock::now();
     for (long long k = 0; k < steps; ++k) {
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
         running = true;
         if (printed++ < 8) std::printf("t = %6.2f s: zone clear: infeed restarted at %.2f m/s\n", sim.time(), run_speed);
       }
-      if (!running) stopped_seconds += model.dt;
+      if (!running) ++stopped_steps;
     }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     int past = 0;  // parts beyond the curve (on the outfeed or in the bin)
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       if (sim.positions()[size_t(b)].y > 0.7f) ++past;
     std::printf("%.1f s simulated in %.2f s wall (%.1fx real time): the infeed stopped %d times, %.1f s in all; "
                 "%d of %zu parts are past the curve\n",
-                sim.time(), wall, wall > 0 ? sim.time() / wall : 0.0, stops, stopped_seconds, past, parts.size());
+                sim.time(), wall, wall > 0 ? sim.time() / wall : 0.0, stops, stopped_steps * model.dt, past, parts.size());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

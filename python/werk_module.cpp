@@ -122,6 +122,12 @@ PYBIND11_MODULE(_werk, m) {
       .def_property_readonly("duration", [](const werk::Model& x) { return x.duration; }, "The scene's run length (s).")
       .def_property_readonly("nbody", &werk::Model::nbody)
       .def_property_readonly("body_names", [](const werk::Model& x) { return x.body_name; })
+      .def_property_readonly("body_kinds", [](const werk::Model& x) {
+             std::vector<std::string> k;
+             for (werk::BodyKind b : x.body_kind)
+               k.push_back(b == werk::BodyKind::Dynamic ? "dynamic" : b == werk::BodyKind::Kinematic ? "kinematic" : "static");
+             return k;
+           }, "'static', 'dynamic' or 'kinematic' per body.")
       .def_property_readonly("conveyor_names", [](const werk::Model& x) { return x.conveyor_name; })
       .def_property_readonly("joint_names", [](const werk::Model& x) { return x.joint_name; })
       .def("body", [](const werk::Model& x, const std::string& n) { return x.body(n).index; }, py::arg("name"),

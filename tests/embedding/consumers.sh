@@ -79,6 +79,15 @@ sim = werk.Simulation(werk.load_scene(sys.argv[1]))
 sim.step(int(sys.argv[2]))
 print('%016x' % sim.state_hash())" "$scene" $steps)
   check "Python (PYTHONPATH)" "$h"
+  # The Python control loop takes the same decisions at the same steps as the C++ one.
+  pyctl=$(PYTHONPATH=$pypath "$python" "$prefix/share/werk/examples/line_control.py" "$prefix/share/werk/scenes/parts_to_bin.yaml" 4)
+  if [[ $(sed 's/ simulated in .*real time)//' <<< "$pyctl") != $(sed 's/ simulated in .*real time)//' <<< "$ctl") ]]; then
+    echo "consumers: the Python and C++ control loops differ:" >&2
+    diff <(echo "$ctl") <(echo "$pyctl") >&2 || true
+    fail=1
+  else
+    echo "consumers: control loop, C++ and Python: $(tail -1 <<< "$pyctl")"
+  fi
 else
   echo "consumers: no Python package installed (bindings not built): skipped"
 fi
