@@ -4,6 +4,7 @@
 // prints the body's position once a simulated second, then the state hash
 // after STEPS steps (the same number `werk bench SCENE --steps STEPS
 // --warmup 0` prints).
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
