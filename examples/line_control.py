@@ -37,6 +37,8 @@ steps = int(round(seconds / model.dt))
 t0 = time.perf_counter()
 for _ in range(steps):
     sim.step()
+    if not sim.zero_copy:  # CUDA: each access copies, so take the new state
+        positions = sim.positions[0]
     p = positions[parts]
     inside = np.flatnonzero(np.all((p >= lo) & (p <= hi), axis=1))
     if inside.size and running:

@@ -162,3 +162,22 @@ TEST_CASE("process scene errors carry their location", "[api][process]") {
   }
   CHECK_THROWS_AS(ProcessModel::from_text("werk: 1\nname: x\n", "none.yaml"), InputError);
 }
+
+TEST_CASE("setters and views address one world of several", "[api]") {
+  const std::string backend = GENERATE(from_range(test::backends()));
+  SimulationOptions o = on(backend);
+  o.nworld = 3;
+  Simulation sim(load_scene(kApiScene), o);
+  const BodyId box = sim.model().body("box");
+  sim.set_conveyor_speed(sim.model().conveyor("belt"), 1.0f, 1);
+  sim.set_conveyor_speed(sim.model().conveyor("belt"), -0.5f, 2);
+  sim.step(240);
+  // Each box rides its own world's belt (friction reaches the belt speed in
+  // under 0.15 s; 2% covers the solver's residual slip).
+  CHECK(sim.velocities(0)[box.index].x == Approx(0.5).margin(0.01));
+  CHECK(sim.velocities(1)[box.index].x == Approx(1.0).margin(0.02));
+  CHECK(sim.velocities(2)[box.index].x == Approx(-0.5).margin(0.01));
+  CHECK(sim.positions(2).data() == sim.positions(0).data() + 2 * sim.model().nbody());
+  CHECK(sim.conveyor_speed(sim.model().conveyor("belt"), 0) == 0.5f);
+  CHECK_THROWS_AS(sim.positions(3), std::out_of_range);
+}

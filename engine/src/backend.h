@@ -27,6 +27,8 @@ struct HostState {
   const Quat* quat = nullptr;
   const Vec3* vel = nullptr;
   const Vec3* angvel = nullptr;
+  const float* conveyor_speed = nullptr;  // nworld x nconveyor
+  const float* motor_target = nullptr;    // nworld x njoint
 };
 
 class Backend {

@@ -148,7 +148,11 @@ const char* werk_status_name(werk_status s) {
 }
 
 int werk_cuda_available(void) {
-  return guard([] { return werk::cuda_device_available() ? werk_status(1) : WERK_OK; }) == 1;
+  try {
+    return werk::cuda_device_available() ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
 }
 
 // ---- models ---------------------------------------------------------------

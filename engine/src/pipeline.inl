@@ -116,7 +116,7 @@ class Pipeline final : public werk::Backend {
   }
   werk::HostState host_state() override {
     if (!System::host_memory) return {};
-    return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_)};
+    return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_), raw(conveyor_speed_), raw(joint_target_)};
   }
 
   void step(int n) override {

@@ -91,7 +91,9 @@ void Simulation::set_conveyor_speed(ConveyorId c, float speed, int world) {
 float Simulation::conveyor_speed(ConveyorId c, int world) {
   check_index(c.index, model_->nconveyor(), "conveyor");
   check_world(world);
-  return state().conveyor_speed[size_t(world) * model_->nconveyor() + c.index];
+  const size_t i = size_t(world) * model_->nconveyor() + c.index;
+  const HostState h = backend_->host_state();
+  return h.conveyor_speed ? h.conveyor_speed[i] : state().conveyor_speed[i];
 }
 
 void Simulation::set_motor_target(JointId j, float target, int world) {
@@ -107,27 +109,31 @@ void Simulation::set_motor_target(JointId j, float target, int world) {
 float Simulation::motor_target(JointId j, int world) {
   check_index(j.index, model_->njoint(), "joint");
   check_world(world);
-  return state().joint_motor_target[size_t(world) * model_->njoint() + j.index];
+  const size_t i = size_t(world) * model_->njoint() + j.index;
+  const HostState h = backend_->host_state();
+  return h.motor_target ? h.motor_target[i] : state().joint_motor_target[i];
 }
 
 void Simulation::set_body_pose(BodyId b, Vec3 position, Quat orientation, int world) {
   check_index(b.index, model_->nbody(), "body");
   check_world(world);
-  const State& s = state();
   const size_t i = size_t(world) * model_->nbody() + b.index;
-  backend_->set_body(i, position, orientation, s.body_vel[i], s.body_angvel[i]);
-  state_.body_pos[i] = position;
-  state_.body_quat[i] = orientation;
+  const HostState h = backend_->host_state();
+  if (!h.vel) state();  // CUDA: the host copy has the velocities to keep
+  backend_->set_body(i, position, orientation, h.vel ? h.vel[i] : state_.body_vel[i],
+                     h.angvel ? h.angvel[i] : state_.body_angvel[i]);
+  if (state_current_) state_.body_pos[i] = position, state_.body_quat[i] = orientation;
 }
 
 void Simulation::set_body_velocity(BodyId b, Vec3 velocity, Vec3 angular_velocity, int world) {
   check_index(b.index, model_->nbody(), "body");
   check_world(world);
-  const State& s = state();
   const size_t i = size_t(world) * model_->nbody() + b.index;
-  backend_->set_body(i, s.body_pos[i], s.body_quat[i], velocity, angular_velocity);
-  state_.body_vel[i] = velocity;
-  state_.body_angvel[i] = angular_velocity;
+  const HostState h = backend_->host_state();
+  if (!h.pos) state();  // CUDA: the host copy has the pose to keep
+  backend_->set_body(i, h.pos ? h.pos[i] : state_.body_pos[i], h.quat ? h.quat[i] : state_.body_quat[i], velocity,
+                     angular_velocity);
+  if (state_current_) state_.body_vel[i] = velocity, state_.body_angvel[i] = angular_velocity;
 }
 
 template <class T>
