@@ -17,20 +17,8 @@ namespace {
 
 const std::string kApiScene = std::string(WERK_TEST_DATA_DIR) + "/../embedding/api_scene.yaml";
 
-// M/M/1 at rho = 0.5: arrivals every 2 s on average, service 1 s.
-const char* const kMM1 = R"(werk: 1
-name: mm1
-duration: 20000
-seed: 5
-process:
-  warmup: 1000
-  event_log: false
-  objects:
-    arrivals: {type: source, interarrival: {dist: exponential, mean: 2.0}, to: queue}
-    queue: {type: buffer, to: server}
-    server: {type: station, process_time: {dist: exponential, mean: 1.0}, to: done}
-    done: {type: sink}
-)";
+// M/M/1 at rho = 0.5 (see the file).
+const std::string kMM1 = std::string(WERK_TEST_DATA_DIR) + "/../embedding/mm1_short.yaml";
 
 SimulationOptions on(const std::string& backend) {
   SimulationOptions o;
@@ -129,7 +117,10 @@ TEST_CASE("process simulation returns KPIs as values, equal to the CLI's", "[api
   ProcessOptions o;
   o.replications = 4;
   o.threads = 1;
-  ProcessResult r = ProcessModel::from_text(kMM1, "mm1.yaml").run(o);
+  std::ifstream text_in(kMM1);
+  std::stringstream text;
+  text << text_in.rdbuf();
+  ProcessResult r = ProcessModel::from_text(text.str(), "mm1.yaml").run(o);
   // The server is busy rho = 0.5 of the time; over ~40000 arrivals the
   // estimate's standard error is below 0.01.
   const Kpi& u = r.kpi("server.utilization");
@@ -141,7 +132,7 @@ TEST_CASE("process simulation returns KPIs as values, equal to the CLI's", "[api
   CHECK_THROWS_AS(r.kpi("server.speed"), NameError);
 
   auto dir = test::temp_dir("api_process");
-  const std::string scene = test::write_file(dir / "mm1.yaml", kMM1);
+  const std::string scene = kMM1;
   REQUIRE(test::run_werk("run " + scene + " --replications 4 -q --kpis " + (dir / "k.json").string() + " -o " +
                          (dir / "k.h5").string()) == 0);
   std::ifstream in(dir / "k.json");

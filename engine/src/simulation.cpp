@@ -64,60 +64,52 @@ void Simulation::set_state(const State& state) {
   state_current_ = true;
 }
 
-namespace {
-void check_index(int32_t index, int count, const char* what) {
-  if (index < 0 || index >= count)
-    throw std::out_of_range(std::string(what) + " id " + std::to_string(index) + " is out of range: the model has " +
-                            std::to_string(count) + " (look ids up by name with Model::" + what + "())");
-}
-}  // namespace
-
 void Simulation::check_world(int world) const {
   if (world < 0 || world >= nworld_)
     throw std::out_of_range("world " + std::to_string(world) + " is out of range: the simulation has " +
                             std::to_string(nworld_) + (nworld_ == 1 ? " world" : " worlds"));
 }
 
+// The State index of entry `index` (of `count` per world) of `world`;
+// throws std::out_of_range for either outside the simulation.
+size_t Simulation::entry(int32_t index, int count, const char* what, int world) const {
+  if (index < 0 || index >= count)
+    throw std::out_of_range(std::string(what) + " id " + std::to_string(index) + " is out of range: the model has " +
+                            std::to_string(count) + " (look ids up by name with Model::" + what + "())");
+  check_world(world);
+  return size_t(world) * size_t(count) + size_t(index);
+}
+
 // Setters write the backend's entry and, when the host copy is current,
 // the same entry there, so state() stays current without a copy.
 void Simulation::set_conveyor_speed(ConveyorId c, float speed, int world) {
-  check_index(c.index, model_->nconveyor(), "conveyor");
-  check_world(world);
-  const size_t i = size_t(world) * model_->nconveyor() + c.index;
+  const size_t i = entry(c.index, model_->nconveyor(), "conveyor", world);
   backend_->set_conveyor_speed(i, speed);
   if (state_current_) state_.conveyor_speed[i] = speed;
 }
 
 float Simulation::conveyor_speed(ConveyorId c, int world) {
-  check_index(c.index, model_->nconveyor(), "conveyor");
-  check_world(world);
-  const size_t i = size_t(world) * model_->nconveyor() + c.index;
+  const size_t i = entry(c.index, model_->nconveyor(), "conveyor", world);
   const HostState h = backend_->host_state();
   return h.conveyor_speed ? h.conveyor_speed[i] : state().conveyor_speed[i];
 }
 
 void Simulation::set_motor_target(JointId j, float target, int world) {
-  check_index(j.index, model_->njoint(), "joint");
-  check_world(world);
+  const size_t i = entry(j.index, model_->njoint(), "joint", world);
   if (model_->joint_motor[j.index] == 0)
     throw InputError(model_->source_file, 0, 0, "joint '" + model_->joint_name[j.index] + "' has no motor: its target cannot be set");
-  const size_t i = size_t(world) * model_->njoint() + j.index;
   backend_->set_motor_target(i, target);
   if (state_current_) state_.joint_motor_target[i] = target;
 }
 
 float Simulation::motor_target(JointId j, int world) {
-  check_index(j.index, model_->njoint(), "joint");
-  check_world(world);
-  const size_t i = size_t(world) * model_->njoint() + j.index;
+  const size_t i = entry(j.index, model_->njoint(), "joint", world);
   const HostState h = backend_->host_state();
   return h.motor_target ? h.motor_target[i] : state().joint_motor_target[i];
 }
 
 void Simulation::set_body_pose(BodyId b, Vec3 position, Quat orientation, int world) {
-  check_index(b.index, model_->nbody(), "body");
-  check_world(world);
-  const size_t i = size_t(world) * model_->nbody() + b.index;
+  const size_t i = entry(b.index, model_->nbody(), "body", world);
   const HostState h = backend_->host_state();
   if (!h.vel) state();  // CUDA: the host copy has the velocities to keep
   backend_->set_body(i, position, orientation, h.vel ? h.vel[i] : state_.body_vel[i],
@@ -126,9 +118,7 @@ void Simulation::set_body_pose(BodyId b, Vec3 position, Quat orientation, int wo
 }
 
 void Simulation::set_body_velocity(BodyId b, Vec3 velocity, Vec3 angular_velocity, int world) {
-  check_index(b.index, model_->nbody(), "body");
-  check_world(world);
-  const size_t i = size_t(world) * model_->nbody() + b.index;
+  const size_t i = entry(b.index, model_->nbody(), "body", world);
   const HostState h = backend_->host_state();
   if (!h.pos) state();  // CUDA: the host copy has the pose to keep
   backend_->set_body(i, h.pos ? h.pos[i] : state_.body_pos[i], h.quat ? h.quat[i] : state_.body_quat[i], velocity,

@@ -18,20 +18,7 @@ WERK = os.environ.get("WERK_BINARY", str(HERE.parent.parent / "build" / "werk"))
 G = 9.81
 DT = 1.0 / 240.0
 
-# M/M/1 at rho = 0.5: arrivals every 2 s on average, service 1 s.
-MM1 = """werk: 1
-name: mm1
-duration: 20000
-seed: 5
-process:
-  warmup: 1000
-  event_log: false
-  objects:
-    arrivals: {type: source, interarrival: {dist: exponential, mean: 2.0}, to: queue}
-    queue: {type: buffer, to: server}
-    server: {type: station, process_time: {dist: exponential, mean: 1.0}, to: done}
-    done: {type: sink}
-"""
+MM1 = HERE.parent.parent / "tests" / "embedding" / "mm1_short.yaml"  # M/M/1 at rho = 0.5
 
 
 @pytest.fixture
@@ -133,8 +120,7 @@ def test_recorder_writes_frames(sim, tmp_path):
 
 
 def test_process_kpis_equal_the_cli(tmp_path):
-    scene = tmp_path / "mm1.yaml"
-    scene.write_text(MM1)
+    scene = MM1
     r = werk.run_process(str(scene), replications=4, threads=1)
     # The server is busy rho = 0.5 of the time; the estimate's standard
     # error over ~40000 arrivals is below 0.01.
@@ -156,7 +142,7 @@ def test_process_kpis_equal_the_cli(tmp_path):
     # One flat record per KPI, for pandas.DataFrame(r["records"]).
     assert [rec["kpi"] for rec in r["records"]] == list(cli["kpis"])
     # From text, the same.
-    assert werk.run_process_text(MM1, "mm1.yaml", replications=4)["kpis"] == r["kpis"]
+    assert werk.run_process_text(MM1.read_text(), "mm1.yaml", replications=4)["kpis"] == r["kpis"]
 
 
 def test_same_state_hash_as_the_cli():

@@ -13,6 +13,7 @@
 static int failures = 0, checks = 0;
 static char scene_text[8192];  /* api_scene.yaml, read into memory */
 static const char* scene_path;
+static char mm1_path[4096]; /* mm1_short.yaml: M/M/1 at rho = 0.5 */
 
 #define EXPECT(cond)                                                    \
   do {                                                                  \
@@ -249,12 +250,6 @@ static void test_recorder(const werk_model* m, const char* dir) {
  * arrivals; the utilization estimate's standard error is below 0.01, so
  * 0.03 is a safe margin. */
 static void test_process(void) {
-  static const char* const text =
-      "werk: 1\nname: mm1\nduration: 20000\nseed: 5\nprocess:\n  warmup: 1000\n  event_log: false\n  objects:\n"
-      "    arrivals: {type: source, interarrival: {dist: exponential, mean: 2.0}, to: queue}\n"
-      "    queue: {type: buffer, to: server}\n"
-      "    server: {type: station, process_time: {dist: exponential, mean: 1.0}, to: done}\n"
-      "    done: {type: sink}\n";
   werk_process_result* r = NULL;
   double mean = 0, lo = 0, hi = 0, values[8], sum = 0;
   size_t count = 0, i;
@@ -269,7 +264,7 @@ static void test_process(void) {
   EXPECT_ERROR(werk_process_json(NULL, &json), WERK_E_ARGUMENT, "result is NULL");
   werk_process_result_free(NULL);
 
-  EXPECT_OK(werk_process_run_text(text, "mm1.yaml", 4, -1, 0, &r));
+  EXPECT_OK(werk_process_run(mm1_path, 4, -1, 0, &r));
   if (!r) return;
   EXPECT_OK(werk_process_kpi_count(r, &n));
   EXPECT(n > 10);
@@ -291,7 +286,8 @@ static void test_process(void) {
   werk_process_result_free(r);
 }
 
-/* usage: c_api_test SCENE OUTPUT_DIR (SCENE: tests/embedding/api_scene.yaml) */
+/* usage: c_api_test SCENE OUTPUT_DIR (SCENE: tests/embedding/api_scene.yaml;
+ * mm1_short.yaml lies beside it) */
 int main(int argc, char** argv) {
   werk_model* m = NULL;
   const char* dir = argc > 2 ? argv[2] : ".";
@@ -305,6 +301,7 @@ int main(int argc, char** argv) {
   scene_text[n] = 0;
   fclose(f);
   scene_path = argv[1];
+  snprintf(mm1_path, sizeof mm1_path, "%.*smm1_short.yaml", (int)(strrchr(scene_path, '/') ? strrchr(scene_path, '/') - scene_path + 1 : 0), scene_path);
   test_versions();
   /* Loading by path and from text give the same model. */
   {

@@ -115,6 +115,7 @@ class WERK_API Simulation {
 
  private:
   void check_world(int world) const;
+  size_t entry(int32_t index, int count, const char* what, int world) const;
   template <class T>
   View<const T> view(int world, int field);
 
