@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "../engine/include/werk/types.h"  // Vec3, Quat
+
 #if defined(__CUDACC__)
 #define WERK_HD __host__ __device__
 #else
@@ -19,14 +21,6 @@
 #endif
 
 namespace werk {
-
-struct Vec3 {
-  float x, y, z;
-};
-
-struct Quat {
-  float w, x, y, z;
-};
 
 // 3x3 matrix, row major: m[row][col].
 struct Mat3 {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/math.h"
 #include "werk/scene.h"
 #include "werk/simulation.h"
 #include "werk/version.h"

@@ -26,11 +26,11 @@ void add_bench_options(CLI::App& bench, BenchArgs& a) {
 }
 
 int bench_command(const BenchArgs& a) {
-  Model model = load_scene(a.scene);
   SimulationOptions so;
   so.backend = a.backend;
   so.threads = a.threads;
-  Simulation sim(model, so);
+  Simulation sim(load_scene(a.scene), so);  // owns the model: no copy
+  const Model& model = sim.model();
   // Warm up (first-touch allocations, caches), then restart from t = 0.
   State initial = sim.state();
   if (a.warmup > 0) {

@@ -31,6 +31,17 @@ struct StepStats {
   int64_t total_launches = 0, total_syncs = 0, total_allocations = 0;
 };
 
+// The backend's own state arrays (nworld x nbody) when they live in host
+// memory, else all null.
+struct HostState {
+  const Vec3* pos = nullptr;
+  const Quat* quat = nullptr;
+  const Vec3* vel = nullptr;
+  const Vec3* angvel = nullptr;
+  const float* conveyor_speed = nullptr;  // nworld x nconveyor
+  const float* motor_target = nullptr;    // nworld x njoint
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -41,6 +52,13 @@ class Backend {
   // Copies the device state into `state` (step count and time included).
   virtual void read_state(State& state) = 0;
   virtual void write_state(const State& state) = 0;
+  // Single entries written in place, indexed like the State's arrays;
+  // contact history and other bodies' sleep are kept. set_body wakes the body.
+  virtual void set_conveyor_speed(size_t index, float speed) = 0;
+  virtual void set_motor_target(size_t index, float target) = 0;
+  virtual void set_body(size_t index, Vec3 pos, Quat quat, Vec3 vel, Vec3 angvel) = 0;
+  // Pointers into the state arrays, for reads without a copy (CPU only).
+  virtual HostState host_state() = 0;
   virtual StepStats stats() const = 0;
   // Bytes held on the device for model and state.
   virtual size_t device_bytes() const = 0;

@@ -19,6 +19,8 @@ struct System {
   static auto policy(Cache& cache) {
     return thrust::omp::par(cache);
   }
+  // Device vectors live in host memory: the state can be read in place.
+  static constexpr bool host_memory = true;
   static void begin_step() { flush_denormals(); }
   // Narrowphase batch: pairs collided per pass before compaction, at
   // least (batches fill the contact buffer beside the pair list).

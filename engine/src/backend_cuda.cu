@@ -24,6 +24,7 @@ struct System : GpuStrategy {
   static auto policy(Cache& cache) {
     return thrust::cuda::par_nosync(cache);
   }
+  static constexpr bool host_memory = false;
   static void begin_step() {}
 };
 

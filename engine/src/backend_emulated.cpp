@@ -25,6 +25,8 @@ struct System : GpuStrategy {
   static auto policy(Cache& cache) {
     return thrust::omp::par(cache);
   }
+  // Device vectors live in host memory: the state can be read in place.
+  static constexpr bool host_memory = true;
   static void begin_step() { flush_denormals(); }
 };
 

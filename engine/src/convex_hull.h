@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/math.h"
 #include "werk/geometry.h"
 
 namespace werk {

@@ -14,6 +14,7 @@
 
 #include "werk/geometry.h"
 #include "werk/model.h"
+#include "kernels/math.h"
 
 namespace werk {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "werk/geometry.h"
+#include "kernels/math.h"
 #include "werk/types.h"
 
 namespace werk {

@@ -110,6 +110,21 @@ class Pipeline final : public werk::Backend {
     s.time = double(step_) * model_->dt;
   }
 
+  void set_conveyor_speed(size_t i, float v) override { conveyor_speed_[i] = v; }
+  void set_motor_target(size_t i, float v) override { joint_target_[i] = v; }
+  void set_body(size_t i, Vec3 p, Quat q, Vec3 v, Vec3 w) override {
+    pos_[i] = p;
+    quat_[i] = q;
+    vel_[i] = v;
+    angvel_[i] = w;
+    asleep_[i] = 0;
+    rest_[i] = 0.0f;
+  }
+  werk::HostState host_state() override {
+    if (!System::host_memory) return {};
+    return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_), raw(conveyor_speed_), raw(joint_target_)};
+  }
+
   void step(int n) override {
     System::begin_step();
     for (int k = 0; k < n; ++k) step_once();

@@ -9,10 +9,13 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+
+#include "werk/export.h"
 
 namespace werk {
 
-class InputError : public std::runtime_error {
+class WERK_API InputError : public std::runtime_error {
  public:
   // line and column are 1-based; 0 means unknown (the whole file).
   InputError(std::string file, int line, int column, const std::string& message)
@@ -35,7 +38,13 @@ class InputError : public std::runtime_error {
   std::string message_;
 };
 
-class RuntimeError : public std::runtime_error {
+// An unknown body, conveyor or joint name in a lookup.
+class WERK_API NameError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+class WERK_API RuntimeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

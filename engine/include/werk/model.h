@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "werk/export.h"
 #include "werk/geometry.h"
 #include "werk/types.h"
 
@@ -34,7 +35,20 @@ enum class ShapeType : uint8_t {
 // A mesh in a scene file compiles into one Triangle shape per triangle, so
 // the broadphase culls mesh triangles like any other shape.
 
-struct Model {
+// Typed indices, returned by the lookups by name below: a BodyId cannot be
+// passed where a conveyor is meant. `index` is the position in the
+// Model's arrays of that kind (and, per world, in the State's).
+struct BodyId {
+  int32_t index = -1;
+};
+struct ConveyorId {
+  int32_t index = -1;
+};
+struct JointId {
+  int32_t index = -1;
+};
+
+struct WERK_API Model {
   // --- scene ---------------------------------------------------------------
   std::string name;             // scene name (output file stem)
   std::string source_file;      // path of the scene file it was compiled from
@@ -121,6 +135,12 @@ struct Model {
   int nconveyor() const { return int(conveyor_name.size()); }
   // Index of the body with this name, or -1.
   int body_index(const std::string& name) const;
+
+  // Lookups by name. An unknown name throws NameError (an InputError that
+  // names the scene file and lists the names the scene has).
+  BodyId body(const std::string& name) const;
+  ConveyorId conveyor(const std::string& name) const;
+  JointId joint(const std::string& name) const;
 };
 
 }  // namespace werk

@@ -43,6 +43,10 @@ struct Outcome {
 // True when the scene has a top-level `process:` section.
 bool has_process(const YAML::Node& root);
 
+// The scene's top-level duration and seed (-1 and 0 when absent): the
+// defaults of process:.
+void scene_defaults(const yaml::Source& src, const YAML::Node& root, double& duration, uint64_t& seed);
+
 // Compiles root["process"] only (for `werk validate`); throws InputError.
 void validate(const yaml::Source& src, const YAML::Node& root);
 

@@ -33,7 +33,7 @@ struct RecorderOptions {
   bool xdmf = true;             // write OUT.xdmf beside OUT.h5
 };
 
-class Recorder {
+class WERK_API Recorder {
  public:
   // Creates (truncates) the file. Throws RuntimeError when it cannot.
   Recorder(const Model& model, const std::string& path, const RecorderOptions& options);
@@ -61,6 +61,6 @@ class Recorder {
 };
 
 // Lowercase hex SHA-256 of a string (FIPS 180-4).
-std::string sha256_hex(const std::string& data);
+WERK_API std::string sha256_hex(const std::string& data);
 
 }  // namespace werk

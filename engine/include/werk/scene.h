@@ -13,10 +13,10 @@
 namespace werk {
 
 // Reads, validates and compiles the scene at `path`. Throws InputError.
-Model load_scene(const std::string& path);
+WERK_API Model load_scene(const std::string& path);
 
 // The same from text already in memory; `path` names it in messages and
 // anchors relative file references (meshes).
-Model compile_scene(const std::string& text, const std::string& path);
+WERK_API Model compile_scene(const std::string& text, const std::string& path);
 
 }  // namespace werk

@@ -1,14 +1,26 @@
 // Simulation: steps a Model's worlds on a backend.
 //
-//   werk::Model model = werk::load_scene("line.yaml");
-//   werk::Simulation sim(model);               // CPU or CUDA, whichever is best
-//   sim.step(240);                              // one second at dt = 1/240
-//   const werk::State& s = sim.state();
+//   werk::Simulation sim(werk::load_scene("line.yaml"));  // owns the model
+//   sim.step(240);                                         // one second at dt = 1/240
+//   auto infeed = sim.model().conveyor("infeed");
+//   sim.set_conveyor_speed(infeed, 0.0f);                  // stop a belt, in place
+//   werk::View<const werk::Vec3> p = sim.positions();      // world 0, no copy on the CPU
+//
+// A Simulation owns (or shares, through std::shared_ptr) the Model it steps,
+// so it never refers to a model that has gone away. Ids come from the
+// Model's lookups by name (Model::body, conveyor, joint). `world` arguments
+// pick one of the options' `nworld` worlds (0-based).
+//
+// Errors: InputError for bad options, std::out_of_range for an id or world
+// outside the simulation, RuntimeError for a backend that is not available.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "werk/export.h"
 #include "werk/model.h"
 #include "werk/state.h"
 
@@ -24,24 +36,74 @@ struct SimulationOptions {
   int nworld = 1;                // worlds sharing the model
 };
 
-class Simulation {
+// A read-only view of one world's entries of a state array (like C++20's
+// std::span, for C++17 users).
+template <class T>
+class View {
+ public:
+  View() = default;
+  View(T* data, size_t size) : data_(data), size_(size) {}
+  T* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T* begin() const { return data_; }
+  T* end() const { return data_ + size_; }
+  T& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+class WERK_API Simulation {
  public:
   // Throws InputError for an unknown backend name and RuntimeError when
   // the CUDA backend is asked for but unavailable.
-  explicit Simulation(const Model& model, const SimulationOptions& options = {});
+  explicit Simulation(Model&& model, const SimulationOptions& options = {});           // takes the model
+  explicit Simulation(const Model& model, const SimulationOptions& options = {});      // copies it
+  explicit Simulation(std::shared_ptr<const Model> model, const SimulationOptions& options = {});  // shares it
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
   // Advances all worlds by n time steps.
   void step(int n = 1);
-  // The current state, copied back from the device when it changed.
+  // The current state of every world, copied back from the backend when
+  // it changed.
   const State& state();
-  // Replaces the state (e.g. to restart or to vary initial conditions).
+  // Replaces the whole state (e.g. to restart or to vary initial
+  // conditions); clears the contact history and wakes every body.
   void set_state(const State& state);
-  double time() const { return double(step_count_) * model_.dt; }
+  double time() const { return double(step_count_) * model_->dt; }
   int64_t step_count() const { return step_count_; }
-  const Model& model() const { return model_; }
+  int nworld() const { return nworld_; }
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& shared_model() const { return model_; }
+
+  // --- in-place changes between steps (nothing else is copied or reset) ---
+  void set_conveyor_speed(ConveyorId conveyor, float speed, int world = 0);  // m/s along the belt
+  float conveyor_speed(ConveyorId conveyor, int world = 0);
+  void set_motor_target(JointId joint, float target, int world = 0);  // rad/s, m/s, rad or m (see the joint's motor)
+  float motor_target(JointId joint, int world = 0);
+  // Moves a body (teleports it) and wakes it; its velocities are kept.
+  void set_body_pose(BodyId body, Vec3 position, Quat orientation, int world = 0);
+  // Sets a body's linear (m/s) and angular (rad/s, world frame) velocity and wakes it.
+  void set_body_velocity(BodyId body, Vec3 velocity, Vec3 angular_velocity, int world = 0);
+
+  // --- views of one world's bodies (model().nbody() entries each) ---------
+  // On the CPU backend these point straight into the backend's arrays: no
+  // copy, the same pointer for the simulation's life, updated in place by
+  // step(). On CUDA each call copies the state to the host first (one copy
+  // per step at most) and the view stays valid until the next step().
+  View<const Vec3> positions(int world = 0);
+  View<const Quat> orientations(int world = 0);
+  View<const Vec3> velocities(int world = 0);
+  View<const Vec3> angular_velocities(int world = 0);
+  // True when the views above read the backend's memory without a copy.
+  bool views_are_zero_copy() const;
+  // state_hash() of the current state (see werk/state.h).
+  uint64_t hash();
+
   // "cpu(openmp, 2 threads)" or "cuda(<device>)".
   std::string backend_name() const;
   // Broadphase pairs, contact manifolds (touching pairs) and contact
@@ -63,11 +125,17 @@ class Simulation {
   size_t device_bytes() const;
 
  private:
-  const Model& model_;
+  void check_world(int world) const;
+  size_t entry(int32_t index, int count, const char* what, int world) const;
+  template <class T>
+  View<const T> view(int world, int field);
+
+  std::shared_ptr<const Model> model_;  // declared first: outlives the backend
   std::unique_ptr<Backend> backend_;
   State state_;
   bool state_current_ = true;
   int64_t step_count_ = 0;
+  int nworld_ = 1;
 };
 
 }  // namespace werk

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "werk/export.h"
 #include "werk/model.h"
 
 namespace werk {
@@ -30,10 +31,10 @@ struct State {
 };
 
 // A State at the Model's initial conditions, for `nworld` worlds.
-State make_state(const Model& model, int nworld = 1);
+WERK_API State make_state(const Model& model, int nworld = 1);
 
 // FNV-1a hash of the bit patterns of the whole dynamic state: equal hashes
 // mean bit-identical states.
-uint64_t state_hash(const State& state);
+WERK_API uint64_t state_hash(const State& state);
 
 }  // namespace werk

@@ -3,11 +3,13 @@
 
 #include <string>
 
+#include "werk/export.h"
+
 namespace werk {
 // Semantic version of the engine, e.g. "0.1.0".
-std::string version();
+WERK_API std::string version();
 // The backends compiled in, e.g. "cpu(openmp), cuda(sm_90)".
-std::string compiled_backends();
+WERK_API std::string compiled_backends();
 // True when the CUDA backend is compiled in and a CUDA device is present.
-bool cuda_device_available();
+WERK_API bool cuda_device_available();
 }  // namespace werk

@@ -10,8 +10,6 @@ namespace werk::process {
 
 bool has_process(const YAML::Node& root) { return root.IsMap() && root["process"].IsDefined(); }
 
-namespace {
-
 // The scene's top-level duration and seed: defaults for process:.
 void scene_defaults(const yaml::Source& src, const YAML::Node& root, double& duration, uint64_t& seed) {
   duration = -1;
@@ -19,8 +17,6 @@ void scene_defaults(const yaml::Source& src, const YAML::Node& root, double& dur
   if (root["duration"]) duration = yaml::as_number(src, root["duration"], "duration");
   if (root["seed"]) seed = uint64_t(yaml::as_integer(src, root["seed"], "seed"));
 }
-
-}  // namespace
 
 void validate(const yaml::Source& src, const YAML::Node& root) {
   double duration;
