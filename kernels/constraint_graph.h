@@ -13,7 +13,7 @@
 // for any thread count (a parallel form of the same greedy rule): in each
 // round every uncoloured contact picks the lowest colour free at both its
 // dynamic bodies (64-bit masks, as above) and claims both bodies with an
-// atomic integer minimum of (colour, index); a contact that
+// atomic integer minimum of (colour, scrambled index); a contact that
 // holds both claims takes its colour. Each round colours at least one
 // contact per busy body, so the colour count stays close to the greedy
 // one. Integer minimum is order-independent, so no float atomics and no
@@ -68,13 +68,19 @@ constexpr int kMaxColors = 64;
 constexpr int kColorRoundsPerCheck = 8;
 constexpr int kMaxColorRounds = 128;
 
-// A claim for colour k by contact c: lower colours first, then lower
-// indices (pair-key order, as the greedy CPU colouring goes), so a contact
-// wins where it would have come first in the sequential greedy order.
-// (A scrambled index spreads winners and takes fewer rounds, but gave 1.5x
-// the greedy colours on pyramids.)
+// A claim for colour k by contact c: lower colours first, then a
+// scrambled index, then the index itself (unique). Scrambling spreads the
+// winners of a round through a pile, so every round colours contacts all
+// over it: about 30 rounds on a settled 16,384-box pile. (Claims in plain
+// index order follow the greedy order more closely, 6 colours instead of
+// 9 on a pyramid, but a chain of contacts in index order then takes a
+// round per link: 70 rounds on the same pile, over 128 on some graphs.)
 WERK_HD inline unsigned long long color_claim(int k, int c) {
-  return (static_cast<unsigned long long>(k) << 57) | uint32_t(c);
+  uint32_t x = uint32_t(c) * 0x9E3779B1u;
+  x ^= x >> 15;
+  x *= 0x85EBCA77u;
+  x ^= x >> 13;
+  return (static_cast<unsigned long long>(k) << 57) | (static_cast<unsigned long long>(x & 0x1FFFFFFu) << 32) | uint32_t(c);
 }
 
 // Round, step 1: uncoloured contact c picks the lowest colour that neither

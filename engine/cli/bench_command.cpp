@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli_commands.h"
+#include "kernels/math.h"
 #include "werk/scene.h"
 #include "werk/simulation.h"
 

@@ -97,7 +97,7 @@ def test_errors_carry_locations(tmp_path):
     with pytest.raises(werk.UnknownNameError) as e:
         model.conveyor("infeed")
     assert "expected one of: belt" in str(e.value) and isinstance(e.value, KeyError)
-    with pytest.raises(werk.InputError, match="backend: expected auto, cpu or cuda"):
+    with pytest.raises(werk.InputError, match="backend: expected auto, cpu, cuda or emulated-cuda"):
         werk.Simulation(model, backend="gpu")
     if not werk.cuda_available():
         with pytest.raises(werk.SimulationError):

@@ -100,7 +100,7 @@ static void test_sim_errors(const werk_model* m) {
   uint64_t h;
   const char* name;
   EXPECT_ERROR(werk_sim_create(NULL, "cpu", 1, 1, &s), WERK_E_ARGUMENT, "model is NULL");
-  EXPECT_ERROR(werk_sim_create(m, "gpu", 1, 1, &s), WERK_E_INPUT, "backend: expected auto, cpu or cuda, found 'gpu'");
+  EXPECT_ERROR(werk_sim_create(m, "gpu", 1, 1, &s), WERK_E_INPUT, "backend: expected auto, cpu, cuda or emulated-cuda, found 'gpu'");
   EXPECT_ERROR(werk_sim_create(m, "cpu", 1, 0, &s), WERK_E_INPUT, "worlds: expected at least 1, found 0");
   if (!werk_cuda_available())
     EXPECT_ERROR(werk_sim_create(m, "cuda", 0, 1, &s), WERK_E_UNAVAILABLE, "CUDA backend is not available");
