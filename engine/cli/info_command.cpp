@@ -42,7 +42,13 @@ int info_command(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, 0, 0, "expected an HDF5 result file, found something else (or nothing)");
   // SWMR read access also opens a file that a live run is still writing.
-  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  // HDF5 retries a metadata read whose checksum fails up to 100 times with
+  // growing pauses in SWMR mode (a live writer may be mid-write); on a
+  // damaged file that takes minutes. A few attempts cover a live file.
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_metadata_read_attempts(fapl, 4);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+  H5Pclose(fapl);
   if (file < 0) file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) throw RuntimeError("cannot open '" + path + "' (if a run was killed, try: h5clear -s " + path + ")");
   std::cout << path << "\n";

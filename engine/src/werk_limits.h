@@ -16,9 +16,17 @@ namespace werk::limits {
 constexpr int64_t kSceneFileBytes = 64ll << 20;
 // Bodies in a scene, counting every grid copy: body indices are 32-bit
 // and per-body arrays stay within a GPU's memory.
+#ifndef WERK_FUZZING
 constexpr int64_t kBodies = 1ll << 24;
+#else  // the scene fuzzer keeps every input well under a second
+constexpr int64_t kBodies = 512;
+#endif
 // Collision shapes in a scene (each mesh triangle is one shape).
+#ifndef WERK_FUZZING
 constexpr int64_t kShapes = 1ll << 26;
+#else
+constexpr int64_t kShapes = 4096;
+#endif
 // Points of one convex hull.
 constexpr int64_t kHullPoints = 1ll << 16;
 // Triangles of one mesh file, and the size of the file itself.
