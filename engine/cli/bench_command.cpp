@@ -9,6 +9,7 @@
 #include "cli_commands.h"
 #include "kernels/math.h"
 #include "werk/scene.h"
+#include "blowup.h"
 #include "werk/simulation.h"
 
 namespace werk::cli {
@@ -71,15 +72,31 @@ int bench_command(const BenchArgs& a) {
   }
   const long long manifolds = sim.last_manifold_count(), points = sim.last_contact_count();
   const int colors = sim.last_color_count();
+  // What `werk run`'s blow-up check costs each time it runs (at each
+  // recorded frame, at least every 240 steps): reading the state back
+  // after a step plus one pass over it.
+  double check_s = 0;
+  {
+    int reps = 5;
+    for (int i = 0; i < reps; ++i) {
+      sim.step(1);
+      auto c0 = std::chrono::steady_clock::now();
+      (void)find_blowup(model, sim.state());
+      check_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    }
+    check_s /= reps;
+  }
   // Engine memory: the simulation's arrays at their capacity (on a GPU,
   // device memory); peak RSS adds the process, the model and the scene.
   const double engine_bytes = double(sim.device_bytes());
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak RSS %.1f MB, "
               "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds with %lld points "
-              "and %d colours at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s]\n",
+              "and %d colours at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s]; "
+              "blow-up check %.3f ms (%.2f%% of a step)\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss / 1024.0,
               engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points, colors,
-              launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str());
+              launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), check_s * 1e3,
+              100.0 * check_s * steps_per_s);
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"

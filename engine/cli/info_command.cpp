@@ -14,8 +14,18 @@ namespace {
 std::string read_attr_string(hid_t obj, const char* name) {
   if (H5Aexists(obj, name) <= 0) return "";
   hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a < 0) return "";
   hid_t type = H5Aget_type(a);
-  size_t n = H5Tget_size(type);
+  hid_t space = H5Aget_space(a);
+  const bool text = type >= 0 && H5Tget_class(type) == H5T_STRING && !H5Tis_variable_str(type) && space >= 0 &&
+                    H5Sget_simple_extent_npoints(space) == 1;
+  size_t n = text ? H5Tget_size(type) : 0;
+  if (space >= 0) H5Sclose(space);
+  if (!text || n == 0 || n > (1u << 20)) {  // not one fixed-length string: not written by werk
+    if (type >= 0) H5Tclose(type);
+    H5Aclose(a);
+    return "?";
+  }
   std::string s(n, '\0');
   hid_t mem = H5Tcopy(H5T_C_S1);
   H5Tset_size(mem, n);
@@ -32,29 +42,50 @@ int info_command(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, 0, 0, "expected an HDF5 result file, found something else (or nothing)");
   // SWMR read access also opens a file that a live run is still writing.
-  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  // HDF5 retries a metadata read whose checksum fails up to 100 times with
+  // growing pauses in SWMR mode (a live writer may be mid-write); on a
+  // damaged file that takes minutes. A few attempts cover a live file.
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_metadata_read_attempts(fapl, 4);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+  H5Pclose(fapl);
   if (file < 0) file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) throw RuntimeError("cannot open '" + path + "' (if a run was killed, try: h5clear -s " + path + ")");
   std::cout << path << "\n";
   if (H5Lexists(file, "parameters", H5P_DEFAULT) > 0) {
     hid_t p = H5Gopen2(file, "parameters", H5P_DEFAULT);
+    if (p < 0) p = file;  // "parameters" is not a group: its attributes are not there
     std::cout << "  scene file:     " << read_attr_string(p, "scene_file") << "\n"
               << "  scene sha256:   " << read_attr_string(p, "scene_sha256") << "\n"
               << "  engine version: " << read_attr_string(p, "engine_version") << "\n"
               << "  backend:        " << read_attr_string(p, "backend") << "\n";
-    H5Gclose(p);
+    if (p != file) H5Gclose(p);
   }
-  if (H5Lexists(file, "particles", H5P_DEFAULT) > 0 &&
+  // Every size comes from the file: a damaged or foreign file may hold any
+  // shape, so each is checked before it is used.
+  hsize_t dims[3] = {0, 0, 0}, ntime = 0;
+  bool trajectory = false;
+  if (H5Lexists(file, "particles", H5P_DEFAULT) > 0 && H5Lexists(file, "particles/bodies", H5P_DEFAULT) > 0 &&
+      H5Lexists(file, "particles/bodies/position", H5P_DEFAULT) > 0 &&
+      H5Lexists(file, "particles/bodies/position/value", H5P_DEFAULT) > 0 &&
       H5Lexists(file, "particles/bodies/position/time", H5P_DEFAULT) > 0) {
     hid_t d = H5Dopen2(file, "particles/bodies/position/value", H5P_DEFAULT);
-    hid_t s = H5Dget_space(d);
-    hsize_t dims[3] = {0, 0, 0};
-    H5Sget_simple_extent_dims(s, dims, nullptr);
-    H5Sclose(s), H5Dclose(d);
+    hid_t s = d >= 0 ? H5Dget_space(d) : -1;
+    trajectory = s >= 0 && H5Sget_simple_extent_ndims(s) == 3 && H5Sget_simple_extent_dims(s, dims, nullptr) == 3;
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+  }
+  std::vector<double> times;
+  if (trajectory) {
     hid_t t = H5Dopen2(file, "particles/bodies/position/time", H5P_DEFAULT);
-    std::vector<double> times(dims[0]);
-    if (dims[0] > 0) H5Dread(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times.data());
-    H5Dclose(t);
+    hid_t s = t >= 0 ? H5Dget_space(t) : -1;
+    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 && H5Sget_simple_extent_dims(s, &ntime, nullptr) == 1 &&
+        ntime > 0 && ntime <= (hsize_t(1) << 28)) {
+      times.resize(ntime);
+      if (H5Dread(t, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times.data()) < 0) times.clear();
+    }
+    if (s >= 0) H5Sclose(s);
+    if (t >= 0) H5Dclose(t);
     std::cout << "  bodies:         " << dims[1] << "\n"
               << "  frames:         " << dims[0] << "\n";
     if (!times.empty()) std::printf("  time span:      %.6g s to %.6g s\n", times.front(), times.back());
@@ -63,10 +94,9 @@ int info_command(const std::string& path) {
   }
   if (H5Lexists(file, "observables", H5P_DEFAULT) > 0) {
     hid_t g = H5Gopen2(file, "observables", H5P_DEFAULT);
-    H5G_info_t gi;
-    H5Gget_info(g, &gi);
-    std::cout << "  observables:    " << gi.nlinks << " groups\n";
-    H5Gclose(g);
+    H5G_info_t gi{};
+    if (g >= 0 && H5Gget_info(g, &gi) >= 0) std::cout << "  observables:    " << gi.nlinks << " groups\n";
+    if (g >= 0) H5Gclose(g);
   }
   H5Fclose(file);
   return 0;

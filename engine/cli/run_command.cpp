@@ -13,6 +13,8 @@
 #include "werk/recorder.h"
 #include "werk/scene.h"
 #include "werk/simulation.h"
+#include "blowup.h"
+#include "werk_limits.h"
 #include "yaml_read.h"
 
 namespace werk::cli {
@@ -55,7 +57,7 @@ void add_run_options(CLI::App& run, RunArgs& a) {
   run.add_option("--backend", a.backend, "auto | cpu | cuda | emulated-cuda (auto: CUDA when a device is present)");
   run.add_option("--threads", a.threads, "CPU backend threads (0: all cores)");
   run.add_option("--seed", a.seed, "Random seed (default: the scene's seed)");
-  run.add_flag("-q,--quiet", a.quiet, "No progress line and no summary");
+  run.add_flag("-q,--quiet", a.quiet, "Print nothing unless something goes wrong");
   add_process_options(run, a.process);
 }
 
@@ -67,29 +69,88 @@ int validate_command(const std::string& scene) {
   yaml::Source src{scene};
   YAML::Node root = scene_root(m, src);
   if (process::has_process(root)) process::validate(src, root);
-  std::cout << scene << ": ok (" << m.nbody() << " bodies, " << m.nshape() << " shapes, " << m.nconveyor()
-            << " conveyors)\n";
+  std::cout << scene << ": ok (" << count_noun(m.nbody(), "body", "bodies") << ", "
+            << count_noun(m.nshape(), "shape", "shapes") << ", " << count_noun(m.nconveyor(), "conveyor", "conveyors")
+            << ")\n";
   return 0;
 }
 
+namespace {
+
+// Command-line overrides enter the scene's document as if they had been
+// written there, so that every check sees them.
+void apply_overrides(YAML::Node& root, const RunArgs& a) {
+  if (a.duration) root["duration"] = *a.duration;
+  if (a.seed) root["seed"] = *a.seed;
+  if (!process::has_process(root) || !root["process"].IsMap()) return;
+  YAML::Node p = root["process"];
+  if (a.duration && p["duration"]) p["duration"] = *a.duration;
+  if (a.process.replications > 0) p["replications"] = a.process.replications;
+}
+
+// A file the run will write: not the scene, not a folder, in a folder that
+// exists and is writable.
+void check_writable(const std::string& path, const std::string& option, const std::string& scene) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path.empty()) throw usage(option + ": expected a file name, found nothing");
+  if (fs::exists(path, ec) && fs::equivalent(path, scene, ec))
+    throw usage(option + ": expected a file other than the scene, found the scene itself ('" + path + "')");
+  if (fs::is_directory(path, ec)) throw usage(option + ": expected a file name, found the folder '" + path + "'");
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec)) throw usage(option + ": expected an existing folder, found no folder '" + dir + "'");
+  if (access(dir.c_str(), W_OK) != 0) throw usage(option + ": expected a writable folder, found '" + dir + "' read-only");
+}
+
+int stop_status() { return 128 + (stop_signal() ? stop_signal() : 2); }
+
+}  // namespace
+
 int run_command(const RunArgs& a) {
-  // Everything is checked before anything is written.
-  Model model = load_scene(a.scene);
-  if (a.duration && !(*a.duration >= 0 && std::isfinite(*a.duration)))
-    throw usage("--duration: expected a number of seconds >= 0, found " + std::to_string(*a.duration));
+  // Everything that can be checked is checked before anything is written:
+  // the overrides, the scene and its process section as the overrides
+  // change them, and the files the run will write.
+  if (a.duration && !(*a.duration >= 0 && *a.duration <= limits::kDuration))
+    throw usage("--duration: expected a number of seconds in [0, " + format_number(limits::kDuration) + "], found " +
+                format_number(*a.duration));
   if (a.record_every && !(*a.record_every > 0 && std::isfinite(*a.record_every)))
-    throw usage("--record-every: expected a positive number of seconds, found " + std::to_string(*a.record_every));
+    throw usage("--record-every: expected a positive number of seconds, found " + format_number(*a.record_every));
   if (a.seed && *a.seed < 0) throw usage("--seed: expected an integer >= 0, found " + std::to_string(*a.seed));
+  if (a.threads < 0) throw usage("--threads: expected an integer >= 0, found " + std::to_string(a.threads));
+  Model model = load_scene(a.scene);
   if (a.seed) model.seed = uint64_t(*a.seed);
-  const double duration = a.duration.value_or(model.duration);
+  if (a.duration) model.duration = *a.duration;
+  const double duration = model.duration;
   const double record_every = a.record_every.value_or(model.record_interval);
+  if (duration / model.dt > double(limits::kSteps))
+    throw InputError(a.scene, 0, 0, "duration: expected at most " + format_number(double(limits::kSteps)) +
+                                        " time steps, found " + format_number(duration) + " s at dt = " +
+                                        format_number(model.dt) + " s");
+  if (record_every < model.dt)
+    throw usage("--record-every: expected at least one time step (" + format_number(model.dt) + " s), found " +
+                format_number(record_every) + " s");
   const int64_t total_steps = int64_t(std::llround(duration / model.dt));
-  const int64_t record_stride = std::max<int64_t>(1, std::llround(record_every / model.dt));
-  std::string out = a.out.empty() ? model.name + ".h5" : a.out;
+  const int64_t record_stride =
+      std::max<int64_t>(1, std::llround(std::min(record_every / model.dt, double(total_steps + 1))));
+  const std::string out = a.out.empty() ? model.name + ".h5" : a.out;
   yaml::Source src{a.scene};
   YAML::Node root = scene_root(model, src);
+  apply_overrides(root, a);
   const bool has_process = process::has_process(root);
-  if (has_process) process::validate(src, root);
+  if (has_process) {
+    process::validate(src, root);
+  } else {
+    if (a.process.replications > 0) throw usage("--replications: expected a scene with a process section, found none");
+    if (!a.process.kpis_json.empty()) throw usage("--kpis: expected a scene with a process section, found none");
+  }
+  check_writable(out, "--output", a.scene);
+  if (!a.process.kpis_json.empty()) {
+    check_writable(a.process.kpis_json, "--kpis", a.scene);
+    std::error_code ec;
+    if (std::filesystem::weakly_canonical(a.process.kpis_json, ec) == std::filesystem::weakly_canonical(out, ec))
+      throw usage("--kpis: expected a file other than the output, found '" + out + "' for both");
+  }
 
   SimulationOptions so;
   so.backend = a.backend;
@@ -98,8 +159,11 @@ int run_command(const RunArgs& a) {
   RecorderOptions ro;
   ro.backend = sim.backend_name();
   ro.seed = model.seed;
-  Recorder rec(model, out, ro);
   install_stop_handlers();
+  // The recorder writes OUT.partial.h5 and renames it to OUT at close();
+  // a run that fails before that leaves OUT as it was.
+  Recorder rec(model, out, ro);
+  std::vector<std::string> written{out};
 
   // Process simulation first: it is fast, and its groups must exist
   // before the trajectory recording switches the file to SWMR mode.
@@ -110,19 +174,48 @@ int run_command(const RunArgs& a) {
     if (a.seed) po.seed = uint64_t(*a.seed), po.seed_set = true;
     po.threads = a.threads;
     po.progress = !a.quiet && isatty(STDERR_FILENO);
-    outcome = process::run_scene(src, root, po, rec.file_id(), std::cout);
+    std::ostream quiet(nullptr);
+    outcome = process::run_scene(src, root, po, rec.file_id(), a.quiet ? quiet : std::cout);
+    if (!a.process.kpis_json.empty()) written.push_back(a.process.kpis_json);
   }
+  auto report_written = [&] {
+    if (a.quiet) return;
+    std::string list;
+    for (size_t i = 0; i < written.size(); ++i)
+      list += (i == 0 ? "" : i + 1 == written.size() ? " and " : ", ") + written[i];
+    std::fprintf(stderr, "werk: wrote %s\n", list.c_str());
+  };
   if (model.nbody() == 0) {  // a process-only scene: no physics at all
     rec.close();
-    return outcome.interrupted ? 128 + (stop_signal() ? stop_signal() : 2) : 0;
+    report_written();
+    return outcome.interrupted ? stop_status() : 0;
   }
+  written.push_back(xdmf_path(out));
 
+  // The blow-up check runs on every state the loop reads back: at each
+  // recorded frame and at least every kCheckSteps steps.
+  constexpr int64_t kCheckSteps = 240;
   Progress progress(!a.quiet && isatty(STDERR_FILENO));
+  double initial_penetration = 0;
+  auto check = [&](const State& s) {
+    std::string what;
+    int bad = find_blowup(model, s, &what);
+    if (bad < 0) return;
+    progress.finish();
+    std::string message = blowup_message(model, s, bad, what, initial_penetration);
+    rec.close();
+    throw RuntimeError(message + " " + out + " keeps the " + count_noun(rec.frames(), "frame", "frames") +
+                       " before it.");
+  };
+  check(sim.state());
   rec.record(sim.state());
   for (int64_t done = 0; done < total_steps && !stop_requested();) {
-    int64_t n = std::min(record_stride - done % record_stride, total_steps - done);
+    int64_t to_record = record_stride - done % record_stride;
+    int64_t n = std::min({to_record, total_steps - done, kCheckSteps});
     sim.step(int(n));
+    if (done == 0) initial_penetration = sim.last_max_penetration();
     done += n;
+    check(sim.state());
     if (done % record_stride == 0 || done == total_steps) rec.record(sim.state());
     progress.update(sim.time(), duration);
   }
@@ -131,12 +224,14 @@ int run_command(const RunArgs& a) {
   const double wall = progress.elapsed();
   const bool interrupted = stop_requested();
   if (!a.quiet) {
-    std::fprintf(stderr, "werk: %s: %s%lld steps, %.3f s simulated in %.2f s (real-time factor %.1f), %lld frames -> %s [%s]\n",
-                 model.name.c_str(), interrupted ? "interrupted after " : "", (long long)sim.step_count(), sim.time(),
-                 wall, wall > 0 ? sim.time() / wall : 0.0, (long long)rec.frames(), out.c_str(),
+    std::fprintf(stderr, "werk: %s: %s%s, %s s simulated in %.3g s (real-time factor %.3g), %s [%s]\n",
+                 model.name.c_str(), interrupted ? "interrupted after " : "",
+                 count_noun(sim.step_count(), "step", "steps").c_str(), format_number(sim.time()).c_str(), wall,
+                 wall > 0 ? sim.time() / wall : 0.0, count_noun(rec.frames(), "frame", "frames").c_str(),
                  sim.backend_name().c_str());
+    report_written();
   }
-  return interrupted ? 128 + (stop_signal() ? stop_signal() : 2) : 0;
+  return interrupted ? stop_status() : 0;
 }
 
 }  // namespace werk::cli

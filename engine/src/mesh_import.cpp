@@ -1,5 +1,6 @@
 // Mesh import with assimp.
 #include "mesh_import.h"
+#include "werk_limits.h"
 
 #include <assimp/postprocess.h>
 #include <assimp/scene.h>
@@ -23,6 +24,8 @@ bool finite(Vec3 v) { return std::isfinite(v.x) && std::isfinite(v.y) && std::is
 
 // Appends one assimp mesh's triangles (node transform t) to out.
 std::string add_mesh(const aiMesh& mesh, const aiMatrix4x4& t, float scale, MeshData& out, const std::string& path) {
+  if (int64_t(out.triangle.size()) + mesh.mNumFaces > limits::kMeshTriangles)
+    return fail(path, "expected at most " + std::to_string(limits::kMeshTriangles) + " triangles, found more");
   int base = int(out.vertex.size());
   for (unsigned i = 0; i < mesh.mNumVertices; ++i) {
     aiVector3D p = t * mesh.mVertices[i];
@@ -66,13 +69,15 @@ std::string show_token(const std::string& t) {
 }
 
 // Binary STL: an 80-byte header, a triangle count, 50 bytes per triangle.
-bool is_binary_stl(const std::string& path) {
+// Sets `triangles` to the count when the file is one.
+bool is_binary_stl(const std::string& path, uint64_t& triangles) {
   std::ifstream f(path, std::ios::binary);
   char header[84];
   if (!f.read(header, 84)) return false;
   uint32_t n = uint32_t(uint8_t(header[80])) | uint32_t(uint8_t(header[81])) << 8 |
                uint32_t(uint8_t(header[82])) << 16 | uint32_t(uint8_t(header[83])) << 24;
   std::error_code ec;
+  triangles = n;
   return std::filesystem::file_size(path, ec) == 84 + 50 * uint64_t(n);
 }
 
@@ -134,8 +139,23 @@ std::string load_mesh(const std::string& path, float scale, MeshData& out) {
   if (!(std::isfinite(scale) && scale > 0.0f)) return fail(path, "expected a positive scale, found " + std::to_string(scale));
   std::string ext = std::filesystem::path(path).extension().string();
   for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (ext == ".stl" && !is_binary_stl(path))
+  // Only the documented formats: assimp's other readers are not meant for
+  // files from outside.
+  if (ext != ".stl" && ext != ".obj")
+    return fail(path, "expected an STL or OBJ file (.stl, .obj), found " +
+                          (ext.empty() ? std::string("no extension") : "'" + ext + "'"));
+  const uint64_t bytes = std::filesystem::file_size(path, ec);
+  if (!ec && bytes > uint64_t(limits::kMeshFileBytes))
+    return fail(path, "expected a file of at most " + std::to_string(limits::kMeshFileBytes >> 20) + " MB, found " +
+                          std::to_string(bytes >> 20) + " MB");
+  uint64_t stl_triangles = 0;
+  if (ext == ".stl" && is_binary_stl(path, stl_triangles)) {
+    if (stl_triangles > uint64_t(limits::kMeshTriangles))
+      return fail(path, "expected at most " + std::to_string(limits::kMeshTriangles) + " triangles, found " +
+                            std::to_string(stl_triangles));
+  } else if (ext == ".stl") {
     if (std::string e = check_ascii_stl(path); !e.empty()) return e;
+  }
   Assimp::Importer importer;
   // Only geometry matters: drop normals, colours, materials and animations.
   importer.SetPropertyInteger(AI_CONFIG_PP_RVC_FLAGS, aiComponent_NORMALS | aiComponent_COLORS |
@@ -151,6 +171,9 @@ std::string load_mesh(const std::string& path, float scale, MeshData& out) {
   }
   if (std::string e = add_nodes(*scene, scale, out, path); !e.empty()) return e;
   if (out.triangle.empty()) return fail(path, "the file contains no triangles");
+  if (int64_t(out.triangle.size()) > limits::kMeshTriangles)
+    return fail(path, "expected at most " + std::to_string(limits::kMeshTriangles) + " triangles, found " +
+                          std::to_string(out.triangle.size()));
   return "";
 }
 

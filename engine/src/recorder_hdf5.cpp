@@ -1,8 +1,14 @@
 // H5MD 1.1 recorder with SWMR, periodic flushes and an XDMF sidecar.
+#include <fcntl.h>
 #include <hdf5.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -125,11 +131,37 @@ void append(hid_t d, int rank, const hsize_t* row, hid_t type, const void* data,
   H5Sclose(mem), H5Sclose(file_space);
 }
 
+// Writes a file's data (or a folder's entries) to the disk before a rename
+// makes it visible; best effort, as a rename without it is still atomic.
+void sync_path(const std::string& p) {
+  int fd = ::open(p.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string folder_of(const std::string& p) {
+  std::string dir = std::filesystem::path(p).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
 }  // namespace
+
+std::string running_path(const std::string& path) {
+  if (path.size() > 3 && path.substr(path.size() - 3) == ".h5") return path.substr(0, path.size() - 3) + ".partial.h5";
+  return path + ".partial";
+}
+
+std::string xdmf_path(const std::string& path) {
+  std::string x = path;
+  if (x.size() > 3 && x.substr(x.size() - 3) == ".h5") x.resize(x.size() - 3);
+  return x + ".xdmf";
+}
 
 struct Recorder::Impl {
   const Model* model;
-  std::string path;
+  std::string path;   // the output
+  std::string wpath;  // the file written now (path, or its running name)
   RecorderOptions opt;
   hid_t file = -1;
   Series pos, quat, vel, angvel;
@@ -141,7 +173,10 @@ struct Recorder::Impl {
   std::chrono::steady_clock::time_point last_xdmf = std::chrono::steady_clock::now();
   std::vector<double> times;
 
-  void write_xdmf() const;
+  // Writes the sidecar `xpath` describing the HDF5 file `h5` (through a
+  // temporary file and a rename).
+  void write_xdmf(const std::string& xpath, const std::string& h5) const;
+  void close_file();
   void close_series(Series& s) {
     for (hid_t id : {s.step, s.time, s.value}) if (id >= 0) H5Dclose(id);
     if (s.group >= 0) H5Gclose(s.group);
@@ -164,14 +199,15 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
   Impl& r = *impl_;
   r.model = &model;
   r.path = path;
+  r.wpath = options.atomic ? running_path(path) : path;
   r.opt = options;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   // SWMR needs the latest file format; it is also the most compact.
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  r.file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  r.file = H5Fcreate(r.wpath.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
-  if (r.file < 0) throw RuntimeError("cannot create output file '" + path + "' (is the folder writable?)");
+  if (r.file < 0) throw RuntimeError("cannot create output file '" + r.wpath + "' (is the folder writable?)");
 
   hid_t h5md = group(r.file, "h5md");
   attr_array(h5md, "version", H5T_NATIVE_INT, std::vector<int>{1, 1});
@@ -219,12 +255,16 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
 
 Recorder::~Recorder() {
   try {
-    close();
+    if (std::uncaught_exceptions() > 0)
+      abandon();
+    else
+      close();
   } catch (...) {
   }
 }
 
 int64_t Recorder::file_id() const { return impl_->file; }
+const std::string& Recorder::writing_path() const { return impl_->wpath; }
 int64_t Recorder::frames() const { return impl_->frames; }
 
 void Recorder::start_swmr() {
@@ -265,31 +305,56 @@ void Recorder::flush() {
   H5Fflush(r.file, H5F_SCOPE_GLOBAL);
   auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - r.last_xdmf).count() >= 30.0) {
-    r.write_xdmf();
+    r.write_xdmf(xdmf_path(r.wpath), r.wpath);
     r.last_xdmf = now;
   }
   r.last_flush = now;
 }
 
+void Recorder::Impl::close_file() {
+  for (Series* s : {&pos, &quat, &vel, &angvel}) close_series(*s);
+  herr_t status = H5Fclose(file);
+  file = -1;
+  if (status < 0) throw RuntimeError("HDF5: cannot close '" + wpath + "'");
+}
+
 void Recorder::close() {
   Impl& r = *impl_;
   if (r.file < 0) return;
-  flush();
-  r.write_xdmf();
-  for (Series* s : {&r.pos, &r.quat, &r.vel, &r.angvel}) r.close_series(*s);
-  H5Fclose(r.file);
-  r.file = -1;
+  H5Fflush(r.file, H5F_SCOPE_GLOBAL);
+  r.close_file();
+  // Commit: the complete file (and then its sidecar) replaces the output
+  // in one rename each; a kill before the rename leaves the output as it was.
+  const bool sidecar = r.opt.xdmf && r.n > 0;
+  if (sidecar) r.write_xdmf(xdmf_path(r.path) + ".tmp", r.path);
+  if (r.wpath != r.path) {
+    sync_path(r.wpath);
+    if (std::rename(r.wpath.c_str(), r.path.c_str()) != 0)
+      throw RuntimeError("cannot rename '" + r.wpath + "' to '" + r.path + "': " + std::strerror(errno) +
+                         " (the complete result is in '" + r.wpath + "')");
+    std::remove(xdmf_path(r.wpath).c_str());
+  }
+  if (sidecar) {
+    std::rename((xdmf_path(r.path) + ".tmp").c_str(), xdmf_path(r.path).c_str());
+  } else if (r.opt.xdmf) {
+    std::remove(xdmf_path(r.path).c_str());  // an earlier result's sidecar would describe frames that are gone
+  }
+  sync_path(folder_of(r.path));
+}
+
+void Recorder::abandon() {
+  Impl& r = *impl_;
+  if (r.file < 0) return;
+  H5Fflush(r.file, H5F_SCOPE_GLOBAL);
+  r.close_file();
 }
 
 // ParaView reads trajectories through XDMF: one grid per frame, each a
 // hyperslab of the H5MD value datasets.
-void Recorder::Impl::write_xdmf() const {
+void Recorder::Impl::write_xdmf(const std::string& xpath, const std::string& h5) const {
   if (!opt.xdmf || n == 0) return;
-  std::string xpath = path;
-  if (xpath.size() > 3 && xpath.substr(xpath.size() - 3) == ".h5") xpath.resize(xpath.size() - 3);
-  xpath += ".xdmf";
-  std::string h5name = path.substr(path.find_last_of('/') + 1);
-  std::string tmp = xpath + ".tmp";
+  std::string h5name = std::filesystem::path(h5).filename().string();
+  std::string tmp = xpath + ".writing";
   std::ofstream out(tmp);
   if (!out) return;
   out << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n<Domain>\n"

@@ -15,6 +15,7 @@
 #include "werk/scene.h"
 #include "scene_joints.h"
 #include "scene_shapes.h"
+#include "werk_limits.h"
 #include "yaml_read.h"
 
 namespace werk {
@@ -24,6 +25,8 @@ using yaml::MapReader;
 using yaml::Source;
 
 constexpr double kPi = 3.14159265358979323846;
+
+double norm(Vec3 v) { return std::sqrt(double(v.x) * v.x + double(v.y) * v.y + double(v.z) * v.z); }
 
 // Names must be unique within their kind; remember where each was defined.
 void check_unique(const Source& src, std::map<std::string, int>& names, const std::string& name,
@@ -185,11 +188,23 @@ void read_body(const Source& src, const YAML::Node& node, const std::string& wha
   init.quat = r.rotation("rotation", quat_identity());
   init.vel = is_static ? Vec3{0, 0, 0} : r.vec3("velocity", Vec3{0, 0, 0});
   init.angvel = is_static ? Vec3{0, 0, 0} : r.vec3("angular_velocity", Vec3{0, 0, 0});
+  // A start beyond the blow-up check's limits would stop the run at once.
+  if (norm(init.vel) > limits::kSpeed)
+    yaml::fail(src, r.required("velocity"), r.path("velocity") + ": expected a speed of at most " +
+                                                format_number(limits::kSpeed) + " m/s, found " +
+                                                format_number(norm(init.vel)) + " m/s");
+  if (norm(init.angvel) > limits::kAngularSpeed)
+    yaml::fail(src, r.required("angular_velocity"), r.path("angular_velocity") + ": expected an angular speed of at most " +
+                                                        format_number(limits::kAngularSpeed) + " rad/s, found " +
+                                                        format_number(norm(init.angvel)) + " rad/s");
   if (!is_static) {
     YAML::Node mass = r.optional("mass");
     if (mass) {
       double v = yaml::as_number(src, mass, r.path("mass"));
       if (!(v > 0)) yaml::fail(src, mass, r.path("mass") + ": expected a positive mass (kg), found " + mass.Scalar());
+      if (v < limits::kMinMass)  // its inverse would overflow single precision
+        yaml::fail(src, mass, r.path("mass") + ": expected a mass of at least " + format_number(limits::kMinMass) +
+                                  " kg, found " + mass.Scalar());
       init.mass = float(v);
     }
     YAML::Node inertia = r.optional("inertia");
@@ -197,6 +212,9 @@ void read_body(const Source& src, const YAML::Node& node, const std::string& wha
       Vec3 i = yaml::as_vec3(src, inertia, r.path("inertia"));
       if (!(i.x > 0 && i.y > 0 && i.z > 0))
         yaml::fail(src, inertia, r.path("inertia") + ": expected three positive principal moments (kg m^2), found a value <= 0");
+      if (!(i.x >= limits::kMinInertia && i.y >= limits::kMinInertia && i.z >= limits::kMinInertia))
+        yaml::fail(src, inertia, r.path("inertia") + ": expected principal moments of at least " +
+                                     format_number(limits::kMinInertia) + " kg m^2, found a smaller one");
       init.inertia = i;
       init.has_inertia = true;
     }
@@ -214,12 +232,28 @@ void read_body(const Source& src, const YAML::Node& node, const std::string& wha
       n[i] = yaml::as_integer(src, c[i], g.path("count"));
       if (n[i] < 1 || n[i] > 4096) yaml::fail(src, c[i], g.path("count") + ": expected counts in [1, 4096], found " + c[i].Scalar());
     }
+    const int64_t copies = n[0] * n[1] * n[2];  // at most 4096^3 = 2^36: no overflow
+    if (copies > limits::kBodies)
+      yaml::fail(src, c, g.path("count") + ": expected at most " + std::to_string(limits::kBodies) +
+                             " copies in a grid, found " + std::to_string(n[0]) + " x " + std::to_string(n[1]) + " x " +
+                             std::to_string(n[2]) + " = " + std::to_string(copies));
     nx = int(n[0]), ny = int(n[1]), nz = int(n[2]);
     spacing = g.vec3("spacing");
     g.finish();
   }
   r.finish();
-  const bool many = nx * ny * nz > 1;
+  const int64_t copies = int64_t(nx) * ny * nz;
+  int64_t shapes_each = 0;  // each mesh triangle becomes a shape
+  for (const auto& sh : shapes.shapes) shapes_each += sh.type == ShapeType::Triangle ? sh.data_count : 1;
+  if (int64_t(m.nbody()) + copies > limits::kBodies)
+    yaml::fail(src, grid ? grid : node, what + ": expected at most " + std::to_string(limits::kBodies) +
+                                            " bodies in a scene, found " + std::to_string(m.nbody()) + " before this entry and " +
+                                            std::to_string(copies) + " more in it");
+  if (int64_t(m.nshape()) + copies * shapes_each > limits::kShapes)
+    yaml::fail(src, grid ? grid : node, what + ": expected at most " + std::to_string(limits::kShapes) +
+                                            " shapes in a scene, found " + std::to_string(m.nshape()) + " before this entry and " +
+                                            std::to_string(copies * shapes_each) + " more in it");
+  const bool many = copies > 1;
   for (int k = 0; k < nz; ++k)
     for (int j = 0; j < ny; ++j)
       for (int i = 0; i < nx; ++i) {
@@ -246,6 +280,10 @@ void read_bodies(const Source& src, MapReader& top, const std::string& key, bool
 
 Model compile_scene(const std::string& text, const std::string& path) {
   Source src{path};
+  if (int64_t(text.size()) > limits::kSceneFileBytes)
+    throw InputError(path, 0, 0, "expected a scene of at most " + std::to_string(limits::kSceneFileBytes >> 20) +
+                                     " MB, found " + std::to_string(text.size() >> 20) + " MB");
+  yaml::check_text(src, text);
   YAML::Node root = yaml::load_string(src, text);
   if (!root.IsMap()) yaml::fail(src, root, "scene: expected a map with 'werk: 1' at the top, found " + yaml::describe(root));
   MapReader top(src, root, "");
@@ -269,11 +307,16 @@ Model compile_scene(const std::string& text, const std::string& path) {
 }
 
 Model load_scene(const std::string& path) {
-  std::ifstream in(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, 0, 0, "expected a scene file, found a folder");
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, 0, "cannot open scene file (does it exist and is it readable?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return compile_scene(ss.str(), path);
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && int64_t(size) > limits::kSceneFileBytes)
+    throw InputError(path, 0, 0, "expected a scene file of at most " + std::to_string(limits::kSceneFileBytes >> 20) +
+                                     " MB, found " + std::to_string(size >> 20) + " MB");
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  return compile_scene(text, path);
 }
 
 int Model::body_index(const std::string& n) const {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "convex_hull.h"
+#include "werk_limits.h"
 #include "mass_properties.h"
 #include "mesh_import.h"
 
@@ -60,6 +61,9 @@ ShapeSpec read_shape(const yaml::Source& src, const YAML::Node& node, const std:
     if (!pts.IsSequence() || pts.size() < 4)
       yaml::fail(src, pts, r.path("points") + ": expected a list of at least 4 points [x, y, z], found " +
                                (pts.IsSequence() ? std::to_string(pts.size()) + " points" : yaml::describe(pts)));
+    if (int64_t(pts.size()) > limits::kHullPoints)
+      yaml::fail(src, pts, r.path("points") + ": expected at most " + std::to_string(limits::kHullPoints) +
+                               " points, found " + std::to_string(pts.size()));
     std::vector<Vec3> points;
     for (size_t i = 0; i < pts.size(); ++i) points.push_back(yaml::as_vec3(src, pts[i], r.path("points")));
     std::string err = build_convex_hull(points, geometry, s.data_begin);

@@ -1,5 +1,7 @@
 #include "yaml_read.h"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <cmath>
 #include <cerrno>
 #include <fstream>
@@ -75,8 +77,16 @@ Vec3 as_vec3(const Source& src, const YAML::Node& node, const std::string& what)
   if (!node.IsSequence() || node.size() != 3)
     fail(src, node, what + ": expected a list of 3 numbers [x, y, z], found " +
                         (node.IsSequence() ? "a list of " + std::to_string(node.size()) : describe(node)));
-  return {float(as_number(src, node[0], what + "[0]")), float(as_number(src, node[1], what + "[1]")),
-          float(as_number(src, node[2], what + "[2]"))};
+  Vec3 v;
+  float* out[3] = {&v.x, &v.y, &v.z};
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = what + "[" + std::to_string(i) + "]";
+    double x = as_number(src, node[i], name);
+    if (std::fabs(x) > 3.4e38)  // beyond single precision, where the engine computes
+      fail(src, node[i], name + ": expected a number of magnitude at most 3.4e38, found '" + node[i].Scalar() + "'");
+    *out[i] = float(x);
+  }
+  return v;
 }
 
 Quat as_rotation(const Source& src, const YAML::Node& node, const std::string& what) {
@@ -211,10 +221,20 @@ void MapReader::finish() {
   }
 }
 
+void check_text(const Source& src, const std::string& text) {
+  const size_t nul = text.find('\0');
+  if (nul != std::string::npos)
+    throw InputError(src.file, 0, 0, "expected a YAML text file, found a binary file (a zero byte at offset " +
+                                         std::to_string(nul) + ")");
+}
+
 YAML::Node load_string(const Source& src, const std::string& text) {
   try {
     return YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::DeepRecursion& e) {
+    throw InputError(src.file, e.mark.line + 1, e.mark.column + 1,
+                     "expected YAML nested at most 2000 levels deep, found deeper nesting");
+  } catch (const YAML::Exception& e) {
     throw InputError(src.file, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg);
   }
 }
@@ -224,6 +244,7 @@ YAML::Node load_file(const Source& src) {
   if (!in) throw InputError(src.file, 0, 0, "cannot open scene file");
   std::stringstream ss;
   ss << in.rdbuf();
+  check_text(src, ss.str());
   return load_string(src, ss.str());
 }
 

@@ -85,6 +85,9 @@ class MapReader {
   std::set<std::string> seen_;
 };
 
+// Rejects what is not text (a zero byte: an HDF5 result, an image).
+void check_text(const Source& src, const std::string& text);
+
 // Loads a YAML file; a syntax error becomes an InputError with location.
 YAML::Node load_file(const Source& src);
 YAML::Node load_string(const Source& src, const std::string& text);

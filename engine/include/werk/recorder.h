@@ -13,6 +13,12 @@
 // mode: a reader (h5py with swmr=True) can watch the run live, and a killed
 // run leaves a readable file with every frame up to the last flush. The
 // file is flushed at least every `flush_seconds` of wall time.
+//
+// With `atomic` on (the default) nothing is written at the output path
+// until close(): the recorder writes running_path(path) in the same folder
+// and close() renames it over the output in one step, so an existing file
+// at the output path is either left untouched (a failed or killed run) or
+// replaced by a complete one. The sidecar is handled the same way.
 #pragma once
 
 #include <chrono>
@@ -31,13 +37,24 @@ struct RecorderOptions {
   double flush_seconds = 2.0;   // longest wall time between flushes
   bool swmr = true;             // single-writer/multiple-reader mode
   bool xdmf = true;             // write OUT.xdmf beside OUT.h5
+  bool atomic = true;           // write running_path(), rename it at close()
 };
+
+// Where an atomic recorder writes while the run goes on (a live SWMR reader
+// opens this): OUT.partial.h5 for OUT.h5, otherwise OUT.partial.
+WERK_API std::string running_path(const std::string& path);
+// The XDMF sidecar of a result file: OUT.xdmf for OUT.h5, otherwise OUT.xdmf appended.
+WERK_API std::string xdmf_path(const std::string& path);
 
 class WERK_API Recorder {
  public:
-  // Creates (truncates) the file. Throws RuntimeError when it cannot.
+  // Creates the file (running_path(path) when atomic). Throws RuntimeError
+  // when it cannot.
   Recorder(const Model& model, const std::string& path, const RecorderOptions& options);
-  ~Recorder();  // closes the file
+  // Closes the file like close(); while an exception unwinds, it closes the
+  // running file but leaves it under its running name (the output path
+  // keeps what it had).
+  ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
@@ -45,8 +62,14 @@ class WERK_API Recorder {
   void record(const State& state);
   // Flushes data and the XDMF sidecar now.
   void flush();
-  // Flushes and closes; further calls do nothing.
+  // Flushes and closes; an atomic recorder then renames the running file
+  // (and its sidecar) to the output path. Further calls do nothing.
   void close();
+  // Closes the file and leaves it under its running name; the output path
+  // keeps what it had. Further calls do nothing.
+  void abandon();
+  // The file being written now (running_path(path) when atomic).
+  const std::string& writing_path() const;
 
   int64_t frames() const;
   // The HDF5 file id (hid_t), for writers of further groups before SWMR

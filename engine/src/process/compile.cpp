@@ -4,6 +4,7 @@
 #include <map>
 
 #include "model.h"
+#include "../werk_limits.h"
 
 namespace werk::process {
 
@@ -441,15 +442,22 @@ Model compile_model(const yaml::Source& src, const YAML::Node& process, double s
   double duration = r.positive("duration", scene_duration > 0 ? std::optional<double>(scene_duration) : std::nullopt);
   c.m.duration = to_ticks(duration);
   c.m.warmup = to_ticks(r.non_negative("warmup", 0.0));
-  if (c.m.warmup >= c.m.duration) yaml::fail(src, r.required("warmup"), "process.warmup: expected less than the duration (" + std::to_string(duration) + " s)");
+  if (c.m.warmup >= c.m.duration) yaml::fail(src, r.required("warmup"), "process.warmup: expected less than the duration (" + format_number(duration) + " s)");
   c.m.seed = scene_seed;
-  c.m.replications = int(r.integer("replications", 1));
-  if (c.m.replications < 1) yaml::fail(src, r.required("replications"), "process.replications: expected an integer >= 1");
+  const int64_t replications = r.integer("replications", 1);
+  if (replications < 1 || replications > limits::kReplications)
+    yaml::fail(src, r.required("replications"),
+               "process.replications: expected an integer in [1, " + std::to_string(limits::kReplications) + "], found " +
+                   std::to_string(replications));
+  c.m.replications = int(replications);
   c.m.event_log = r.boolean("event_log", true);
   read_part_types(c, r.optional("part_types"));
   read_pools(c, r.optional("workers"));
   read_calendars(c, r.optional("calendars"));
   YAML::Node objects = r.required("objects");
+  if (int64_t(objects.size()) > limits::kProcessObjects)
+    yaml::fail(src, objects, "process.objects: expected at most " + std::to_string(limits::kProcessObjects) +
+                                 " objects, found " + std::to_string(objects.size()));
   declare_objects(c, objects);
   for (auto& n : c.m.nodes) define_object(c, n, c.node_yaml[n.name]);
   r.finish();

@@ -1,5 +1,6 @@
 // The public entry points (werk/process.h).
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 
 #include "werk/error.h"
@@ -50,9 +51,12 @@ Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOpti
   out << "(" << e.events << " events in " << wall << " s wall, seed " << seed << ")\n";
   if (h5file >= 0) write_kpis_h5(hid_t(h5file), model, e, seed);
   if (!o.kpis_json.empty()) {
-    std::ofstream f(o.kpis_json);
+    // Through a temporary name and a rename: an earlier file stays whole until the new one is.
+    const std::string tmp = o.kpis_json + ".partial";
+    std::ofstream f(tmp);
     f << kpis_json(model, e, seed) << "\n";
-    if (!f) throw RuntimeError("cannot write " + o.kpis_json);
+    f.close();
+    if (!f || std::rename(tmp.c_str(), o.kpis_json.c_str()) != 0) throw RuntimeError("cannot write " + o.kpis_json);
   }
   Outcome r;
   r.interrupted = e.interrupted;

@@ -1,0 +1,32 @@
+// Fuzz target: `werk info` on any bytes, e.g. truncated or damaged HDF5
+// result files. Bad input must end in an InputError or a RuntimeError.
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cli_commands.h"
+#include "werk/error.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool quiet = [] {  // the report itself is not of interest
+    std::cout.setstate(std::ios::badbit);
+    return std::freopen("/dev/null", "w", stdout) != nullptr;
+  }();
+  (void)quiet;
+  const std::string path = "/tmp/werk_fuzz_info_" + std::to_string(getpid()) + ".h5";
+  if (FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(data, 1, size, f);
+    std::fclose(f);
+  }
+  try {
+    werk::cli::info_command(path);
+  } catch (const werk::InputError&) {
+  } catch (const werk::RuntimeError&) {
+  }
+  std::remove(path.c_str());
+  return 0;
+}
