@@ -1,5 +1,7 @@
 #include "blowup.h"
 
+#include "kernels/math.h"
+
 #include <algorithm>
 #include <cmath>
 

@@ -207,7 +207,10 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
   r.file = H5Fcreate(r.wpath.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
-  if (r.file < 0) throw RuntimeError("cannot create output file '" + r.wpath + "' (is the folder writable?)");
+  // Named as the caller named it; the running file's name is a detail.
+  if (r.file < 0)
+    throw RuntimeError("cannot create output file '" + r.path + "'" +
+                       (r.wpath != r.path ? " (writing '" + r.wpath + "')" : std::string()) + " (is the folder writable?)");
 
   hid_t h5md = group(r.file, "h5md");
   attr_array(h5md, "version", H5T_NATIVE_INT, std::vector<int>{1, 1});
