@@ -91,11 +91,11 @@ int bench_command(const BenchArgs& a) {
   const double engine_bytes = double(sim.device_bytes());
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak RSS %.1f MB, "
               "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds with %lld points "
-              "and %d colours at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s]; "
+              "and %d colour%s at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s]; "
               "blow-up check %.3f ms (%.2f%% of a step)\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss / 1024.0,
               engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points, colors,
-              launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), check_s * 1e3,
+              colors == 1 ? "" : "s", launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), check_s * 1e3,
               100.0 * check_s * steps_per_s);
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
