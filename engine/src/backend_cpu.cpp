@@ -11,17 +11,7 @@
 namespace werk::cpu {
 namespace impl {
 
-struct System {
-  template <class T>
-  using vector = thrust::omp::vector<T>;
-  using base_policy = std::remove_cv_t<decltype(thrust::omp::par)>;
-  template <class Cache>
-  static auto policy(Cache& cache) {
-    return thrust::omp::par(cache);
-  }
-  // Device vectors live in host memory: the state can be read in place.
-  static constexpr bool host_memory = true;
-  static void begin_step() { flush_denormals(); }
+struct System : OmpDevice {
   // Narrowphase batch: pairs collided per pass before compaction, at
   // least (batches fill the contact buffer beside the pair list).
   static constexpr int narrow_batch = 1024;

@@ -7,7 +7,6 @@
 #include <omp.h>
 
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "gpu_strategy.h"
@@ -17,18 +16,7 @@
 namespace werk::emulated {
 namespace impl {
 
-struct System : GpuStrategy {
-  template <class T>
-  using vector = thrust::omp::vector<T>;
-  using base_policy = std::remove_cv_t<decltype(thrust::omp::par)>;
-  template <class Cache>
-  static auto policy(Cache& cache) {
-    return thrust::omp::par(cache);
-  }
-  // Device vectors live in host memory: the state can be read in place.
-  static constexpr bool host_memory = true;
-  static void begin_step() { flush_denormals(); }
-};
+struct System : OmpDevice, GpuStrategy {};
 
 #include "pipeline.inl"
 

@@ -7,6 +7,8 @@
 #include <thrust/system/omp/execution_policy.h>
 #include <thrust/system/omp/vector.h>
 
+#include <type_traits>
+
 namespace werk {
 
 // Resting piles decay velocities into denormal floats, which x86 handles
@@ -16,5 +18,21 @@ inline void flush_denormals() {
 #pragma omp parallel
   _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
 }
+
+// The device half of a System over Thrust's OpenMP system: vectors in host
+// memory, the algorithms' policy with the pipeline's temporary cache.
+// Backends add their strategies (see backend_cpu.cpp, gpu_strategy.h).
+struct OmpDevice {
+  template <class T>
+  using vector = thrust::omp::vector<T>;
+  using base_policy = std::remove_cv_t<decltype(thrust::omp::par)>;
+  template <class Cache>
+  static auto policy(Cache& cache) {
+    return thrust::omp::par(cache);
+  }
+  // Device vectors live in host memory: the state can be read in place.
+  static constexpr bool host_memory = true;
+  static void begin_step() { flush_denormals(); }
+};
 
 }  // namespace werk
