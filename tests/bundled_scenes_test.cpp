@@ -41,11 +41,7 @@ TEST_CASE("a part on a curved belt turns with it like a disc", "[contact][convey
   // v^2 / (2 mu g) = 16 mm of arc (0.016 rad), and its spin catches up in
   // about the same time, so after 2.5 s heading and polar angle have both
   // turned by about 1.2 rad and differ by a few hundredths of a radian.
-  std::string text = test::scene_header("curve", 1.0 / 120, 4) + "materials:\n  rubber: {density: 500, friction: 0.8}\n" +
-                     "conveyors:\n  - {name: turn, arc: {center: [0, 0, 0], radius: 1.0, start_deg: 0, end_deg: 90},"
-                     " width: 0.4, speed: 0.5, material: rubber}\n" +
-                     "bodies:\n  - {name: part, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: rubber, position: [1.0, 0.05, 0.05]}\n";
-  Model m = compile_scene(text, "curve.yaml");
+  Model m = compile_scene(test::curved_belt_scene(), "curve.yaml");
   Simulation sim(m, SimulationOptions{backend});
   const int part = m.body_index("part");
   const Vec3 p0 = sim.state().body_pos[part];

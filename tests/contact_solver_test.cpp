@@ -334,11 +334,7 @@ TEST_CASE("a box on a belt reaches belt speed and crosses in the expected time",
 TEST_CASE("a box on a curved belt follows the curve", "[contact][conveyor]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   // A quarter turn of radius 1 m about the origin, counter-clockwise from +x.
-  std::string text = test::scene_header("curve", 1.0 / 120, 4) + "materials:\n  rubber: {density: 500, friction: 0.8}\n" +
-                     "conveyors:\n  - {name: turn, arc: {center: [0, 0, 0], radius: 1.0, start_deg: 0, end_deg: 90},"
-                     " width: 0.4, speed: 0.5, material: rubber}\n" +
-                     "bodies:\n  - {name: part, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: rubber, position: [1.0, 0.05, 0.05]}\n";
-  Model m = compile_scene(text, "curve.yaml");
+  Model m = compile_scene(test::curved_belt_scene(), "curve.yaml");
   Simulation sim(m, SimulationOptions{backend});
   const int part = m.body_index("part");
   double max_off = 0;

@@ -72,4 +72,13 @@ inline std::string scene_header(const std::string& name, double dt, int substeps
          "\nsubsteps: " + std::to_string(substeps) + "\nsleep: false\n";
 }
 
+// A 0.1 m rubber box at rest at the start of a quarter-turn belt of radius
+// 1 m about the origin (counter-clockwise from +x), running at 0.5 m/s.
+inline std::string curved_belt_scene() {
+  return scene_header("curve", 1.0 / 120, 4) + "materials:\n  rubber: {density: 500, friction: 0.8}\n" +
+         "conveyors:\n  - {name: turn, arc: {center: [0, 0, 0], radius: 1.0, start_deg: 0, end_deg: 90},"
+         " width: 0.4, speed: 0.5, material: rubber}\n" +
+         "bodies:\n  - {name: part, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: rubber, position: [1.0, 0.05, 0.05]}\n";
+}
+
 }  // namespace werk::test
