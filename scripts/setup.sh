@@ -9,7 +9,8 @@ PACKAGES=(cmake g++ make pkg-config libhdf5-dev hdf5-tools libeigen3-dev catch2 
           nlohmann-json3-dev libssl-dev libqhull-dev libassimp-dev python3-numpy python3-h5py
           libbullet-dev libmujoco-dev python3-simpy
           pybind11-dev python3-dev python3-pytest
-          clang libclang-rt-14-dev libomp-dev)  # clang: the fuzz targets (scripts/fuzz.sh)
+          clang libclang-rt-14-dev libomp-dev  # clang: the fuzz targets (scripts/fuzz.sh)
+          libboost-dev libopenmpi-dev openmpi-bin slurm-wlm munge)  # werk sweep: Sobol points, MPI, Slurm arrays
 # Thrust: the CUDA toolkit's copy when present, otherwise Debian's.
 if [[ ! -d /usr/local/cuda/include/cccl && ! -d /usr/local/cuda/lib64/cmake/thrust ]]; then
   PACKAGES+=(libthrust-dev)

@@ -32,12 +32,37 @@ struct BenchArgs {
   bool json = false;
 };
 
+struct SweepArgs {
+  std::string file;
+  std::string out;          // default: <sweep name>.h5 (parts: <name>-sweep/parts/part-I.h5)
+  bool quiet = false;
+  int jobs = 0;             // local worker processes; 0: all cores
+  int threads = 1;          // threads per worker
+  std::string backend = "cpu";
+  int batch = 64;           // most physics variants per simulation (worlds)
+  bool list = false;
+  int scene_of = -1;
+  std::string csv;
+  bool keep_trajectories = false;
+  bool slurm = false, submit = false, merge = false, worker = false;
+  int array_size = 0;
+  std::string partition, time;
+  int task = -1, tasks = 0;
+  std::string trajectory_dir;
+};
+
 void add_run_options(CLI::App& run, RunArgs& a);
 void add_bench_options(CLI::App& bench, BenchArgs& a);
 int run_command(const RunArgs& a);
 int validate_command(const std::string& scene);
 int info_command(const std::string& file);
 int bench_command(const BenchArgs& a);
+CLI::App* add_sweep_command(CLI::App& app, SweepArgs& a);
+int sweep_command(const SweepArgs& a);
+// `werk info` on a sweep results file; false when `path` is not one.
+bool describe_sweep_results(const std::string& path);
+// "mpi: Open MPI 4.1.4" or that it was not built, for `werk --version`.
+std::string parallel_support();
 
 // A one-line progress display on a terminal; silent elsewhere.
 class Progress {

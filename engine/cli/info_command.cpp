@@ -51,6 +51,7 @@ int info_command(const std::string& path) {
   H5Pclose(fapl);
   if (file < 0) file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) throw RuntimeError("cannot open '" + path + "' (if a run was killed, try: h5clear -s " + path + ")");
+  if (H5Lexists(file, "sweep", H5P_DEFAULT) > 0 && H5Fclose(file) >= 0 && describe_sweep_results(path)) return 0;
   std::cout << path << "\n";
   if (H5Lexists(file, "parameters", H5P_DEFAULT) > 0) {
     hid_t p = H5Gopen2(file, "parameters", H5P_DEFAULT);

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   CLI::App* bench = app.add_subcommand("bench", "Run a scene without recording and print steps/s and the state hash");
   werk::cli::add_bench_options(*bench, bench_args);
 
+  werk::cli::SweepArgs sweep_args;
+  CLI::App* sweep = werk::cli::add_sweep_command(app, sweep_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,13 +53,15 @@ int main(int argc, char** argv) {
   }
   try {
     if (show_version) {
-      std::cout << "werk " << werk::version() << "\nbackends: " << werk::compiled_backends() << "\n";
+      std::cout << "werk " << werk::version() << "\nbackends: " << werk::compiled_backends() << "\n"
+                << werk::cli::parallel_support() << "\n";
       return 0;
     }
     if (*run) return werk::cli::run_command(run_args);
     if (*validate) return werk::cli::validate_command(validate_scene);
     if (*info) return werk::cli::info_command(info_file);
     if (*bench) return werk::cli::bench_command(bench_args);
+    if (*sweep) return werk::cli::sweep_command(sweep_args);
     std::cout << app.help();
     return 2;
   } catch (const werk::InputError& e) {
