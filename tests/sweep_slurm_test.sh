@@ -19,6 +19,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 dir=$(mktemp -d /tmp/werk_slurm_test.XXXXXX)
+chmod 755 "$dir"  # munged (user munge) reads its key below
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -29,13 +30,14 @@ trap cleanup EXIT
 fail() { echo "FAILED: $*"; for f in "$dir"/*.log "$dir"/work/*-sweep/logs/*; do [[ -f $f ]] && { echo "--- $f"; tail -20 "$f"; }; done; exit 1; }
 
 host=$(hostname -s)
-mkdir -p "$dir/state" "$dir/spool" "$dir/munge" "$dir/work"
+mkdir -p "$dir/state" "$dir/spool" "$dir/munge" "$dir/munge-run" "$dir/work"
 # munge: its own key, socket and pid file in the temp folder, run as user munge.
 dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
-chown -R munge:munge "$dir/munge" && chmod 700 "$dir/munge" && chmod 400 "$dir/munge/munge.key"
-sock="$dir/munge/munge.socket"
+chown -R munge:munge "$dir/munge" "$dir/munge-run" && chmod 700 "$dir/munge" && chmod 400 "$dir/munge/munge.key"
+chmod 755 "$dir/munge-run"  # the socket's folder: open to every client
+sock="$dir/munge-run/munge.socket"
 runuser -u munge -- munged --foreground --key-file="$dir/munge/munge.key" --socket="$sock" \
-  --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/seed" \
+  --pid-file="$dir/munge-run/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/seed" \
   >"$dir/munged.log" 2>&1 &
 pids+=($!)
 
