@@ -502,8 +502,10 @@ void print_table(const Spec& s, const sweep::Results& res, std::ostream& out) {
     }
     out << "\n";
   }
-  out << "means with 95% confidence intervals over " << s.replications
-      << (s.replications == 1 ? " replication" : " replications") << "\n";
+  if (s.needs_process() && s.replications > 1)
+    out << "means with 95% confidence intervals over " << s.replications << " replications\n";
+  else
+    out << "one run per variant (no confidence intervals)\n";
   for (const Row& r : rows)
     if (!r.ok && res.records[r.variant].variant >= 0)
       out << "variant " << r.variant << " failed: " << res.records[r.variant].message << "\n";
