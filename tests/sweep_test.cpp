@@ -460,6 +460,42 @@ TEST_CASE("a sweep with one bad variant finishes the others and exits non-zero",
   fs::remove_all(dir);
 }
 
+TEST_CASE("a worker process that crashes fails only its own variant", "[sweep][process]") {
+  auto dir = test::temp_dir("sweep_crash");
+  // Four variants of about 0.2 s each, one worker: the first is in flight
+  // from the moment the worker starts.
+  std::string sweep_text =
+      "scene: mm1k.yaml\nparameters:\n  process.objects.queue.capacity: [1, 2, 3, 4]\nreplications: 4\n"
+      "outputs: [arrivals.loss_probability]\n";
+  auto f = write_pair(dir, "mm1k.yaml", kMM1K, "s.yaml", sweep_text);
+  const std::string out = (dir / "r.h5").string();
+  pid_t pid = spawn_werk("sweep " + f + " -q --jobs 1 -o " + out);
+  // The worker is the coordinator's child process.
+  const std::string children = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children";
+  pid_t worker = 0;
+  for (int i = 0; i < 1000 && worker == 0; ++i) {
+    std::ifstream in(children);
+    in >> worker;
+    if (worker == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(worker > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(worker, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);  // not every variant succeeded
+  sweep::Spec spec = sweep::load(f);
+  sweep::Results res = sweep::read_results(out, spec);
+  CHECK(!res.records[0].ok);
+  CHECK_THAT(res.records[0].message, Catch::Contains("worker process") && Catch::Contains("signal 9"));
+  for (int v = 1; v < 4; ++v) CHECK(res.records[v].ok);  // a new worker ran the rest
+  // A rerun runs the failed variant again and completes the sweep.
+  CHECK(test::run_werk("sweep " + f + " -q -o " + out) == 0);
+  CHECK(sweep::read_results(out, spec).records[0].ok);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a sweep under mpirun -np 3 writes the same results as a local run", "[sweep][mpi]") {
   std::string version;
   test::run_werk("--version", &version);

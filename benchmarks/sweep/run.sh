@@ -15,21 +15,27 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 B=benchmarks/sweep
 
-seconds() {  # wall seconds of a command
-  local start end
+seconds() {  # wall seconds of a command; "over LIMIT" when it ran past LIMIT s
+  local start end rc
   start=$(date +%s.%N)
-  "$@" >/dev/null 2>"$dir/err" || { echo "failed: $*" >&2; cat "$dir/err" >&2; }
+  timeout "$LIMIT" "$@" >/dev/null 2>"$dir/err"
+  rc=$?
   end=$(date +%s.%N)
+  if [ $rc -eq 124 ]; then echo "over $LIMIT"; return; fi
+  [ $rc -eq 0 ] || { echo "failed: $*" >&2; cat "$dir/err" >&2; }
   echo "$end - $start" | bc
 }
+ratio() { case "$1$2" in *over*) echo "-" ;; *) echo "scale=2; $1 / $2" | bc ;; esac; }
+rate() { case "$2" in *over*) echo "< $(echo "scale=1; $1 / $LIMIT" | bc)" ;; *) echo "scale=1; $1 / $2" | bc ;; esac; }
+LIMIT=${LIMIT:-60}  # s per run: 2 OpenMP threads on small steps can be very slow on a busy machine
 
 echo "== engine-block line, 64 variants x 10 replications"
 t1=$(seconds "$WERK" sweep $B/engine_block_64.yaml -q --jobs 1 -o "$dir/e1.h5")
 t2=$(seconds "$WERK" sweep $B/engine_block_64.yaml -q --jobs 2 -o "$dir/e2.h5")
-echo "jobs 1: $t1 s   jobs 2: $t2 s   speed-up $(echo "scale=2; $t1 / $t2" | bc)"
+echo "jobs 1: $t1 s   jobs 2: $t2 s   speed-up $(ratio $t1 $t2)"
 if command -v mpirun >/dev/null && "$WERK" --version | grep -q "mpi: Open MPI"; then
   tm=$(seconds mpirun --allow-run-as-root --oversubscribe -np 2 "$WERK" sweep $B/engine_block_64.yaml -q -o "$dir/em.h5")
-  echo "mpirun -np 2: $tm s   speed-up over jobs 1: $(echo "scale=2; $t1 / $tm" | bc)"
+  echo "mpirun -np 2: $tm s   speed-up over jobs 1: $(ratio $t1 $tm)"
   h5diff "$dir/e1.h5" "$dir/em.h5" /sweep/kpis /sweep/kpis >/dev/null && echo "mpirun results equal jobs 1: yes"
 fi
 
@@ -37,7 +43,7 @@ echo "== conveyor cell, 100 parts, 64 belt speeds x 15 steps (world-steps = 64 x
 for threads in 1 2; do
   tb=$(seconds "$WERK" sweep $B/conveyor_cell_64.yaml -q --jobs 1 --threads $threads --batch 64 -o "$dir/b$threads.h5")
   ts=$(seconds "$WERK" sweep $B/conveyor_cell_64.yaml -q --jobs 1 --threads $threads --batch 1 -o "$dir/s$threads.h5")
-  echo "threads $threads: batched $tb s ($(echo "scale=1; 960 / $tb" | bc) world-steps/s)   one by one $ts s ($(echo "scale=1; 960 / $ts" | bc) world-steps/s)   speed-up $(echo "scale=2; $ts / $tb" | bc)"
+  echo "threads $threads: batched $tb s ($(rate 960 $tb) world-steps/s)   one by one $ts s ($(rate 960 $ts) world-steps/s)   speed-up $(ratio $ts $tb)"
   h5diff "$dir/b$threads.h5" "$dir/s$threads.h5" /sweep/state_hash /sweep/state_hash >/dev/null && echo "  batched state hashes equal one by one: yes"
 done
 
