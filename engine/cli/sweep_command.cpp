@@ -154,6 +154,7 @@ struct Worker {
 };
 
 constexpr int kTagTask = 1, kTagResult = 2, kTagQuit = 3;
+bool g_workers_released = false;  // MPI: the worker ranks were told to quit
 
 Worker spawn_local(const SweepArgs& a) {
   int down[2], up[2];
@@ -351,6 +352,7 @@ class Coordinator {
       if (w.rank > 0 && !stopped) MPI_Send(nullptr, 0, MPI_CHAR, w.rank, kTagQuit, MPI_COMM_WORLD);
 #endif
     }
+    if (!stopped) g_workers_released = true;
   }
 
   void progress() {
@@ -660,6 +662,8 @@ int finish(const Spec& s, const sweep::Results& res, const SweepArgs& a, const s
   return failed == 0 && missing == 0 ? 0 : 1;
 }
 
+int coordinate(const SweepArgs& a, bool mpi, int nranks);
+
 }  // namespace
 
 int sweep_command(const SweepArgs& a) {
@@ -693,7 +697,21 @@ int sweep_command(const SweepArgs& a) {
 #else
   if (mpi) std::fprintf(stderr, "werk: this build has no MPI support: every rank runs the whole sweep\n");
 #endif
+  try {
+    return coordinate(a, mpi, nranks);
+  } catch (...) {
+#ifdef WERK_HAVE_MPI
+    // A bad sweep file or a failure on rank 0: let the waiting ranks go.
+    if (mpi && !g_workers_released)
+      for (int r = 1; r < nranks; ++r) MPI_Send(nullptr, 0, MPI_CHAR, r, kTagQuit, MPI_COMM_WORLD);
+#endif
+    throw;
+  }
+}
 
+namespace {
+
+int coordinate(const SweepArgs& a, bool mpi, int nranks) {
   Spec spec = sweep::load(a.file);
   if (a.list) {
     print_list(spec);
@@ -778,6 +796,8 @@ int sweep_command(const SweepArgs& a) {
 #endif
   return finish(spec, res, a, out, complete);
 }
+
+}  // namespace
 
 // `werk info` on a sweep results file.
 bool describe_sweep_results(const std::string& path) {
