@@ -332,6 +332,47 @@ TEST_CASE("physics variants batched as worlds equal the same variants run one by
   fs::remove_all(dir);
 }
 
+TEST_CASE("sweep batches only variants that differ in per-world quantities", "[sweep][physics]") {
+  auto dir = test::temp_dir("sweep_plan");
+  // A carriage on a driven rail (its motor target is per world) and a
+  // loose box; the box's friction is a material, compiled into the Model.
+  std::string scene = test::scene_header("rail", 1.0 / 120, 2) + "duration: 0.25\n" +
+                      "materials:\n  steel: {density: 1000, friction: 0.5}\n"
+                      "static:\n  - {name: floor, shape: {type: plane}, material: steel}\n"
+                      "bodies:\n"
+                      "  - {name: carriage, shape: {type: box, size: [0.2, 0.2, 0.1]}, position: [0, 0, 1]}\n"
+                      "  - {name: box, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: steel, position: [2, 0, 0.05]}\n"
+                      "joints:\n  - {name: rail, type: prismatic, body_b: carriage, anchor: [0, 0, 1], axis: [1, 0, 0],"
+                      " motor: {type: velocity, target: 0.5, max_force: 200}}\n";
+  test::write_file(dir / "rail.yaml", scene);
+  auto plan = [&](const std::string& params) {
+    auto f = test::write_file(dir / "s.yaml", "scene: rail.yaml\nparameters:\n" + params +
+                                                  "outputs: [{name: t, figure: last_motion, speed: 0.1}]\n");
+    sweep::Spec spec = sweep::load(f);
+    std::vector<int> all;
+    for (int v = 0; v < spec.nvariant(); ++v) all.push_back(v);
+    auto batches = sweep::plan_batches(spec, all, 64);
+    // Whatever the plan, each variant's result is its own run's.
+    sweep::RunOptions o;
+    for (const auto& b : batches) {
+      auto recs = sweep::run_variants(spec, b, o);
+      for (size_t i = 0; i < b.size(); ++i) {
+        Simulation sim(compile_scene(sweep::variant_text(spec, b[i]), spec.scene_file), SimulationOptions{"cpu", 1, 1});
+        sim.step(30);
+        CHECK(recs[i].state_hash == sim.hash());
+      }
+    }
+    return batches.size();
+  };
+  // Motor targets and a loose body's start: one Model, one batch.
+  CHECK(plan("  joints[rail].motor.target: [0.1, 0.5, 1.0]\n  bodies[box].position[0]: [2, 3]\n") == 1);
+  // The carriage's start moves the joint's anchor in its frame: its own Model each.
+  CHECK(plan("  bodies[carriage].position[2]: [1.0, 1.2]\n") == 2);
+  // A material: one Model per value; the motor targets batch within each.
+  CHECK(plan("  materials.steel.friction: [0.3, 0.6]\n  joints[rail].motor.target: [0.1, 0.5]\n") == 2);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("sweep physics figures: parts in a bin, settling time", "[sweep][physics]") {
   auto dir = test::temp_dir("sweep_figures");
   // Two boxes dropped from 0.5 m above the floor; the bin's floor and walls

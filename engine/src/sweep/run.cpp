@@ -25,9 +25,22 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// True when `name` appears as a value anywhere in `n`.
+bool mentions(const YAML::Node& n, const std::string& name) {
+  if (n.IsScalar()) return n.Scalar() == name;
+  if (n.IsSequence())
+    for (const auto& e : n)
+      if (mentions(e, name)) return true;
+  if (n.IsMap())
+    for (auto it = n.begin(); it != n.end(); ++it)
+      if (mentions(it->second, name)) return true;
+  return false;
+}
+
 // Parameters whose values live in the State, per world: belt speeds, motor
 // targets and the initial pose and velocity of a single dynamic body (not
-// a grid of them). Two variants that differ only in these share a Model.
+// a grid of them, not joined to anything: joint anchors are computed from
+// the initial poses). Two variants that differ only in these share a Model.
 bool per_world(const Spec& s, const std::string& path) {
   auto starts = [&](const char* p) { return path.rfind(p, 0) == 0; };
   auto ends = [&](const std::string& suffix) {
@@ -53,6 +66,7 @@ bool per_world(const Spec& s, const std::string& path) {
     if (!match) continue;
     if (b["grid"]) return false;
     if (b["kind"] && b["kind"].Scalar() != "dynamic") return false;
+    if (b["name"] && s.scene_root["joints"] && mentions(s.scene_root["joints"], b["name"].Scalar())) return false;
     return true;
   }
   return false;
