@@ -413,6 +413,26 @@ struct Row {
   std::vector<sweep::Stat> stats;  // per output
 };
 
+// Rows of cells in aligned columns, two spaces apart.
+void print_cells(const std::vector<std::vector<std::string>>& cells, std::ostream& out) {
+  std::vector<size_t> width;
+  for (const auto& c : cells)
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], c[i].size());
+    }
+  for (const auto& c : cells) {
+    std::string line;
+    for (size_t i = 0; i < c.size(); ++i) {
+      std::string cell = c[i];
+      cell.resize(width[i], ' ');
+      line += (i ? "  " : "") + cell;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+}
+
 std::vector<Row> ranked(const Spec& s, const sweep::Results& res) {
   std::vector<Row> rows;
   for (int v = 0; v < s.nvariant(); ++v) {
@@ -480,19 +500,7 @@ void print_table(const Spec& s, const sweep::Results& res, std::ostream& out) {
     }
     cells.push_back(c);
   }
-  std::vector<size_t> width(head.size(), 0);
-  for (const auto& c : cells)
-    for (size_t i = 0; i < c.size(); ++i) width[i] = std::max(width[i], c[i].size());
-  for (const auto& c : cells) {
-    std::string line;
-    for (size_t i = 0; i < c.size(); ++i) {
-      std::string cell = c[i];
-      cell.resize(width[i], ' ');
-      line += (i ? "  " : "") + cell;
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
+  print_cells(cells, out);
   if (!s.constraints.empty()) {
     out << "x: violates a constraint (marked !):";
     for (const auto& c : s.constraints) {
@@ -555,19 +563,7 @@ void print_list(const Spec& s) {
     for (const auto& x : s.variants[v]) c.push_back(x.text);
     cells.push_back(c);
   }
-  std::vector<size_t> width(head.size(), 0);
-  for (const auto& c : cells)
-    for (size_t i = 0; i < c.size(); ++i) width[i] = std::max(width[i], c[i].size());
-  for (const auto& c : cells) {
-    std::string line;
-    for (size_t i = 0; i < c.size(); ++i) {
-      std::string cell = c[i];
-      cell.resize(width[i], ' ');
-      line += (i ? "  " : "") + cell;
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::cout << line << "\n";
-  }
+  print_cells(cells, std::cout);
 }
 
 // --- Slurm ---------------------------------------------------------------------------
@@ -785,9 +781,13 @@ int coordinate(const SweepArgs& a, bool mpi, int nranks) {
   int chunk = std::max(1, std::min(args.batch, int((todo.size() + workers - 1) / std::max(1, workers))));
   std::deque<std::vector<int>> tasks;
   for (auto& t : sweep::plan_batches(spec, todo, chunk)) tasks.push_back(t);
-  if (!a.quiet && todo.size() < size_t(spec.nvariant()) && a.task < 0)
-    std::fprintf(stderr, "werk: %s: %zu of %d variants already complete in %s; running the other %zu\n", spec.name.c_str(),
-                 spec.nvariant() - todo.size(), spec.nvariant(), out.c_str(), todo.size());
+  if (!a.quiet && todo.size() < size_t(spec.nvariant()) && a.task < 0) {
+    if (todo.empty())
+      std::fprintf(stderr, "werk: %s: all %d variants already complete in %s\n", spec.name.c_str(), spec.nvariant(), out.c_str());
+    else
+      std::fprintf(stderr, "werk: %s: %zu of %d variants already complete in %s; running the other %zu\n", spec.name.c_str(),
+                   spec.nvariant() - todo.size(), spec.nvariant(), out.c_str(), todo.size());
+  }
   install_stop_handlers();
   Coordinator c(spec, args, res, out);
   bool complete = c.run(std::move(tasks), local, nranks);
