@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -38,6 +39,16 @@ int run_command(const RunArgs& a);
 int validate_command(const std::string& scene);
 int info_command(const std::string& file);
 int bench_command(const BenchArgs& a);
+
+// A subcommand that registers itself from its own file: its parser and
+// what runs it (the exit status).
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+Command add_export_command(CLI::App& app);
+Command add_render_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 // A one-line progress display on a terminal; silent elsewhere.
 class Progress {

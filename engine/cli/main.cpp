@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "cli_commands.h"
 #include "werk/error.h"
@@ -42,6 +43,11 @@ int main(int argc, char** argv) {
   CLI::App* bench = app.add_subcommand("bench", "Run a scene without recording and print steps/s and the state hash");
   werk::cli::add_bench_options(*bench, bench_args);
 
+  std::vector<werk::cli::Command> commands;
+  commands.push_back(werk::cli::add_export_command(app));
+  commands.push_back(werk::cli::add_render_command(app));
+  commands.push_back(werk::cli::add_report_command(app));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -57,6 +63,8 @@ int main(int argc, char** argv) {
     if (*validate) return werk::cli::validate_command(validate_scene);
     if (*info) return werk::cli::info_command(info_file);
     if (*bench) return werk::cli::bench_command(bench_args);
+    for (const auto& c : commands)
+      if (*c.app) return c.run();
     std::cout << app.help();
     return 2;
   } catch (const werk::InputError& e) {
