@@ -131,6 +131,7 @@ void render_frames(const ResultFile& r, const std::vector<int64_t>& frames, cons
     else if (plane) a->GetProperty()->SetColor(0.86, 0.87, 0.88);
     else a->GetProperty()->SetColor(0.72, 0.73, 0.75);
     a->GetProperty()->SetSpecular(0.1);
+    a->GetProperty()->SetAmbient(0.25);
     ren->AddActor(a);
   }
   // A grid on the floor.
@@ -170,6 +171,7 @@ void render_frames(const ResultFile& r, const std::vector<int64_t>& frames, cons
     a->GetProperty()->SetColor(c[0] / 255.0, c[1] / 255.0, c[2] / 255.0);
     a->GetProperty()->SetSpecular(0.3);
     a->GetProperty()->SetSpecularPower(20);
+    a->GetProperty()->SetAmbient(0.2);
     ren->AddActor(a);
     moving[b] = a;
   }
@@ -195,7 +197,7 @@ void render_frames(const ResultFile& r, const std::vector<int64_t>& frames, cons
   cam->SetViewAngle(30);
   double fit[6] = {bb[0], bb[1], bb[2], bb[3], bb[4], bb[5]};
   ren->ResetCamera(fit);
-  cam->Zoom(1.15);
+  cam->Zoom(1.3);
   const Bounds& all = sc.bounds;
   ren->ResetCameraClippingRange(std::min(x0, all[0]), std::max(x1, all[1]), std::min(y0, all[2]), std::max(y1, all[3]),
                                 std::min(gz, all[4]), all[5]);
