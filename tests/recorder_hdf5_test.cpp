@@ -4,7 +4,9 @@
 #include <hdf5.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -229,3 +231,56 @@ TEST_CASE("a killed run leaves its running file readable with every flushed fram
 }
 
 }  // namespace
+
+TEST_CASE("the scene's shapes are recorded in /geometry as the scene gives them", "[recorder]") {
+  auto dir = test::temp_dir("geometry");
+  const std::string scene = test::write_file(
+      dir / "g.yaml",
+      cell_scene(0.05, 0.05) +
+          "  - name: wedge\n    shape: {type: hull, points: [[0,0,0],[0.4,0,0],[0,0.3,0],[0,0,0.2],[0.1,0.1,0.05]]}\n"
+          "    position: [8, 0, 1]\n");
+  const std::string out = (dir / "g.h5").string();
+  REQUIRE(test::run_werk("run " + scene + " -q --threads 1 -o " + out) == 0);
+  Model m = load_scene(scene);
+  // Sizes as written in the scene: box [0.12, 0.1, 0.08] has half extents
+  // [0.06, 0.05, 0.04]; the can radius 0.05 and half height 0.04.
+  std::vector<hsize_t> dims;
+  std::vector<float> size = read_floats(out, "geometry/shape_size", &dims);
+  REQUIRE(dims == std::vector<hsize_t>{hsize_t(m.nshape()), 3});
+  const int box = m.body_shape_begin[m.body_index("box_0_0_0")], can = m.body_shape_begin[m.body_index("can_0")];
+  CHECK(size[3 * box] == Approx(0.06f));
+  CHECK(size[3 * box + 1] == Approx(0.05f));
+  CHECK(size[3 * box + 2] == Approx(0.04f));
+  CHECK(size[3 * can] == Approx(0.05f));
+  CHECK(size[3 * can + 1] == Approx(0.04f));
+  // The hull of five points, one inside the tetrahedron of the other four:
+  // its four corners, moved rigidly (shape frame), so the six distances
+  // between them are the scene's: 0.2, 0.3, 0.4, sqrt(0.13), sqrt(0.2), 0.5.
+  std::vector<float> hv = read_floats(out, "geometry/hull_vertex", &dims);
+  REQUIRE(dims == std::vector<hsize_t>{4, 3});
+  std::vector<double> dist;
+  for (int i = 0; i < 4; ++i)
+    for (int j = i + 1; j < 4; ++j)
+      dist.push_back(std::hypot(hv[3 * i] - hv[3 * j], hv[3 * i + 1] - hv[3 * j + 1], hv[3 * i + 2] - hv[3 * j + 2]));
+  std::sort(dist.begin(), dist.end());
+  const double want[6] = {0.2, 0.3, std::sqrt(0.13), 0.4, std::sqrt(0.2), 0.5};
+  for (int i = 0; i < 6; ++i) CHECK(dist[size_t(i)] == Approx(want[i]).epsilon(1e-5));  // float32 coordinates
+  // Body kinds: the floor and the belts static, the parts dynamic.
+  hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t d = H5Dopen2(f, "geometry/body_kind", H5P_DEFAULT);
+  std::vector<uint8_t> kind(size_t(m.nbody()));
+  H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, kind.data());
+  H5Dclose(d);
+  CHECK(kind[size_t(m.body_index("floor"))] == 0);
+  CHECK(kind[size_t(m.body_index("wedge"))] == 1);
+  // The run's wall time, written at the end.
+  hid_t p = H5Gopen2(f, "parameters", H5P_DEFAULT);
+  double wall = -1;
+  REQUIRE(H5Aexists(p, "wall_seconds") > 0);
+  hid_t a = H5Aopen(p, "wall_seconds", H5P_DEFAULT);
+  H5Aread(a, H5T_NATIVE_DOUBLE, &wall);
+  H5Aclose(a), H5Gclose(p), H5Fclose(f);
+  CHECK(wall > 0);
+  CHECK(wall < 600);
+  std::filesystem::remove_all(dir);
+}

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -63,6 +64,16 @@ int sweep_command(const SweepArgs& a);
 bool describe_sweep_results(const std::string& path);
 // "mpi: Open MPI 4.1.4" or that it was not built, for `werk --version`.
 std::string parallel_support();
+
+// A subcommand that registers itself from its own file: its parser and
+// what runs it (the exit status).
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+Command add_export_command(CLI::App& app);
+Command add_render_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 // A one-line progress display on a terminal; silent elsewhere.
 class Progress {

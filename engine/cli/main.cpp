@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "cli_commands.h"
 #include "werk/error.h"
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
 
   werk::cli::SweepArgs sweep_args;
   CLI::App* sweep = werk::cli::add_sweep_command(app, sweep_args);
+  std::vector<werk::cli::Command> commands;
+  commands.push_back(werk::cli::add_export_command(app));
+  commands.push_back(werk::cli::add_render_command(app));
+  commands.push_back(werk::cli::add_report_command(app));
 
   try {
     app.parse(argc, argv);
@@ -62,6 +67,8 @@ int main(int argc, char** argv) {
     if (*info) return werk::cli::info_command(info_file);
     if (*bench) return werk::cli::bench_command(bench_args);
     if (*sweep) return werk::cli::sweep_command(sweep_args);
+    for (const auto& c : commands)
+      if (*c.app) return c.run();
     std::cout << app.help();
     return 2;
   } catch (const werk::InputError& e) {

@@ -163,6 +163,7 @@ int run_command(const RunArgs& a) {
   // The recorder writes OUT.partial.h5 and renames it to OUT at close();
   // a run that fails before that leaves OUT as it was.
   Recorder rec(model, out, ro);
+  const Progress wall_clock(false);
   std::vector<std::string> written{out};
 
   // Process simulation first: it is fast, and its groups must exist
@@ -186,11 +187,11 @@ int run_command(const RunArgs& a) {
     std::fprintf(stderr, "werk: wrote %s\n", list.c_str());
   };
   if (model.nbody() == 0) {  // a process-only scene: no physics at all
+    rec.set_wall_seconds(wall_clock.elapsed());
     rec.close();
     report_written();
     return outcome.interrupted ? stop_status() : 0;
   }
-  written.push_back(xdmf_path(out));
 
   // The blow-up check runs on every state the loop reads back: at each
   // recorded frame and at least every kCheckSteps steps.
@@ -220,6 +221,7 @@ int run_command(const RunArgs& a) {
     progress.update(sim.time(), duration);
   }
   progress.finish();
+  rec.set_wall_seconds(wall_clock.elapsed());
   rec.close();
   const double wall = progress.elapsed();
   const bool interrupted = stop_requested();

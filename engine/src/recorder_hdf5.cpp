@@ -1,4 +1,5 @@
-// H5MD 1.1 recorder with SWMR, periodic flushes and an XDMF sidecar.
+// H5MD 1.1 recorder with SWMR and periodic flushes; the scene's shapes go
+// with the trajectories, so `werk export` and `werk render` work from the file.
 #include <fcntl.h>
 #include <hdf5.h>
 #include <openssl/evp.h>
@@ -9,7 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
+#include <type_traits>
 #include <vector>
 
 #include "werk/error.h"
@@ -79,6 +80,52 @@ void dataset_strings(hid_t parent, const char* name, const std::vector<std::stri
   hid_t d = check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create dataset");
   if (!v.empty()) H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
   H5Dclose(d), H5Sclose(space), H5Tclose(type);
+}
+
+// A fixed-size dataset [rows] or [rows][cols] (cols > 0) of a native type.
+void dataset_array(hid_t parent, const char* name, hid_t type, const void* data, hsize_t rows, hsize_t cols = 0) {
+  hsize_t dims[2] = {rows, cols};
+  hid_t space = H5Screate_simple(cols ? 2 : 1, dims, nullptr);
+  hid_t d = check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create dataset");
+  if (rows > 0) H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  H5Dclose(d), H5Sclose(space);
+}
+
+template <class T>
+void dataset_vector(hid_t parent, const char* name, const std::vector<T>& v) {
+  if constexpr (std::is_same_v<T, Vec3>)
+    dataset_array(parent, name, H5T_NATIVE_FLOAT, v.data(), v.size(), 3);
+  else if constexpr (std::is_same_v<T, Quat>)
+    dataset_array(parent, name, H5T_NATIVE_FLOAT, v.data(), v.size(), 4);
+  else if constexpr (std::is_same_v<T, float>)
+    dataset_array(parent, name, H5T_NATIVE_FLOAT, v.data(), v.size());
+  else if constexpr (std::is_same_v<T, int32_t>)
+    dataset_array(parent, name, H5T_NATIVE_INT32, v.data(), v.size());
+  else if constexpr (std::is_same_v<T, uint8_t> || std::is_enum_v<T>)
+    dataset_array(parent, name, H5T_NATIVE_UINT8, v.data(), v.size());
+  else
+    static_assert(sizeof(T) == 0, "no HDF5 type for this array");
+}
+
+// The scene's bodies and shapes as compiled (body frames, see
+// docs/output-format.md#geometry): enough to draw every body without the
+// scene file or the mesh files it names.
+void write_geometry(hid_t file, const Model& m) {
+  hid_t g = group(file, "geometry");
+  attr_string(g, "scene_name", m.name);
+  dataset_vector(g, "body_kind", m.body_kind);
+  dataset_vector(g, "body_shape_begin", m.body_shape_begin);
+  dataset_vector(g, "body_shape_count", m.body_shape_count);
+  dataset_vector(g, "shape_type", m.shape_type);
+  dataset_vector(g, "shape_body", m.shape_body);
+  dataset_vector(g, "shape_size", m.shape_size);
+  dataset_vector(g, "shape_position", m.shape_pos);
+  dataset_vector(g, "shape_orientation", m.shape_quat);
+  dataset_vector(g, "shape_data_begin", m.shape_data_begin);
+  dataset_vector(g, "shape_conveyor", m.shape_conveyor);
+  if (m.nconveyor() > 0) dataset_strings(g, "conveyor_names", m.conveyor_name);
+  m.geometry.for_each_array([&](const char* name, const auto& v) { dataset_vector(g, name, v); });
+  H5Gclose(g);
 }
 
 // An H5MD time series: step and time [frames], value [frames][n][k].
@@ -152,12 +199,6 @@ std::string running_path(const std::string& path) {
   return path + ".partial";
 }
 
-std::string xdmf_path(const std::string& path) {
-  std::string x = path;
-  if (x.size() > 3 && x.substr(x.size() - 3) == ".h5") x.resize(x.size() - 3);
-  return x + ".xdmf";
-}
-
 struct Recorder::Impl {
   const Model* model;
   std::string path;   // the output
@@ -168,15 +209,11 @@ struct Recorder::Impl {
   int64_t frames = 0;
   hsize_t n = 0;
   bool swmr_started = false;
+  double wall_seconds = -1;  // written at close() when set
   std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
-  // The sidecar grows with the frame count; rewrite it rarely while running.
-  std::chrono::steady_clock::time_point last_xdmf = std::chrono::steady_clock::now();
-  std::vector<double> times;
 
-  // Writes the sidecar `xpath` describing the HDF5 file `h5` (through a
-  // temporary file and a rename).
-  void write_xdmf(const std::string& xpath, const std::string& h5) const;
   void close_file();
+  void write_wall_seconds() const;
   void close_series(Series& s) {
     for (hid_t id : {s.step, s.time, s.value}) if (id >= 0) H5Dclose(id);
     if (s.group >= 0) H5Gclose(s.group);
@@ -253,6 +290,7 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
     r.vel = series(bodies, "velocity", r.n, 3, "m s-1");
     r.angvel = series(bodies, "angular_velocity", r.n, 3, "rad s-1");
     H5Gclose(bodies), H5Gclose(particles);
+    write_geometry(r.file, model);
   }
 }
 
@@ -296,7 +334,6 @@ void Recorder::record(const State& s) {
   put(r.quat, s.body_quat.data());
   put(r.vel, s.body_vel.data());
   put(r.angvel, s.body_angvel.data());
-  r.times.push_back(time);
   ++r.frames;
   auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - r.last_flush).count() >= r.opt.flush_seconds) flush();
@@ -306,12 +343,7 @@ void Recorder::flush() {
   Impl& r = *impl_;
   if (r.file < 0) return;
   H5Fflush(r.file, H5F_SCOPE_GLOBAL);
-  auto now = std::chrono::steady_clock::now();
-  if (std::chrono::duration<double>(now - r.last_xdmf).count() >= 30.0) {
-    r.write_xdmf(xdmf_path(r.wpath), r.wpath);
-    r.last_xdmf = now;
-  }
-  r.last_flush = now;
+  r.last_flush = std::chrono::steady_clock::now();
 }
 
 void Recorder::Impl::close_file() {
@@ -321,26 +353,33 @@ void Recorder::Impl::close_file() {
   if (status < 0) throw RuntimeError("HDF5: cannot close '" + wpath + "'");
 }
 
+void Recorder::set_wall_seconds(double seconds) { impl_->wall_seconds = seconds; }
+
+// After SWMR no attribute may be added: the closed file is reopened for it.
+void Recorder::Impl::write_wall_seconds() const {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  hid_t f = check(H5Fopen(wpath.c_str(), H5F_ACC_RDWR, fapl), "reopen the result to add its wall time");
+  H5Pclose(fapl);
+  hid_t params = check(H5Gopen2(f, "parameters", H5P_DEFAULT), "open /parameters");
+  attr_array(params, "wall_seconds", H5T_NATIVE_DOUBLE, std::vector<double>{wall_seconds});
+  H5Gclose(params);
+  if (H5Fclose(f) < 0) throw RuntimeError("HDF5: cannot close '" + wpath + "'");
+}
+
 void Recorder::close() {
   Impl& r = *impl_;
   if (r.file < 0) return;
   H5Fflush(r.file, H5F_SCOPE_GLOBAL);
   r.close_file();
-  // Commit: the complete file (and then its sidecar) replaces the output
-  // in one rename each; a kill before the rename leaves the output as it was.
-  const bool sidecar = r.opt.xdmf && r.n > 0;
-  if (sidecar) r.write_xdmf(xdmf_path(r.path) + ".tmp", r.path);
+  if (r.wall_seconds >= 0) r.write_wall_seconds();
+  // Commit: the complete file replaces the output in one rename; a kill
+  // before the rename leaves the output as it was.
   if (r.wpath != r.path) {
     sync_path(r.wpath);
     if (std::rename(r.wpath.c_str(), r.path.c_str()) != 0)
       throw RuntimeError("cannot rename '" + r.wpath + "' to '" + r.path + "': " + std::strerror(errno) +
                          " (the complete result is in '" + r.wpath + "')");
-    std::remove(xdmf_path(r.wpath).c_str());
-  }
-  if (sidecar) {
-    std::rename((xdmf_path(r.path) + ".tmp").c_str(), xdmf_path(r.path).c_str());
-  } else if (r.opt.xdmf) {
-    std::remove(xdmf_path(r.path).c_str());  // an earlier result's sidecar would describe frames that are gone
   }
   sync_path(folder_of(r.path));
 }
@@ -350,42 +389,6 @@ void Recorder::abandon() {
   if (r.file < 0) return;
   H5Fflush(r.file, H5F_SCOPE_GLOBAL);
   r.close_file();
-}
-
-// ParaView reads trajectories through XDMF: one grid per frame, each a
-// hyperslab of the H5MD value datasets.
-void Recorder::Impl::write_xdmf(const std::string& xpath, const std::string& h5) const {
-  if (!opt.xdmf || n == 0) return;
-  std::string h5name = std::filesystem::path(h5).filename().string();
-  std::string tmp = xpath + ".writing";
-  std::ofstream out(tmp);
-  if (!out) return;
-  out << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n<Domain>\n"
-      << "<Grid Name=\"bodies\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-  auto slab = [&](const char* name, int k, int64_t f) {
-    out << "  <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << n << " " << k << "\" Type=\"HyperSlab\">\n"
-        << "   <DataItem Dimensions=\"3 3\" Format=\"XML\">" << f << " 0 0 1 1 1 1 " << n << " " << k << "</DataItem>\n"
-        << "   <DataItem Dimensions=\"" << frames << " " << n << " " << k
-        << "\" NumberType=\"Float\" Precision=\"4\" Format=\"HDF\">" << h5name << ":/particles/bodies/" << name
-        << "/value</DataItem>\n  </DataItem>\n";
-  };
-  for (int64_t f = 0; f < frames; ++f) {
-    out << " <Grid Name=\"frame" << f << "\" GridType=\"Uniform\">\n"
-        << "  <Time Value=\"" << times[size_t(f)] << "\"/>\n"
-        << "  <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << n << "\"/>\n"
-        << "  <Geometry GeometryType=\"XYZ\">\n";
-    slab("position", 3, f);
-    out << "  </Geometry>\n  <Attribute Name=\"velocity\" AttributeType=\"Vector\" Center=\"Node\">\n";
-    slab("velocity", 3, f);
-    out << "  </Attribute>\n  <Attribute Name=\"angular_velocity\" AttributeType=\"Vector\" Center=\"Node\">\n";
-    slab("angular_velocity", 3, f);
-    out << "  </Attribute>\n  <Attribute Name=\"id\" AttributeType=\"Scalar\" Center=\"Node\">\n"
-        << "   <DataItem Dimensions=\"" << n << "\" NumberType=\"Int\" Format=\"HDF\">" << h5name
-        << ":/particles/bodies/id</DataItem>\n  </Attribute>\n </Grid>\n";
-  }
-  out << "</Grid>\n</Domain>\n</Xdmf>\n";
-  out.close();
-  std::rename(tmp.c_str(), xpath.c_str());
 }
 
 }  // namespace werk

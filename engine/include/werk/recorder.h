@@ -1,4 +1,4 @@
-// Recorder: body trajectories as an H5MD 1.1 file, plus an XDMF sidecar.
+// Recorder: body trajectories and the scene's shapes as an H5MD 1.1 file.
 //
 // Layout (see docs/output-format.md):
 //   /h5md                      version [1, 1]; author; creator (werk, version)
@@ -6,7 +6,8 @@
 //   /particles/bodies/{position,orientation,velocity,angular_velocity}/
 //        step [frames], time [frames], value [frames][bodies][3 or 4]
 //   /particles/bodies/id       body ids [bodies]; names in /parameters/body_names
-//   /parameters                scene text, SHA-256, seed, backend, engine version
+//   /parameters                scene text, SHA-256, seed, backend, engine version, wall time
+//   /geometry                  body kinds and shapes in the body frames, hull and mesh data
 //
 // Datasets are chunked along time and compressed (shuffle + deflate). With
 // `swmr` on, the file is written in HDF5's single-writer/multiple-reader
@@ -18,7 +19,8 @@
 // until close(): the recorder writes running_path(path) in the same folder
 // and close() renames it over the output in one step, so an existing file
 // at the output path is either left untouched (a failed or killed run) or
-// replaced by a complete one. The sidecar is handled the same way.
+// replaced by a complete one. ParaView reads the VTK files that `werk
+// export` writes from the result (docs/visualization.md).
 #pragma once
 
 #include <chrono>
@@ -36,15 +38,12 @@ struct RecorderOptions {
   uint64_t seed = 0;            // recorded in /parameters
   double flush_seconds = 2.0;   // longest wall time between flushes
   bool swmr = true;             // single-writer/multiple-reader mode
-  bool xdmf = true;             // write OUT.xdmf beside OUT.h5
   bool atomic = true;           // write running_path(), rename it at close()
 };
 
 // Where an atomic recorder writes while the run goes on (a live SWMR reader
 // opens this): OUT.partial.h5 for OUT.h5, otherwise OUT.partial.
 WERK_API std::string running_path(const std::string& path);
-// The XDMF sidecar of a result file: OUT.xdmf for OUT.h5, otherwise OUT.xdmf appended.
-WERK_API std::string xdmf_path(const std::string& path);
 
 class WERK_API Recorder {
  public:
@@ -60,10 +59,10 @@ class WERK_API Recorder {
 
   // Appends one frame of every world's bodies.
   void record(const State& state);
-  // Flushes data and the XDMF sidecar now.
+  // Flushes the data now.
   void flush();
   // Flushes and closes; an atomic recorder then renames the running file
-  // (and its sidecar) to the output path. Further calls do nothing.
+  // to the output path. Further calls do nothing.
   void close();
   // Closes the file and leaves it under its running name; the output path
   // keeps what it had. Further calls do nothing.
@@ -72,6 +71,8 @@ class WERK_API Recorder {
   const std::string& writing_path() const;
 
   int64_t frames() const;
+  // The run's wall time (s), recorded as /parameters wall_seconds at close().
+  void set_wall_seconds(double seconds);
   // The HDF5 file id (hid_t), for writers of further groups before SWMR
   // starts; see start_swmr().
   int64_t file_id() const;
