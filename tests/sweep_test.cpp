@@ -186,7 +186,7 @@ TEST_CASE("sweep designs: grid product, cases, LHS strata, Sobol points, seeded"
   fs::remove_all(dir);
 }
 
-TEST_CASE("sweep parameter paths resolve every kind; bad ones give located errors", "[sweep]") {
+TEST_CASE("sweep parameter paths resolve every kind, bad ones give located errors", "[sweep]") {
   auto dir = test::temp_dir("sweep_paths");
   test::write_file(dir / "belt.yaml", belt_scene());
   test::write_file(dir / "mm1k.yaml", kMM1K);
