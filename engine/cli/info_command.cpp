@@ -1,6 +1,8 @@
 // `werk info`: what is in a result file.
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -37,6 +39,97 @@ std::string read_attr_string(hid_t obj, const char* name) {
 }
 
 }  // namespace
+
+// `werk info` on a sweep results file.
+bool describe_sweep_results(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return false;
+  hid_t g = H5Lexists(f, "sweep", H5P_DEFAULT) > 0 ? H5Gopen2(f, "sweep", H5P_DEFAULT) : -1;
+  if (g < 0) {
+    H5Fclose(f);
+    return false;
+  }
+  auto attr = [&](const char* name) -> std::string {
+    if (H5Aexists(g, name) <= 0) return "?";
+    hid_t at = H5Aopen(g, name, H5P_DEFAULT);
+    hid_t type = H5Aget_type(at);
+    std::string s;
+    if (H5Tget_class(type) == H5T_STRING && !H5Tis_variable_str(type) && H5Tget_size(type) <= (1u << 20)) {
+      s.assign(H5Tget_size(type), '\0');
+      H5Aread(at, type, s.data());
+      s = s.substr(0, s.find('\0'));
+    } else if (H5Tget_class(type) == H5T_INTEGER) {
+      int64_t x = 0;
+      H5Aread(at, H5T_NATIVE_INT64, &x);
+      s = std::to_string(x);
+    }
+    H5Tclose(type), H5Aclose(at);
+    return s;
+  };
+  std::cout << path << "\n"
+            << "  sweep:          " << attr("name") << " (" << attr("sweep_file") << ")\n"
+            << "  sweep sha256:   " << attr("sweep_sha256") << "\n"
+            << "  scene file:     " << attr("scene_file") << "\n"
+            << "  engine version: " << attr("werk_version") << "\n"
+            << "  design:         " << attr("design") << ", seed " << attr("seed") << ", " << attr("replications")
+            << " replications\n";
+  int64_t nv = 0;
+  try {
+    nv = std::stoll(attr("variants"));
+  } catch (...) {
+  }
+  if (nv < 0 || nv > (int64_t(1) << 28)) nv = 0;  // not written by werk
+  std::vector<int8_t> status(static_cast<size_t>(nv));
+  if (nv > 0 && H5Lexists(g, "status", H5P_DEFAULT) > 0) {
+    hid_t d = H5Dopen2(g, "status", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    if (H5Sget_simple_extent_npoints(sp) == nv) H5Dread(d, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, status.data());
+    H5Sclose(sp), H5Dclose(d);
+  }
+  int ok = 0, failed = 0;
+  for (int8_t s : status) ok += s == 1, failed += s == 2;
+  std::cout << "  variants:       " << nv << " (" << ok << " ok, " << failed << " failed, " << (nv - ok - failed) << " not run)\n";
+  auto list_names = [&](const char* group) {
+    std::string names;
+    if (H5Lexists(g, group, H5P_DEFAULT) <= 0) return names;
+    hid_t kg = H5Gopen2(g, group, H5P_DEFAULT);
+    H5G_info_t gi{};
+    if (kg < 0 || H5Gget_info(kg, &gi) < 0) {
+      if (kg >= 0) H5Gclose(kg);
+      return names;
+    }
+    for (hsize_t i = 0; i < gi.nlinks; ++i) {
+      char buf[512];
+      if (H5Lget_name_by_idx(kg, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) > 0)
+        names += (names.empty() ? "" : ", ") + std::string(buf);
+    }
+    H5Gclose(kg);
+    return names;
+  };
+  if (H5Lexists(g, "parameter_names", H5P_DEFAULT) > 0) {
+    hid_t d = H5Dopen2(g, "parameter_names", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    if (n > (1 << 20)) n = 0;  // not written by werk
+    std::vector<char*> p(size_t(std::max<hssize_t>(0, n)));
+    std::string names;
+    if (n > 0 && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) >= 0) {
+      for (char* s : p) names += (names.empty() ? "" : ", ") + std::string(s ? s : "");
+      H5Dvlen_reclaim(type, sp, H5P_DEFAULT, p.data());
+    }
+    H5Tclose(type), H5Sclose(sp), H5Dclose(d);
+    std::cout << "  parameters:     " << names << "\n";
+  }
+  std::cout << "  outputs:        " << list_names("kpis") << "\n";
+  std::string traj = list_names("trajectories");
+  if (!traj.empty()) std::cout << "  trajectories:   external links " << traj << "\n";
+  H5Gclose(g), H5Fclose(f);
+  return true;
+}
 
 int info_command(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
