@@ -164,7 +164,7 @@ struct Recorder::Impl {
   std::string wpath;  // the file written now (path, or its running name)
   RecorderOptions opt;
   hid_t file = -1;
-  Series pos, quat, vel, angvel;
+  Series pos, quat, vel, angvel, active;  // active: only for scenes with part pools
   int64_t frames = 0;
   hsize_t n = 0;
   bool swmr_started = false;
@@ -172,6 +172,7 @@ struct Recorder::Impl {
   // The sidecar grows with the frame count; rewrite it rarely while running.
   std::chrono::steady_clock::time_point last_xdmf = std::chrono::steady_clock::now();
   std::vector<double> times;
+  std::vector<float> active_row;
 
   // Writes the sidecar `xpath` describing the HDF5 file `h5` (through a
   // temporary file and a rename).
@@ -252,6 +253,7 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
     r.quat = series(bodies, "orientation", r.n, 4, nullptr);
     r.vel = series(bodies, "velocity", r.n, 3, "m s-1");
     r.angvel = series(bodies, "angular_velocity", r.n, 3, "rad s-1");
+    if (model.npool() > 0) r.active = series(bodies, "active", r.n, 1, nullptr);
     H5Gclose(bodies), H5Gclose(particles);
   }
 }
@@ -296,6 +298,11 @@ void Recorder::record(const State& s) {
   put(r.quat, s.body_quat.data());
   put(r.vel, s.body_vel.data());
   put(r.angvel, s.body_angvel.data());
+  if (r.active.value >= 0) {
+    r.active_row.resize(size_t(r.n));
+    for (hsize_t i = 0; i < r.n; ++i) r.active_row[i] = i < s.body_active.size() ? float(s.body_active[i]) : 1.0f;
+    put(r.active, r.active_row.data());
+  }
   r.times.push_back(time);
   ++r.frames;
   auto now = std::chrono::steady_clock::now();
@@ -315,7 +322,7 @@ void Recorder::flush() {
 }
 
 void Recorder::Impl::close_file() {
-  for (Series* s : {&pos, &quat, &vel, &angvel}) close_series(*s);
+  for (Series* s : {&pos, &quat, &vel, &angvel, &active}) close_series(*s);
   herr_t status = H5Fclose(file);
   file = -1;
   if (status < 0) throw RuntimeError("HDF5: cannot close '" + wpath + "'");
@@ -379,6 +386,10 @@ void Recorder::Impl::write_xdmf(const std::string& xpath, const std::string& h5)
     slab("velocity", 3, f);
     out << "  </Attribute>\n  <Attribute Name=\"angular_velocity\" AttributeType=\"Vector\" Center=\"Node\">\n";
     slab("angular_velocity", 3, f);
+    if (active.value >= 0) {
+      out << "  </Attribute>\n  <Attribute Name=\"active\" AttributeType=\"Scalar\" Center=\"Node\">\n";
+      slab("active", 1, f);
+    }
     out << "  </Attribute>\n  <Attribute Name=\"id\" AttributeType=\"Scalar\" Center=\"Node\">\n"
         << "   <DataItem Dimensions=\"" << n << "\" NumberType=\"Int\" Format=\"HDF\">" << h5name
         << ":/particles/bodies/id</DataItem>\n  </Attribute>\n </Grid>\n";
