@@ -441,7 +441,7 @@ TEST_CASE("physical line against its abstract twin: throughput and lead time agr
   constexpr int kReplications = 5;
   // Physical: the replications are worlds of one Simulation.
   Line l(kPhysicalTwin, "twin_physical.yaml");
-  Simulation sim(l.model, SimulationOptions{backend, 0, kReplications});
+  Simulation sim(l.model, SimulationOptions{backend, 1, kReplications});
   line::LineRun run(sim, l.pm.get(), l.spec, 11);
   run.step(int(l.steps()));
   process::Experiment phys = run.finish();
@@ -463,4 +463,44 @@ TEST_CASE("physical line against its abstract twin: throughput and lead time agr
   }
   CHECK(phys.kpi("line.throughput").mean == Approx(900).epsilon(0.25));
   CHECK(phys.kpi("line.lead_time_mean").mean == Approx(9.9).epsilon(0.4));
+}
+
+TEST_CASE("belt rules: a belt stops after the delay when its eye is blocked, ramping at its acceleration", "[line]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  // The photo-eye scene with a rule on the belt: stop when the eye has been
+  // blocked for 0.05 s, slowing at 2 m/s^2 (0.5 m/s to 0 in 0.25 s). The
+  // box travels 0.025 + 0.0625 m after it blocks the beam, less than its
+  // 0.12 m length, so it stops under the beam.
+  std::string text = eye_scene(0.5);
+  const std::string belt = "material: rubber}";
+  text.replace(text.find(belt), belt.size(),
+               "material: rubber, acceleration: 2.0, stop_when: {sensor: eye, state: blocked, delay: 0.05}}");
+  Line l(text, "rule.yaml");
+  REQUIRE(l.spec.belts.size() == 1);
+  Simulation sim(l.model, SimulationOptions{backend, 1});
+  line::LineRun run(sim, nullptr, l.spec, 1);
+  const ConveyorId c{0};
+  const double dt = l.model.dt;
+  int64_t blocked_at = -1, first_slow = -1;
+  std::vector<float> speeds;
+  for (int64_t k = 0; k < l.steps(); ++k) {
+    run.step(1);
+    speeds.push_back(sim.conveyor_speed(c));
+    if (blocked_at < 0 && run.sensor_value(0) == 1) blocked_at = k + 1;  // the step count after this step
+    if (first_slow < 0 && speeds.back() < 0.5f) first_slow = k;
+  }
+  REQUIRE(blocked_at > 0);
+  REQUIRE(first_slow > 0);
+  // The rule holds from the step the eye reports blocked; after 0.05 s (12
+  // steps at 240 Hz) the belt starts to slow, at 2 m/s^2 * dt per step.
+  CHECK((first_slow - blocked_at) * dt == Approx(0.05).margin(1e-9));
+  for (int64_t k = first_slow; k < first_slow + 40; ++k) {
+    const double expect = std::max(0.0, 0.5 - 2.0 * dt * double(k - first_slow + 1));
+    INFO("step " << k);
+    CHECK(speeds[size_t(k)] == Approx(expect).margin(1e-5));
+  }
+  // Stopped with the box under the beam, the belt stays stopped: the box
+  // has slowed with the belt and blocks the eye for good.
+  CHECK(speeds.back() == 0.0f);
+  CHECK(run.sensor_value(0) == 1);
 }

@@ -23,18 +23,21 @@ namespace {
 using yaml::MapReader;
 using yaml::Source;
 
-bool has_key(const YAML::Node& map, const char* key) { return map.IsMap() && map[key].IsDefined(); }
+// (A missing key gives an invalid node, which only IsDefined() may be asked.)
+bool has_key(const YAML::Node& map, const char* key) { return map.IsDefined() && map.IsMap() && map[key].IsDefined(); }
+bool is_seq(const YAML::Node& n) { return n.IsDefined() && n.IsSequence(); }
+bool is_map(const YAML::Node& n) { return n.IsDefined() && n.IsMap(); }
 
 }  // namespace
 
 bool is_line(const YAML::Node& root) {
-  if (!root.IsMap()) return false;
+  if (!is_map(root)) return false;
   if (root["sensors"].IsDefined()) return true;
-  if (root["conveyors"].IsSequence())
+  if (is_seq(root["conveyors"]))
     for (const auto& c : root["conveyors"])
       if (has_key(c, "stop_when") || has_key(c, "acceleration")) return true;
   const YAML::Node p = root["process"];
-  if (p.IsMap() && p["objects"].IsMap())
+  if (is_map(p) && is_map(p["objects"]))
     for (auto it = p["objects"].begin(); it != p["objects"].end(); ++it)
       for (const char* k : {"spawn", "take", "place", "zone"})
         if (has_key(it->second, k)) return true;
@@ -146,7 +149,7 @@ RuleSpec read_rule(const Source& src, const YAML::Node& n, const std::string& wh
 
 void read_belts(const Source& src, const YAML::Node& root, const Model& m, LineSpec& l, const process::Model* pm) {
   const YAML::Node list = root["conveyors"];
-  if (!list.IsSequence()) return;
+  if (!is_seq(list)) return;
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node c = list[i];
     if (!has_key(c, "stop_when") && !has_key(c, "acceleration")) continue;
