@@ -205,7 +205,7 @@ process:
 
 }  // namespace
 
-TEST_CASE("accumulation: parts queue without overlapping or leaving the belt and leave in order; spawned = active + taken + removed", "[line]") {
+TEST_CASE("accumulation: parts queue without overlapping or leaving the belt and leave in order, spawned = active + taken + removed", "[line]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   Line l(kAccumulationScene, "accumulation.yaml");
   Simulation sim(l.model, SimulationOptions{backend, 1});
@@ -318,7 +318,7 @@ process::Experiment run_demo(const std::string& backend, int threads, double sec
 
 }  // namespace
 
-TEST_CASE("main demo: every part stays on the line and is counted; spawned = active + in station + in the bin", "[line][slow]") {
+TEST_CASE("main demo: every part stays on the line and is counted, spawned = active + in station + in the bin", "[line][slow]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   int64_t frames = 0;
   process::Experiment e = run_demo(backend, 1, 60.0, nullptr, [&](const Line& l, line::LineRun& run, Simulation& sim) {
