@@ -266,8 +266,12 @@ struct LineRun::Impl {
   std::vector<float> body_radius;
   std::vector<Vec3> shape_lo, shape_hi;
   std::vector<int> dynamic_bodies;
-  // Belt footprints: shapes of each conveyor.
+  // Belt footprints: shapes of each conveyor, their world frames (belts are
+  // static) and a world box around each conveyor's footprint.
   std::vector<std::vector<int>> conveyor_shapes;
+  std::vector<Transform> shape_world;
+  std::vector<Aabb> conveyor_box;
+  std::vector<Aabb> zone_box;  // per sensor: a world box around a zone (empty for eyes)
 
   struct World {
     std::unique_ptr<process::Simulator> proc;
@@ -319,8 +323,28 @@ struct LineRun::Impl {
       body_radius[size_t(b)] = r;
     }
     conveyor_shapes.resize(size_t(m.nconveyor()));
-    for (int sh = 0; sh < m.nshape(); ++sh)
-      if (m.shape_conveyor[sh] >= 0) conveyor_shapes[size_t(m.shape_conveyor[sh])].push_back(sh);
+    shape_world.resize(size_t(m.nshape()));
+    conveyor_box.assign(size_t(m.nconveyor()), Aabb{Vec3{1e30f, 1e30f, 1e30f}, Vec3{-1e30f, -1e30f, -1e30f}});
+    for (int sh = 0; sh < m.nshape(); ++sh) {
+      const int c = m.shape_conveyor[sh];
+      if (c < 0) continue;
+      conveyor_shapes[size_t(c)].push_back(sh);
+      const int owner = m.shape_body[sh];
+      shape_world[size_t(sh)] = compose(Transform{m.body_pos0[owner], m.body_quat0[owner]}, Transform{m.shape_pos[sh], m.shape_quat[sh]});
+      Aabb box = shape_aabb(g, sh, shape_world[size_t(sh)]);
+      box.hi.z += kBeltReach;
+      conveyor_box[size_t(c)] = Aabb{vmin(conveyor_box[size_t(c)].lo, box.lo), vmax(conveyor_box[size_t(c)].hi, box.hi)};
+    }
+    for (const SensorSpec& sp : l.sensors) {
+      Aabb box{Vec3{1e30f, 1e30f, 1e30f}, Vec3{-1e30f, -1e30f, -1e30f}};
+      if (sp.kind == SensorKind::zone)
+        for (int c = 0; c < 8; ++c) {
+          const Vec3 corner{(c & 1) ? sp.half.x : -sp.half.x, (c & 2) ? sp.half.y : -sp.half.y, (c & 4) ? sp.half.z : -sp.half.z};
+          const Vec3 p = transform_point(Transform{sp.position, sp.rotation}, corner);
+          box = Aabb{vmin(box.lo, p), vmax(box.hi, p)};
+        }
+      zone_box.push_back(box);
+    }
     series.resize(l.sensors.size());
     worlds.resize(size_t(nworld));
     for (int w = 0; w < nworld; ++w) {
@@ -523,8 +547,11 @@ struct LineRun::Impl {
       } else {
         auto& inside = wd.inside[k];
         const Transform zx{s.position, s.rotation};
+        const Aabb& zb = zone_box[k];
         for (int b : dynamic_bodies) {
-          const bool in = active[size_t(b)] && [&] {
+          const Vec3 c = pos[size_t(b)];
+          const bool near = c.x >= zb.lo.x && c.x <= zb.hi.x && c.y >= zb.lo.y && c.y <= zb.hi.y && c.z >= zb.lo.z && c.z <= zb.hi.z;
+          const bool in = near && active[size_t(b)] && [&] {
             const Vec3 p = inv_transform_point(zx, pos[size_t(b)]);
             return std::fabs(p.x) <= s.half.x && std::fabs(p.y) <= s.half.y && std::fabs(p.z) <= s.half.z;
           }();
@@ -551,17 +578,16 @@ struct LineRun::Impl {
     World& wd = worlds[size_t(w)];
     View<const uint8_t> active = sim.active(w);
     View<const Vec3> pos = sim.positions(w);
-    View<const Quat> quat = sim.orientations(w);
     for (int c = 0; c < m.nconveyor(); ++c) {
       auto& on = wd.on_belt[size_t(c)];
+      const Aabb& cb = conveyor_box[size_t(c)];
       for (int b : dynamic_bodies) {
         bool now_on = false;
-        if (active[size_t(b)])
+        const Vec3 x = pos[size_t(b)];
+        if (active[size_t(b)] && x.x >= cb.lo.x && x.x <= cb.hi.x && x.y >= cb.lo.y && x.y <= cb.hi.y && x.z >= cb.lo.z &&
+            x.z <= cb.hi.z)
           for (int sh : conveyor_shapes[size_t(c)]) {
-            const int owner = m.shape_body[sh];
-            const Transform xf = compose(Transform{pos[size_t(owner)], quat[size_t(owner)]},
-                                         Transform{m.shape_pos[sh], m.shape_quat[sh]});
-            const Vec3 p = inv_transform_point(xf, pos[size_t(b)]);
+            const Vec3 p = inv_transform_point(shape_world[size_t(sh)], x);
             const Vec3 lo = shape_lo[size_t(sh)], hi = shape_hi[size_t(sh)];
             if (p.x >= lo.x && p.x <= hi.x && p.y >= lo.y && p.y <= hi.y && p.z >= hi.z && p.z <= hi.z + kBeltReach) {
               now_on = true;
