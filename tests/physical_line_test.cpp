@@ -504,3 +504,28 @@ TEST_CASE("belt rules: a belt stops after the delay when its eye is blocked, ram
   CHECK(speeds.back() == 0.0f);
   CHECK(run.sensor_value(0) == 1);
 }
+
+TEST_CASE("belt rules: a belt that stops while a station works stands exactly the station's working time, rounded up to steps", "[line]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  std::string text = kAccumulationScene;
+  const std::string belt = "speed: 0.4, material: rubber}\n  - {name: out";
+  REQUIRE(text.find(belt) != std::string::npos);
+  text.replace(text.find(belt), belt.size(),
+               "speed: 0.4, material: rubber, stop_when: {station: press, state: working}}\n  - {name: out");
+  Line l(text, "station_rule.yaml");
+  Simulation sim(l.model, SimulationOptions{backend, 1});
+  line::LineRun run(sim, l.pm.get(), l.spec, 1);
+  run.step(int(l.steps()));
+  process::Experiment e = run.finish();
+  const double span = l.steps() * l.model.dt, dt = l.model.dt;
+  const double working = e.kpi("press.working").mean * span, stopped = e.kpi("belt.stopped").mean * span;
+  const double started = e.kpi("press.parts_in").mean;
+  INFO("working " << working << " s, stopped " << stopped << " s, " << started << " parts");
+  REQUIRE(started >= 5);
+  // A part is taken at a step boundary, so the station starts working
+  // there and the belt stops at once; the station finishes inside a step
+  // and the belt runs again at the next boundary: each working interval
+  // stops the belt for its length rounded up to whole steps.
+  CHECK(stopped >= working - 1e-6);
+  CHECK(stopped < working + started * dt + 1e-6);
+}
