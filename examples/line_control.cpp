@@ -1,5 +1,5 @@
 // Virtual commissioning in miniature: control logic stepped in lockstep
-// with the physical line of scenes/parts_to_bin.yaml.
+// with the physical line of scenes/chute_to_bin.yaml.
 //
 // The rule (a gap control, as a PLC would run it): while a part is inside
 // the transfer zone where the infeed belt hands over to the curve, the
@@ -31,7 +31,7 @@ struct Zone {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string path = argc > 1 ? argv[1] : "scenes/parts_to_bin.yaml";
+  const std::string path = argc > 1 ? argv[1] : "scenes/chute_to_bin.yaml";
   const double seconds = argc > 2 ? std::atof(argv[2]) : 20.0;
   werk::SimulationOptions options;
   options.threads = argc > 3 ? std::atoi(argv[3]) : 1;

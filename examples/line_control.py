@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Virtual commissioning in miniature, from Python: control logic stepped in
-lockstep with the physical line of scenes/parts_to_bin.yaml.
+lockstep with the physical line of scenes/chute_to_bin.yaml.
 
 The rule (a gap control, as a PLC would run it): while a part is inside the
 transfer zone where the infeed belt hands over to the curve, the infeed
@@ -18,7 +18,7 @@ import numpy as np
 
 import werk
 
-scene = sys.argv[1] if len(sys.argv) > 1 else "scenes/parts_to_bin.yaml"
+scene = sys.argv[1] if len(sys.argv) > 1 else "scenes/chute_to_bin.yaml"
 seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
 
 # One thread: a loop that steps once per control cycle on a small line

@@ -54,6 +54,11 @@ WERK_HD inline void shape_bounds(int i, int nshape, int nbody, const GeometryVie
   out[i] = ShapeBounds{box, xf};
 }
 
+// The box of an inactive body's shapes (an idle body of a part pool): it
+// enters no grid cell, is no big shape and overlaps nothing.
+WERK_HD inline Aabb empty_box() { return Aabb{Vec3{1e30f, 1e30f, 1e30f}, Vec3{-1e30f, -1e30f, -1e30f}}; }
+WERK_HD inline bool is_empty(const Aabb& b) { return b.lo.x > b.hi.x; }
+
 WERK_HD inline bool overlaps(const Aabb& a, const Aabb& b) {
   return a.lo.x <= b.hi.x && b.lo.x <= a.hi.x && a.lo.y <= b.hi.y && b.lo.y <= a.hi.y && a.lo.z <= b.hi.z &&
          b.lo.z <= a.hi.z;

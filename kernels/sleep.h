@@ -47,4 +47,18 @@ WERK_HD inline void wake_touched(const BodyPair& c, const uint8_t* dynamic, cons
   }
 }
 
+// The body that touches a running belt in the contact of pair `key`, or
+// -1. A part held on a moving belt (queued against a stop) slides against
+// the belt's surface: it is never at rest, and a belt that starts wakes
+// the parts lying on it.
+WERK_HD inline int belt_rider(uint64_t key, int nshape, int nbody, const int32_t* shape_body, const int32_t* shape_conveyor,
+                              const float* conveyor_speed, int nconveyor) {
+  const int a = int(key >> 32), b = int(key & 0xffffffffu);
+  const int w = a / nshape;
+  const int ca = shape_conveyor[a % nshape], cb = shape_conveyor[b % nshape];
+  if (ca >= 0 && conveyor_speed[w * nconveyor + ca] != 0.0f) return w * nbody + shape_body[b % nshape];
+  if (cb >= 0 && conveyor_speed[w * nconveyor + cb] != 0.0f) return w * nbody + shape_body[a % nshape];
+  return -1;
+}
+
 }  // namespace werk

@@ -204,7 +204,20 @@ place by step(). On CUDA each access copies the state to a new array.)doc")
       .def("set_body_velocity", [](werk::Simulation& s, py::object b, std::array<float, 3> v, std::array<float, 3> w, int world) {
              s.set_body_velocity(resolve(s.model(), b, &werk::Model::body), {v[0], v[1], v[2]}, {w[0], w[1], w[2]}, world);
            }, py::arg("body"), py::arg("velocity"), py::arg("angular_velocity") = std::array<float, 3>{0, 0, 0},
-           py::arg("world") = 0, "Sets a body's velocity (m/s) and angular velocity (rad/s) and wakes it.");
+           py::arg("world") = 0, "Sets a body's velocity (m/s) and angular velocity (rad/s) and wakes it.")
+      .def("place_body", [](werk::Simulation& s, py::object b, std::array<float, 3> p, std::array<float, 4> q,
+                            std::array<float, 3> v, std::array<float, 3> w, int world) {
+             s.place_body(resolve(s.model(), b, &werk::Model::body), {p[0], p[1], p[2]}, {q[0], q[1], q[2], q[3]},
+                          {v[0], v[1], v[2]}, {w[0], w[1], w[2]}, world);
+           }, py::arg("body"), py::arg("position"), py::arg("orientation") = std::array<float, 4>{1, 0, 0, 0},
+           py::arg("velocity") = std::array<float, 3>{0, 0, 0}, py::arg("angular_velocity") = std::array<float, 3>{0, 0, 0},
+           py::arg("world") = 0, "Activates a body (an idle body of a part pool) at a pose and velocity.")
+      .def("remove_body", [](werk::Simulation& s, py::object b, int world) {
+             s.remove_body(resolve(s.model(), b, &werk::Model::body), world);
+           }, py::arg("body"), py::arg("world") = 0, "Deactivates a body: out of the simulation, parked at its initial pose.")
+      .def("body_active", [](werk::Simulation& s, py::object b, int world) {
+             return s.body_active(resolve(s.model(), b, &werk::Model::body), world);
+           }, py::arg("body"), py::arg("world") = 0);
 
   py::class_<werk::Recorder>(m, "Recorder", "Writes frames of a simulation to an H5MD file (see docs/output-format.md).")
       .def(py::init([](werk::Simulation& sim, const std::string& path, bool swmr) {

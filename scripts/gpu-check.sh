@@ -211,24 +211,24 @@ for s in "benchmarks/scenes/pile_4096.yaml 600" "benchmarks/scenes/pyramid_20.ya
 done
 # The bundled line: parts in the bin after the scene's 40 s.
 bin_count() {
-  limited 90 $WERK run scenes/parts_to_bin.yaml --backend "$1" -q -o "$OUT/parts_to_bin-$1.h5" >/dev/null 2>&1 ||
+  limited 90 $WERK run scenes/chute_to_bin.yaml --backend "$1" -q -o "$OUT/chute_to_bin-$1.h5" >/dev/null 2>&1 ||
     { echo -1; return; }
-  /usr/bin/env python3 - "$OUT/parts_to_bin-$1.h5" <<'PY'
+  /usr/bin/env python3 - "$OUT/chute_to_bin-$1.h5" <<'PY'
 import h5py, sys
 f = h5py.File(sys.argv[1], "r")
 pos = f["particles/bodies/position/value"][-1]
-# Inner box of the bin (scenes/parts_to_bin.yaml): x 2.32..3.08, y 2.22..2.98, below its rim.
+# Inner box of the bin (scenes/chute_to_bin.yaml): x 2.32..3.08, y 2.22..2.98, below its rim.
 print(sum(1 for p in pos if 2.32 < p[0] < 3.08 and 2.22 < p[1] < 2.98 and p[2] < 0.5))
 PY
 }
 ncpu=$(bin_count cpu)
 ngpu=$(bin_count "$GPU")
-echo "parts_to_bin: parts in the bin: cpu $ncpu, gpu $ngpu"
-rm -f "$OUT"/parts_to_bin-*.h5
+echo "chute_to_bin: parts in the bin: cpu $ncpu, gpu $ngpu"
+rm -f "$OUT"/chute_to_bin-*.h5
 if [ "$ncpu" -ge 0 ] && [ "$ngpu" -ge 0 ] && [ $((ncpu - ngpu)) -le 2 ] && [ $((ngpu - ncpu)) -le 2 ]; then
-  note "parts_to_bin: $ngpu parts in the bin on $GPU, $ncpu on cpu"
+  note "chute_to_bin: $ngpu parts in the bin on $GPU, $ncpu on cpu"
 else
-  note "parts_to_bin: FAILED (cpu $ncpu, gpu $ngpu)"; FAILED=1
+  note "chute_to_bin: FAILED (cpu $ncpu, gpu $ngpu)"; FAILED=1
 fi
 
 section "5. benchmarks: PILE-N on $GPU ($STEPS steps)"

@@ -56,11 +56,11 @@ TEST_CASE("a part on a curved belt turns with it like a disc", "[contact][convey
   CHECK(sim.state().body_angvel[part].z == Approx(0.5).epsilon(0.03));
 }
 
-TEST_CASE("parts_to_bin: every one of the sixty parts ends in the bin", "[scenes][slow]") {
+TEST_CASE("chute_to_bin: every one of the sixty parts ends in the bin", "[scenes][slow]") {
   // README: sixty castings and hubs slide down the chute, ride both belts
   // around the curve and drop into the bin, in the scene's 40 s.
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
-  Model m = load_scene(bundled("parts_to_bin.yaml"));
+  Model m = load_scene(bundled("chute_to_bin.yaml"));
   const std::vector<int> parts = dynamic_bodies(m);
   REQUIRE(parts.size() == 60);
   Simulation sim(m, SimulationOptions{backend, 1});  // bit-identical for any thread count

@@ -14,6 +14,7 @@
 #include "werk/scene.h"
 #include "werk/simulation.h"
 #include "blowup.h"
+#include "line/session.h"
 #include "werk_limits.h"
 #include "yaml_read.h"
 
@@ -69,6 +70,7 @@ int validate_command(const std::string& scene) {
   yaml::Source src{scene};
   YAML::Node root = scene_root(m, src);
   if (process::has_process(root)) process::validate(src, root);
+  if (line::is_line(root)) line::Session(src, root, m, {}, m.duration, m.seed);
   std::cout << scene << ": ok (" << count_noun(m.nbody(), "body", "bodies") << ", "
             << count_noun(m.nshape(), "shape", "shapes") << ", " << count_noun(m.nconveyor(), "conveyor", "conveyors")
             << ")\n";
@@ -152,9 +154,17 @@ int run_command(const RunArgs& a) {
       throw usage("--kpis: expected a file other than the output, found '" + out + "' for both");
   }
 
+  // A physical line: the process drives the physics step by step.
+  std::unique_ptr<line::Session> line_run;
+  if (line::is_line(root)) {
+    if (a.process.replications > 0 && !has_process) throw usage("--replications: expected a scene with a process section, found none");
+    line_run = std::make_unique<line::Session>(src, root, model, a.process, duration, model.seed);
+  }
+
   SimulationOptions so;
   so.backend = a.backend;
   so.threads = a.threads;
+  if (line_run) so.nworld = line_run->worlds();
   Simulation sim(model, so);
   RecorderOptions ro;
   ro.backend = sim.backend_name();
@@ -169,7 +179,10 @@ int run_command(const RunArgs& a) {
   // Process simulation first: it is fast, and its groups must exist
   // before the trajectory recording switches the file to SWMR mode.
   process::Outcome outcome;
-  if (has_process) {
+  if (line_run) {
+    line_run->start(sim, rec.file_id());
+    if (!a.process.kpis_json.empty()) written.push_back(a.process.kpis_json);
+  } else if (has_process) {
     process::RunOptions po = a.process;
     if (a.duration) po.duration = *a.duration;
     if (a.seed) po.seed = uint64_t(*a.seed), po.seed_set = true;
@@ -213,7 +226,8 @@ int run_command(const RunArgs& a) {
   for (int64_t done = 0; done < total_steps && !stop_requested();) {
     int64_t to_record = record_stride - done % record_stride;
     int64_t n = std::min({to_record, total_steps - done, kCheckSteps});
-    sim.step(int(n));
+    if (line_run) line_run->step(int(n));
+    else sim.step(int(n));
     if (done == 0) initial_penetration = sim.last_max_penetration();
     done += n;
     check(sim.state());
@@ -224,6 +238,10 @@ int run_command(const RunArgs& a) {
   rec.set_wall_seconds(wall_clock.elapsed());
   rec.close();
   const double wall = progress.elapsed();
+  if (line_run) {
+    std::ostream quiet(nullptr);
+    line_run->finish(out, a.quiet ? quiet : std::cout, a.process.kpis_json);
+  }
   const bool interrupted = stop_requested();
   if (!a.quiet) {
     std::fprintf(stderr, "werk: %s: %s%s, %s s simulated in %.3g s (real-time factor %.3g), %s [%s]\n",

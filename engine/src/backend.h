@@ -40,6 +40,7 @@ struct HostState {
   const Vec3* angvel = nullptr;
   const float* conveyor_speed = nullptr;  // nworld x nconveyor
   const float* motor_target = nullptr;    // nworld x njoint
+  const uint8_t* active = nullptr;        // nworld x nbody
 };
 
 class Backend {
@@ -57,6 +58,9 @@ class Backend {
   virtual void set_conveyor_speed(size_t index, float speed) = 0;
   virtual void set_motor_target(size_t index, float target) = 0;
   virtual void set_body(size_t index, Vec3 pos, Quat quat, Vec3 vel, Vec3 angvel) = 0;
+  // Activates or deactivates a body (O(1), no allocation): an inactive body
+  // is not collided, solved or integrated until it is activated again.
+  virtual void set_active(size_t index, bool active) = 0;
   // Pointers into the state arrays, for reads without a copy (CPU only).
   virtual HostState host_state() = 0;
   virtual StepStats stats() const = 0;

@@ -18,11 +18,15 @@ using werk::Vec3;
 
 // Predicates for Thrust algorithms (namespace scope: nvcc's generated
 // launch stubs must see them).
-struct is_zero {
-  WERK_HD bool operator()(int32_t v) const { return v == 0; }
-};
 struct is_nonzero {
   WERK_HD bool operator()(int32_t v) const { return v != 0; }
+};
+// A shape instance too large for the grid (no cells) that is not the empty
+// box of an inactive body.
+struct is_big_shape {
+  const int32_t* cells;
+  const werk::ShapeBounds* bounds;
+  WERK_HD bool operator()(int i) const { return cells[i] == 0 && !werk::is_empty(bounds[i].box); }
 };
 // A step's contact figures, summed in one pass: points and the deepest
 // overlap (most negative separation).
@@ -92,7 +96,12 @@ class Pipeline final : public werk::Backend {
     upload(conveyor_speed_, s.conveyor_speed);
     upload(joint_target_, s.joint_motor_target);
     joint_impulse_.assign(size_t(nworld_) * model_->njoint(), werk::JointImpulse{});
-    asleep_.assign(size_t(nworld_) * nbody_, 0);
+    // Inactive bodies are held asleep: no integration, no solver mass.
+    std::vector<uint8_t> active = s.body_active, asleep(size_t(nworld_) * nbody_, 0);
+    if (active.size() != asleep.size()) active.assign(asleep.size(), 1);
+    for (size_t i = 0; i < asleep.size(); ++i) asleep[i] = active[i] ? 0 : 1;
+    upload(active_, active);
+    upload(asleep_, asleep);
     rest_.assign(size_t(nworld_) * nbody_, 0.0f);
     step_ = s.step;
     // A new state has no contact history to warm start from.
@@ -106,6 +115,7 @@ class Pipeline final : public werk::Backend {
     download(angvel_, s.body_angvel);
     download(conveyor_speed_, s.conveyor_speed);
     download(joint_target_, s.joint_motor_target);
+    download(active_, s.body_active);
     s.step = step_;
     s.time = double(step_) * model_->dt;
   }
@@ -117,12 +127,17 @@ class Pipeline final : public werk::Backend {
     quat_[i] = q;
     vel_[i] = v;
     angvel_[i] = w;
-    asleep_[i] = 0;
+    asleep_[i] = active_[i] ? 0 : 1;
+    rest_[i] = 0.0f;
+  }
+  void set_active(size_t i, bool a) override {
+    active_[i] = a ? 1 : 0;
+    asleep_[i] = a ? 0 : 1;
     rest_[i] = 0.0f;
   }
   werk::HostState host_state() override {
     if (!System::host_memory) return {};
-    return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_), raw(conveyor_speed_), raw(joint_target_)};
+    return {raw(pos_), raw(quat_), raw(vel_), raw(angvel_), raw(conveyor_speed_), raw(joint_target_), raw(active_)};
   }
 
   void step(int n) override {
@@ -200,7 +215,14 @@ class Pipeline final : public werk::Backend {
     const Quat* quat = raw(quat_);
     const int nshape = nshape_, nbody = nbody_;
     const float margin = speculative_margin_;
-    each(n, [=] WERK_HD(int i) { werk::shape_bounds(i, nshape, nbody, g, sp, pos, quat, vel, angvel, dt, margin, out); });
+    const uint8_t* active = raw(active_);
+    each(n, [=] WERK_HD(int i) {
+      if (active[(i / nshape) * nbody + sp.body[i % nshape]]) {
+        werk::shape_bounds(i, nshape, nbody, g, sp, pos, quat, vel, angvel, dt, margin, out);
+      } else {
+        out[i] = werk::ShapeBounds{werk::empty_box(), werk::Transform{Vec3{0, 0, 0}, Quat{1, 0, 0, 0}}};
+      }
+    });
   }
 
   // Grid broadphase: cell entries, sorted; pairs per cell and for big
@@ -216,14 +238,14 @@ class Pipeline final : public werk::Backend {
     fit(shape_cells_, n);
     fit(shape_first_, n);
     int32_t* cells = raw(shape_cells_);
-    each(n, [=] WERK_HD(int i) { cells[i] = werk::cell_count(i, bounds, inv_cell); });
+    each(n, [=] WERK_HD(int i) { cells[i] = werk::is_empty(bounds[i].box) ? 0 : werk::cell_count(i, bounds, inv_cell); });
     const int nentry = exclusive_scan(shape_cells_, shape_first_);
     // Big shapes: those that fit no grid. Each is tested against its
     // world's shapes in chunks, one work item per chunk, so no thread walks
     // a whole world.
     fit(big_, n);
     auto big_end = thrust::copy_if(policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
-                                   shape_cells_.begin(), big_.begin(), is_zero());
+                                   big_.begin(), is_big_shape{cells, bounds});
     host_read();
     const int nbig = int(big_end - big_.begin());
     const int nchunk = (nshape_ + werk::kBigPairChunk - 1) / werk::kBigPairChunk;
@@ -365,6 +387,21 @@ class Pipeline final : public werk::Backend {
     WERK_HD werk::BodyPair operator()(int i) const { return werk::pair_bodies(keys[i], nshape, nbody, shape_body); }
   };
   ContactBodies contact_bodies() { return {raw(contact_keys_), raw(shape_body_), nshape_, nbody_}; }
+
+  // The body riding a running belt in touching pair i, or -1 (sleep.h).
+  struct BeltRiders {
+    const uint64_t* keys;
+    const int32_t *shape_body, *shape_conveyor;
+    const float* speed;
+    int nshape, nbody, nconveyor;
+    WERK_HD int operator()(int i) const {
+      return werk::belt_rider(keys[i], nshape, nbody, shape_body, shape_conveyor, speed, nconveyor);
+    }
+  };
+  BeltRiders belt_riders() {
+    return {raw(contact_keys_), raw(shape_body_), raw(shape_conveyor_), raw(conveyor_speed_), nshape_, nbody_,
+            model_->nconveyor()};
+  }
 
   // Second pass: the touching pairs' manifolds, in colour order.
   void write_contacts(float dt) {
@@ -596,6 +633,13 @@ class Pipeline final : public werk::Backend {
     const float* rest = raw(rest_);
     int32_t* wake = raw(wake_);
     each(ncontact_, [=] WERK_HD(int k) { werk::wake_touched(bodies(k), dynamic, asleep_in, rest, wake); });
+    if (model_->nconveyor() > 0) {
+      const BeltRiders riders = belt_riders();
+      each(ncontact_, [=] WERK_HD(int k) {
+        const int r = riders(k);
+        if (r >= 0 && dynamic[r]) wake[r] = 1;
+      });
+    }
     uint8_t* asleep = raw(asleep_);
     each(n, [=] WERK_HD(int i) {
       if (wake[i]) asleep[i] = 0;
@@ -617,6 +661,13 @@ class Pipeline final : public werk::Backend {
     int32_t* restless = raw(restless_);
     const ContactBodies bodies = contact_bodies();
     each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(bodies(k), dynamic, rest, restless); });
+    if (model_->nconveyor() > 0) {
+      const BeltRiders riders = belt_riders();
+      each(ncontact_, [=] WERK_HD(int k) {
+        const int r = riders(k);
+        if (r >= 0) restless[r] = 1;
+      });
+    }
     each(n, [=] WERK_HD(int i) {
       if (dynamic[i] && !asleep[i] && rest[i] >= werk::kTimeToSleep && !restless[i]) {
         asleep[i] = 1;
@@ -884,8 +935,9 @@ class Pipeline final : public werk::Backend {
   Vector<Vec3> pos_, vel_, angvel_;
   Vector<Quat> quat_;
   Vector<float> conveyor_speed_, inv_mass_;
-  // Sleeping (nworld x nbody): dynamic flag, asleep flag, rest time, scratch.
-  Vector<uint8_t> dynamic_, asleep_;
+  // Sleeping (nworld x nbody): dynamic flag, asleep flag, rest time, scratch;
+  // active flag (0: an idle pool body, held asleep and out of the broadphase).
+  Vector<uint8_t> dynamic_, asleep_, active_;
   Vector<float> rest_;
   Vector<int32_t> wake_, restless_;
 

@@ -205,12 +205,13 @@ struct Recorder::Impl {
   std::string wpath;  // the file written now (path, or its running name)
   RecorderOptions opt;
   hid_t file = -1;
-  Series pos, quat, vel, angvel;
+  Series pos, quat, vel, angvel, active;  // active: only for scenes with part pools
   int64_t frames = 0;
   hsize_t n = 0;
   bool swmr_started = false;
   double wall_seconds = -1;  // written at close() when set
   std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+  std::vector<float> active_row;
 
   void close_file();
   void write_wall_seconds() const;
@@ -289,6 +290,7 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
     r.quat = series(bodies, "orientation", r.n, 4, nullptr);
     r.vel = series(bodies, "velocity", r.n, 3, "m s-1");
     r.angvel = series(bodies, "angular_velocity", r.n, 3, "rad s-1");
+    if (model.npool() > 0) r.active = series(bodies, "active", r.n, 1, nullptr);
     H5Gclose(bodies), H5Gclose(particles);
     write_geometry(r.file, model);
   }
@@ -334,6 +336,11 @@ void Recorder::record(const State& s) {
   put(r.quat, s.body_quat.data());
   put(r.vel, s.body_vel.data());
   put(r.angvel, s.body_angvel.data());
+  if (r.active.value >= 0) {
+    r.active_row.resize(size_t(r.n));
+    for (hsize_t i = 0; i < r.n; ++i) r.active_row[i] = i < s.body_active.size() ? float(s.body_active[i]) : 1.0f;
+    put(r.active, r.active_row.data());
+  }
   ++r.frames;
   auto now = std::chrono::steady_clock::now();
   if (std::chrono::duration<double>(now - r.last_flush).count() >= r.opt.flush_seconds) flush();
@@ -347,7 +354,7 @@ void Recorder::flush() {
 }
 
 void Recorder::Impl::close_file() {
-  for (Series* s : {&pos, &quat, &vel, &angvel}) close_series(*s);
+  for (Series* s : {&pos, &quat, &vel, &angvel, &active}) close_series(*s);
   herr_t status = H5Fclose(file);
   file = -1;
   if (status < 0) throw RuntimeError("HDF5: cannot close '" + wpath + "'");

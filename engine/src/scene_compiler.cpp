@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "werk/scene.h"
+#include "../../kernels/geometry.h"
 #include "scene_joints.h"
 #include "scene_shapes.h"
 #include "werk_limits.h"
@@ -113,6 +114,8 @@ struct BodyShapes {
   std::vector<ShapeSpec> shapes;
   int material = 0;
   YAML::Node at;
+  int64_t pool = 0;       // idle bodies for parts placed during a run
+  YAML::Node pool_node;
 };
 
 std::vector<ShapeSpec> read_shape_list(const Source& src, MapReader& r, const std::map<std::string, int>& materials,
@@ -134,7 +137,8 @@ std::vector<ShapeSpec> read_shape_list(const Source& src, MapReader& r, const st
 }
 
 void read_parts(const Source& src, MapReader& top, const std::map<std::string, int>& materials,
-                const std::string& base_dir, std::map<std::string, BodyShapes>& parts, GeometryData& geometry) {
+                const std::string& base_dir, std::map<std::string, BodyShapes>& parts, std::vector<std::string>& order,
+                GeometryData& geometry) {
   YAML::Node node = top.optional("parts");
   if (!node) return;
   if (!node.IsMap()) yaml::fail(src, node, "parts: expected a map of name: {shape, material}, found " + yaml::describe(node));
@@ -146,7 +150,18 @@ void read_parts(const Source& src, MapReader& top, const std::map<std::string, i
     p.material = material_ref(src, r, materials, 0);
     p.shapes = read_shape_list(src, r, materials, p.material, base_dir, true, geometry);
     p.at = it->first;
+    if (YAML::Node pool = r.optional("pool")) {
+      p.pool = yaml::as_integer(src, pool, r.path("pool"));
+      if (p.pool < 1 || p.pool > limits::kBodies)
+        yaml::fail(src, pool, r.path("pool") + ": expected a number of bodies in [1, " + std::to_string(limits::kBodies) +
+                                  "], found " + pool.Scalar());
+      for (const auto& sh : p.shapes)
+        if (sh.type == ShapeType::Triangle || sh.type == ShapeType::Plane)
+          yaml::fail(src, pool, r.path("pool") + ": expected a part of solid shapes, found a mesh or plane (they are static only)");
+      p.pool_node = pool;
+    }
     r.finish();
+    order.push_back(name);
     parts[name] = std::move(p);
   }
 }
@@ -276,6 +291,49 @@ void read_bodies(const Source& src, MapReader& top, const std::string& key, bool
     read_body(src, list[i], key + "[" + std::to_string(i) + "]", is_static, m, b, materials, parts, base_dir, body_names);
 }
 
+// The idle bodies of every part template with a pool, after all other
+// bodies (so adding a pool leaves the other bodies' indices alone): parked
+// below the origin, inactive until a process object places a part.
+void add_pools(const Source& src, Model& m, SceneBuilder& b, const std::map<std::string, BodyShapes>& parts,
+               const std::vector<std::string>& order, std::map<std::string, int>& body_names) {
+  for (const std::string& name : order) {
+    const BodyShapes& p = parts.at(name);
+    if (p.pool <= 0) continue;
+    if (int64_t(m.nbody()) + p.pool > limits::kBodies)
+      yaml::fail(src, p.pool_node, "parts." + name + ".pool: expected at most " + std::to_string(limits::kBodies) +
+                                       " bodies in a scene, found " + std::to_string(m.nbody()) + " before this pool and " +
+                                       std::to_string(p.pool) + " in it");
+    if (m.body_active0.empty()) m.body_active0.assign(size_t(m.nbody()), 1);
+    const int first = m.nbody();
+    for (int64_t k = 0; k < p.pool; ++k) {
+      BodyInit init;
+      init.name = name + "#" + std::to_string(k + 1);
+      init.kind = BodyKind::Dynamic;
+      init.pos = Vec3{0, 0, -10};
+      check_unique(src, body_names, init.name, p.pool_node, "body", m.nbody());
+      std::string err = b.add_body(init, p.shapes);
+      if (!err.empty()) yaml::fail(src, p.pool_node, "parts." + name + ": " + err);
+      m.body_active0.push_back(0);
+    }
+    // How far the part reaches from its body frame: the spawn check's radius.
+    const GeometryView g = geometry_view(m);
+    float radius = 0;
+    for (int s = m.body_shape_begin[first]; s < m.body_shape_begin[first] + m.body_shape_count[first]; ++s) {
+      const Aabb box = shape_aabb(g, s, Transform{m.shape_pos[s], m.shape_quat[s]});
+      for (int c = 0; c < 8; ++c) {
+        const Vec3 corner{(c & 1) ? box.hi.x : box.lo.x, (c & 2) ? box.hi.y : box.lo.y, (c & 4) ? box.hi.z : box.lo.z};
+        radius = std::max(radius, float(norm(corner)));
+      }
+    }
+    const YAML::Mark mark = p.pool_node.Mark();
+    m.pool_name.push_back(name);
+    m.pool_first_body.push_back(first);
+    m.pool_count.push_back(int32_t(p.pool));
+    m.pool_radius.push_back(radius);
+    m.pool_where.push_back(src.file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1));
+  }
+}
+
 }  // namespace
 
 Model compile_scene(const std::string& text, const std::string& path) {
@@ -294,14 +352,17 @@ Model compile_scene(const std::string& text, const std::string& path) {
   read_header(src, top, m);
   std::map<std::string, int> materials, body_names;
   std::map<std::string, BodyShapes> parts;
+  std::vector<std::string> part_order;
   read_materials(src, top, m, materials);
-  read_parts(src, top, materials, base_dir, parts, m.geometry);
+  read_parts(src, top, materials, base_dir, parts, part_order, m.geometry);
   SceneBuilder builder(m);
   read_bodies(src, top, "static", true, m, builder, materials, parts, base_dir, body_names);
   read_bodies(src, top, "bodies", false, m, builder, materials, parts, base_dir, body_names);
   read_conveyors(src, top, m, builder, materials, body_names);
   read_joints(src, top, m, body_names);
+  add_pools(src, m, builder, parts, part_order, body_names);
   top.optional("process");  // the process section is compiled by the process simulator
+  top.optional("sensors");  // sensors are compiled with the line (engine/src/line)
   top.finish();
   return m;
 }
@@ -317,6 +378,12 @@ Model load_scene(const std::string& path) {
                                      " MB, found " + std::to_string(size >> 20) + " MB");
   std::string text(std::istreambuf_iterator<char>(in), {});
   return compile_scene(text, path);
+}
+
+int Model::pool_index(const std::string& n) const {
+  for (int i = 0; i < npool(); ++i)
+    if (pool_name[i] == n) return i;
+  return -1;
 }
 
 int Model::body_index(const std::string& n) const {

@@ -254,6 +254,9 @@ void read_conveyors(const yaml::Source& src, yaml::MapReader& top, Model& m, Sce
       m.conveyor_radius.push_back(radius);
     }
     if (from) m.conveyor_radius.push_back(0);
+    // Control rules are compiled with the line (engine/src/line).
+    r.optional("stop_when");
+    r.optional("acceleration");
     r.finish();
     m.conveyor_name.push_back(name);
     m.conveyor_speed.push_back(speed);

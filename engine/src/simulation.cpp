@@ -61,6 +61,7 @@ void Simulation::set_state(const State& state) {
   if (state.nworld != state_.nworld || state.nbody != state_.nbody)
     throw RuntimeError("set_state: expected a state of the same shape as the simulation's");
   state_ = state;
+  if (state_.body_active.size() != state_.body_pos.size()) state_.body_active = make_state(*model_, nworld_).body_active;
   step_count_ = state.step;
   backend_->write_state(state_);
   state_current_ = true;
@@ -126,6 +127,47 @@ void Simulation::set_body_velocity(BodyId b, Vec3 velocity, Vec3 angular_velocit
   backend_->set_body(i, h.pos ? h.pos[i] : state_.body_pos[i], h.quat ? h.quat[i] : state_.body_quat[i], velocity,
                      angular_velocity);
   if (state_current_) state_.body_vel[i] = velocity, state_.body_angvel[i] = angular_velocity;
+}
+
+void Simulation::place_body(BodyId b, Vec3 position, Quat orientation, Vec3 velocity, Vec3 angular_velocity, int world) {
+  const size_t i = entry(b.index, model_->nbody(), "body", world);
+  if (model_->body_kind[b.index] != BodyKind::Dynamic)
+    throw InputError(model_->source_file, 0, 0, "body '" + model_->body_name[b.index] + "' is not dynamic: it cannot be placed");
+  backend_->set_active(i, true);
+  backend_->set_body(i, position, orientation, velocity, angular_velocity);
+  if (state_current_) {
+    state_.body_pos[i] = position, state_.body_quat[i] = orientation;
+    state_.body_vel[i] = velocity, state_.body_angvel[i] = angular_velocity;
+    state_.body_active[i] = 1;
+  }
+}
+
+void Simulation::remove_body(BodyId b, int world) {
+  const size_t i = entry(b.index, model_->nbody(), "body", world);
+  if (model_->body_kind[b.index] != BodyKind::Dynamic)
+    throw InputError(model_->source_file, 0, 0, "body '" + model_->body_name[b.index] + "' is not dynamic: it cannot be removed");
+  const Vec3 zero{0, 0, 0};
+  backend_->set_active(i, false);
+  backend_->set_body(i, model_->body_pos0[b.index], model_->body_quat0[b.index], zero, zero);
+  if (state_current_) {
+    state_.body_pos[i] = model_->body_pos0[b.index], state_.body_quat[i] = model_->body_quat0[b.index];
+    state_.body_vel[i] = zero, state_.body_angvel[i] = zero;
+    state_.body_active[i] = 0;
+  }
+}
+
+bool Simulation::body_active(BodyId b, int world) {
+  const size_t i = entry(b.index, model_->nbody(), "body", world);
+  const HostState h = backend_->host_state();
+  return (h.active ? h.active[i] : state().body_active[i]) != 0;
+}
+
+View<const uint8_t> Simulation::active(int world) {
+  check_world(world);
+  const size_t nbody = size_t(model_->nbody()), first = size_t(world) * nbody;
+  const HostState h = backend_->host_state();
+  if (h.active) return {h.active + first, nbody};
+  return {state().body_active.data() + first, nbody};
 }
 
 template <class T>

@@ -14,6 +14,8 @@ State make_state(const Model& m, int nworld) {
     s.body_quat.insert(s.body_quat.end(), m.body_quat0.begin(), m.body_quat0.end());
     s.body_vel.insert(s.body_vel.end(), m.body_vel0.begin(), m.body_vel0.end());
     s.body_angvel.insert(s.body_angvel.end(), m.body_angvel0.begin(), m.body_angvel0.end());
+    if (m.body_active0.empty()) s.body_active.insert(s.body_active.end(), size_t(m.nbody()), uint8_t(1));
+    else s.body_active.insert(s.body_active.end(), m.body_active0.begin(), m.body_active0.end());
     s.conveyor_speed.insert(s.conveyor_speed.end(), m.conveyor_speed.begin(), m.conveyor_speed.end());
     s.joint_motor_target.insert(s.joint_motor_target.end(), m.joint_motor_target.begin(), m.joint_motor_target.end());
   }
@@ -38,6 +40,11 @@ uint64_t state_hash(const State& s) {
   fnv(h, s.body_quat.data(), s.body_quat.size() * sizeof(Quat));
   fnv(h, s.body_vel.data(), s.body_vel.size() * sizeof(Vec3));
   fnv(h, s.body_angvel.data(), s.body_angvel.size() * sizeof(Vec3));
+  for (uint8_t a : s.body_active)
+    if (!a) {
+      fnv(h, s.body_active.data(), s.body_active.size());
+      break;
+    }
   return h;
 }
 

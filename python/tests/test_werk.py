@@ -84,6 +84,26 @@ def test_body_pose_free_fall(sim):
     assert z == pytest.approx(20 - G / 2, abs=G * DT)
 
 
+def test_pool_bodies_come_and_go():
+    # A pool of two idle boxes: inactive and unmoved until placed, then in
+    # free fall (semi-implicit Euler over N sub-steps of h: z = 1 - g h^2
+    # N (N + 1) / 2 exactly, in float to 1e-5 m), parked again when removed.
+    text = ("werk: 1\nname: pool\nparts:\n  box: {shape: {type: box, size: [0.1, 0.1, 0.1]}, pool: 2}\n"
+            "static:\n  - {name: floor, shape: {type: plane}}\n")
+    s = werk.Simulation(werk.compile_scene(text, "pool.yaml"), backend="cpu", threads=1)
+    assert not s.body_active("box#1") and not s.body_active("box#2")
+    s.step(10)
+    assert s.positions[0, s.model.body("box#1"), 2] == -10.0
+    s.place_body("box#1", [0, 0, 1])
+    assert s.body_active("box#1")
+    s.step(60)
+    h, n = DT / 2, 120
+    assert s.positions[0, s.model.body("box#1"), 2] == pytest.approx(1 - G * h * h * n * (n + 1) / 2, abs=1e-5)
+    s.remove_body("box#1")
+    assert not s.body_active("box#1")
+    assert s.positions[0, s.model.body("box#1"), 2] == -10.0
+
+
 def test_errors_carry_locations(tmp_path):
     with pytest.raises(werk.InputError) as e:
         werk.compile_scene("werk: 1\nname: bad\ndt: -1\n", "bad.yaml")

@@ -60,7 +60,7 @@ t2=$(date +%s.%N)
 check "C++ (find_package)" "$(sed -n 's/^state hash \([0-9a-f]*\) .*/\1/p' <<< "$out")"
 check "C (find_package)" "$(examples/hello_werk_c "$scene" crate $steps | sed -n 's/^state hash \([0-9a-f]*\) .*/\1/p')"
 # The control loop example runs and stops the infeed at least once in 4 s.
-ctl=$(examples/line_control "$prefix/share/werk/scenes/parts_to_bin.yaml" 4)
+ctl=$(examples/line_control "$prefix/share/werk/scenes/chute_to_bin.yaml" 4)
 grep -q "infeed stopped" <<< "$ctl" || { echo "consumers: line_control never stopped the infeed:" >&2; echo "$ctl" >&2; fail=1; }
 
 # 2. A C program through pkg-config.
@@ -80,7 +80,7 @@ sim.step(int(sys.argv[2]))
 print('%016x' % sim.state_hash())" "$scene" $steps)
   check "Python (PYTHONPATH)" "$h"
   # The Python control loop takes the same decisions at the same steps as the C++ one.
-  pyctl=$(PYTHONPATH=$pypath "$python" "$prefix/share/werk/examples/line_control.py" "$prefix/share/werk/scenes/parts_to_bin.yaml" 4)
+  pyctl=$(PYTHONPATH=$pypath "$python" "$prefix/share/werk/examples/line_control.py" "$prefix/share/werk/scenes/chute_to_bin.yaml" 4)
   if [[ $(sed 's/ simulated in .*real time)//' <<< "$pyctl") != $(sed 's/ simulated in .*real time)//' <<< "$ctl") ]]; then
     echo "consumers: the Python and C++ control loops differ:" >&2
     diff <(echo "$ctl") <(echo "$pyctl") >&2 || true

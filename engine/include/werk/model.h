@@ -82,6 +82,9 @@ struct WERK_API Model {
   std::vector<Vec3> body_angvel0;        // initial angular velocity, world frame (rad/s)
   std::vector<int32_t> body_shape_begin; // first shape of the body
   std::vector<int32_t> body_shape_count; // number of shapes of the body
+  // 1: the body takes part in the simulation from the start; 0: an idle
+  // body of a part pool (below), activated during a run. Empty: all 1.
+  std::vector<uint8_t> body_active0;
 
   // --- shapes (nshape) -----------------------------------------------------
   std::vector<ShapeType> shape_type;
@@ -128,7 +131,20 @@ struct WERK_API Model {
   std::vector<float> joint_motor_target; // initial motor target (rad/s, m/s, rad or m)
   std::vector<float> joint_motor_max;    // largest motor torque (N m) or force (N)
 
+  // --- part pools (npool) --------------------------------------------------
+  // A part template with `pool: n` owns n consecutive dynamic bodies, named
+  // `<template>#1` .. `<template>#n`, inactive at the start (body_active0 =
+  // 0, parked at body_pos0) until a process object places a part with one.
+  std::vector<std::string> pool_name;        // the part template's name
+  std::vector<int32_t> pool_first_body;      // its first body
+  std::vector<int32_t> pool_count;           // its capacity (bodies)
+  std::vector<float> pool_radius;            // largest distance of a shape box corner from the body frame (m)
+  std::vector<std::string> pool_where;       // "file:line:column" of the `pool` key, for messages
+
   int nbody() const { return int(body_kind.size()); }
+  int npool() const { return int(pool_name.size()); }
+  // Index of the pool of this part template, or -1.
+  int pool_index(const std::string& name) const;
   int njoint() const { return int(joint_kind.size()); }
   int nshape() const { return int(shape_type.size()); }
   int nmaterial() const { return int(material_name.size()); }

@@ -90,6 +90,14 @@ class WERK_API Simulation {
   // Sets a body's linear (m/s) and angular (rad/s, world frame) velocity and wakes it.
   void set_body_velocity(BodyId body, Vec3 velocity, Vec3 angular_velocity, int world = 0);
 
+  // --- bodies that come and go (idle bodies of part pools) ----------------
+  // Activates a body at a pose and velocity; O(1), nothing is allocated.
+  void place_body(BodyId body, Vec3 position, Quat orientation, Vec3 velocity, Vec3 angular_velocity, int world = 0);
+  // Deactivates a body: it leaves collision, solver and integration and
+  // rests at its initial (parking) pose with zero velocity; O(1).
+  void remove_body(BodyId body, int world = 0);
+  bool body_active(BodyId body, int world = 0);
+
   // --- views of one world's bodies (model().nbody() entries each) ---------
   // On the CPU backend these point straight into the backend's arrays: no
   // copy, the same pointer for the simulation's life, updated in place by
@@ -99,6 +107,8 @@ class WERK_API Simulation {
   View<const Quat> orientations(int world = 0);
   View<const Vec3> velocities(int world = 0);
   View<const Vec3> angular_velocities(int world = 0);
+  // 1 for active bodies, 0 for inactive ones (see place_body).
+  View<const uint8_t> active(int world = 0);
   // True when the views above read the backend's memory without a copy.
   bool views_are_zero_copy() const;
   // state_hash() of the current state (see werk/state.h).

@@ -24,6 +24,11 @@ struct State {
   std::vector<Vec3> body_vel;     // linear velocity (nworld x nbody) (m/s)
   std::vector<Vec3> body_angvel;  // angular velocity, world frame (nworld x nbody) (rad/s)
 
+  // 1 while a body takes part in the simulation, 0 while it is an idle
+  // body of a part pool (nworld x nbody). An inactive body is not
+  // collided, solved or integrated. Empty means all active.
+  std::vector<uint8_t> body_active;
+
   // Conveyor belt speeds (nworld x nconveyor) (m/s); may be changed between steps.
   std::vector<float> conveyor_speed;
   // Joint motor targets (nworld x njoint); may be changed between steps.
@@ -34,7 +39,8 @@ struct State {
 WERK_API State make_state(const Model& model, int nworld = 1);
 
 // FNV-1a hash of the bit patterns of the whole dynamic state: equal hashes
-// mean bit-identical states.
+// mean bit-identical states. The activity flags enter the hash only when
+// some body is inactive (so scenes without part pools hash as before).
 WERK_API uint64_t state_hash(const State& state);
 
 }  // namespace werk

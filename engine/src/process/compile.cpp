@@ -270,6 +270,10 @@ void read_station(Compiler& c, MapReader& r, const std::string& type, StationSpe
     if (s.calendar < 0) yaml::fail(c.src, cal, r.path("calendar") + ": unknown calendar '" + name + "'");
   }
   read_power(c, r, s);
+  // Physical take and place are compiled with the line (engine/src/line).
+  r.optional("take");
+  r.optional("take_when");
+  s.place = bool(r.optional("place"));
   if (YAML::Node p = r.optional("produces")) s.produces = c.part_type(p, r.path("produces"));
   if (type == "assembly") {
     YAML::Node parts = r.required("parts");
@@ -329,6 +333,8 @@ void read_source(Compiler& c, MapReader& r, SourceSpec& s) {
   s.lose_when_blocked = r.choice("when_blocked", {"block", "lose"}, std::string("block")) == "lose";
   s.limit = r.integer("limit", -1);
   s.start = to_ticks(r.non_negative("start", 0.0));
+  // Its content is compiled with the physical line (engine/src/line).
+  s.spawn = bool(r.optional("spawn"));
 }
 
 void read_conveyor(MapReader& r, ConveyorSpec& s) {
@@ -425,9 +431,14 @@ void define_object(Compiler& c, NodeSpec& n, const YAML::Node& y) {
     case NodeKind::station: n.index = int(c.m.stations.size()); c.m.stations.emplace_back(); read_station(c, r, type, c.m.stations.back()); break;
     case NodeKind::conveyor: n.index = int(c.m.conveyors.size()); c.m.conveyors.emplace_back(); read_conveyor(r, c.m.conveyors.back()); break;
     case NodeKind::router: n.index = int(c.m.routers.size()); c.m.routers.emplace_back(); read_router(c, r, c.m.routers.back()); break;
-    case NodeKind::sink: n.index = 0; break;
+    case NodeKind::sink: n.index = 0; r.optional("zone"); break;
   }
-  if (n.kind != NodeKind::router && n.kind != NodeKind::sink) n.next = c.node(r.required("to"), r.path("to"));
+  // A spawning source or a placing station hands its parts to the physical
+  // line: `to` is then optional (where the parts go physically).
+  const bool physical_out = (n.kind == NodeKind::source && c.m.sources[n.index].spawn) ||
+                            (n.kind == NodeKind::station && c.m.stations[n.index].place);
+  if (n.kind != NodeKind::router && n.kind != NodeKind::sink && (!physical_out || r.has("to")))
+    n.next = c.node(r.required("to"), r.path("to"));
   if (n.kind == NodeKind::station) {
     if (YAML::Node s = r.optional("scrap_to")) c.m.stations[n.index].scrap_to = c.node(s, r.path("scrap_to"));
   }

@@ -200,6 +200,10 @@ std::vector<Row> flatten(const Model& m, Results& r) {
 
 }  // namespace
 
+namespace {
+void summarize(const Model& model, Experiment& e, const std::vector<std::vector<Row>>& rows);
+}  // namespace
+
 Experiment run_experiment(const Model& model, uint64_t seed, int replications, int threads, Trace* trace,
                           bool progress) {
   Experiment e;
@@ -231,6 +235,26 @@ Experiment run_experiment(const Model& model, uint64_t seed, int replications, i
   // Exceptions cannot cross the parallel region: rethrow the first here.
   for (auto& err : errors)
     if (err) std::rethrow_exception(err);
+  summarize(model, e, rows);
+  return e;
+}
+
+Experiment summarize(const Model& model, std::vector<Results> runs) {
+  Experiment e;
+  std::vector<std::vector<Row>> rows;
+  for (auto& r : runs) {
+    rows.push_back(flatten(model, r));
+    r.lead_times.clear();
+    r.lead_times.shrink_to_fit();
+  }
+  e.runs = std::move(runs);
+  summarize(model, e, rows);
+  return e;
+}
+
+namespace {
+
+void summarize(const Model& model, Experiment& e, const std::vector<std::vector<Row>>& rows) {
   for (auto& r : e.runs) e.interrupted |= r.interrupted, e.events += r.events;
   for (size_t j = 0; j < rows[0].size(); ++j) {
     KpiStat k{rows[0][j].name, rows[0][j].unit};
@@ -246,8 +270,9 @@ Experiment run_experiment(const Model& model, uint64_t seed, int replications, i
     double a = e.kpi(model.nodes[i].name + ".active").mean;
     if (a > best) best = a, e.bottleneck = int(i);
   }
-  return e;
 }
+
+}  // namespace
 
 namespace {
 

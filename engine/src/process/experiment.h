@@ -38,6 +38,10 @@ struct Experiment {
 Experiment run_experiment(const Model& model, uint64_t seed, int replications, int threads = 0,
                           Trace* trace = nullptr, bool progress = false);
 
+// The KPIs of replications run elsewhere (a physical line's worlds):
+// runs[i] is replication i.
+Experiment summarize(const Model& model, std::vector<Results> runs);
+
 // Student-t quantile t_{p, df} (p in (0.5, 1)).
 double t_quantile(double p, int df);
 // Mean and half-width of a confidence interval at level `level`.

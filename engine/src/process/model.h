@@ -49,6 +49,7 @@ struct SourceSpec {
   bool lose_when_blocked = false;
   int64_t limit = -1;  // total parts, <0: unlimited
   Tick start = 0;
+  bool spawn = false;  // `spawn:` parts appear as bodies on the physical line (see engine/src/line)
 };
 
 struct BufferSpec {
@@ -88,6 +89,7 @@ struct StationSpec {
   std::vector<std::pair<int, int>> assemble;
   int produces = -1;  // part type after the operation, -1: unchanged
   int split = 1;      // parts out per part in
+  bool place = false;  // `place:` finished parts go back onto the physical line
 };
 
 struct ConveyorSpec {

@@ -148,6 +148,9 @@ struct NodeRt {
 struct Simulator::Impl {
   const Model& m;
   Trace* trace;
+  Physical* physical = nullptr;
+  std::vector<uint32_t> physical_waiters;  // sources and stations whose spot on the line was occupied
+  std::vector<uint32_t> physical_scratch;
   EventQueue q;
   Tick now = 0, window_start = 0;
   std::vector<Part> parts;
@@ -173,7 +176,11 @@ struct Simulator::Impl {
   uint64_t events = 0;
   bool interrupted = false;
 
-  Impl(const Model& model, uint64_t seed, uint64_t rep, Trace* t) : m(model), trace(t) {
+  Impl(const Model& model, uint64_t seed, uint64_t rep, Trace* t, Physical* phys) : m(model), trace(t), physical(phys) {
+    if (!physical)
+      for (const NodeSpec& n : m.nodes)
+        if ((n.kind == NodeKind::source && m.sources[n.index].spawn) || (n.kind == NodeKind::station && m.stations[n.index].place))
+          throw RuntimeError("process object '" + n.name + "' acts on the physical line (spawn or place): run the scene with its physics (werk run)");
     nodes.resize(m.nodes.size());
     wake_pending.assign(m.nodes.size(), 0);
     // Each object's streams hash (seed, replication, name, purpose): common
@@ -247,6 +254,7 @@ struct Simulator::Impl {
     if (trace) trace->event(now, node, LogEvent::exit_system, part.id);
     part.alive = false;
     free_parts.push_back(p);
+    if (physical) physical->gone(p);
   }
 
   // ---- offers and waiters ---------------------------------------------
@@ -370,7 +378,9 @@ struct Simulator::Impl {
       uint32_t p = r.held.front();
       parts[p].created = now;
       enter_system(p);
-      if (offer(n.next, p, s.lose_when_blocked ? kNone : node)) {
+      const bool taken = s.spawn ? physical->spawn(int(node), p, parts[p].type) : offer(n.next, p, s.lose_when_blocked ? kNone : node);
+      if (s.spawn && !taken && !s.lose_when_blocked) add_physical_waiter(node);
+      if (taken) {
         r.held.pop_front();
         if (now >= window_start) ++r.generated;
         continue;
@@ -784,7 +794,9 @@ struct Simulator::Impl {
       }
       uint32_t target = part.scrap ? uint32_t(spec.scrap_to) : uint32_t(n.next);
       uint32_t p = s.part;
-      if (!offer(target, p, node)) {
+      const bool on_line = spec.place && !part.scrap;
+      if (on_line ? !physical->place(int(node), p, part.type) : !offer(target, p, node)) {
+        if (on_line) add_physical_waiter(node);
         if (trace) trace->event(now, int(node), LogEvent::block, parts[p].id);
         st_changed(node);
         return;
@@ -1002,13 +1014,35 @@ struct Simulator::Impl {
     for (auto& p : pools) p.busy_area = 0;
   }
 
-  Results run(Tick end) {
+  void add_physical_waiter(uint32_t node) {
+    if (std::find(physical_waiters.begin(), physical_waiters.end(), node) == physical_waiters.end())
+      physical_waiters.push_back(node);
+  }
+
+  void retry_physical() {
+    if (physical_waiters.empty()) return;
+    physical_scratch.clear();
+    physical_scratch.swap(physical_waiters);
+    for (uint32_t u : physical_scratch) retry(u);
+    drain_wakes();
+  }
+
+  // ---- stepwise runs beside the physics --------------------------------
+
+  bool ended = false;
+  uint64_t same_tick = 0;
+  Tick last_tick = -1;
+
+  void begin(Tick end) {
     start();
     drain_wakes();
     q.push(end, 0, pack(ev_end));
-    Tick last_tick = -1;
-    uint64_t same_tick = 0;
-    while (!q.empty()) {
+  }
+
+  // Handles every event up to and including t; false once the end event
+  // (or a stop request) has come.
+  bool advance(Tick t) {
+    while (!ended && !q.empty() && q.top().tick <= t) {
       Event e = q.pop();
       // Zero-time cycles (an interarrival of 0 into a sink) never end.
       same_tick = e.tick == last_tick ? same_tick + 1 : 0;
@@ -1017,17 +1051,31 @@ struct Simulator::Impl {
         throw RuntimeError("process simulation: 10^7 events at t = " + std::to_string(to_seconds(e.tick)) +
                            " s without time advancing (a zero-time cycle through '" + m.nodes[e.object].name + "')");
       now = e.tick;
-      if ((e.data & 0xF) == ev_end) break;
+      if ((e.data & 0xF) == ev_end) {
+        ended = true;
+        break;
+      }
       dispatch(e);
       drain_wakes();
       // Poll for a stop request now and then (cheap, cooperative).
       if ((++events & 4095) == 0 && stop_requested()) {
         interrupted = true;
-        break;
+        ended = true;
       }
     }
+    if (!ended && t > now) now = t;
+    return !ended;
+  }
+
+  Results finish() {
     flush_all();
     return results();
+  }
+
+  Results run(Tick end) {
+    begin(end);
+    advance(INT64_MAX);
+    return finish();
   }
 
   Results results() {
@@ -1069,10 +1117,22 @@ struct Simulator::Impl {
   }
 };
 
-Simulator::Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace)
-    : impl_(std::make_unique<Impl>(model, seed, replication, trace)) {}
+Simulator::Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace, Physical* physical)
+    : impl_(std::make_unique<Impl>(model, seed, replication, trace, physical)) {}
 Simulator::~Simulator() = default;
 Results Simulator::run(Tick end) { return impl_->run(end); }
+void Simulator::begin(Tick end) { impl_->begin(end); }
+void Simulator::advance(Tick t) { impl_->advance(t); }
+bool Simulator::offer_part(int node, uint32_t part) {
+  const bool ok = impl_->offer(uint32_t(node), part, kNone);
+  impl_->drain_wakes();
+  return ok;
+}
+void Simulator::retry_physical() { impl_->retry_physical(); }
+Results Simulator::finish() { return impl_->finish(); }
+State Simulator::station_state(int node) const { return impl_->stations[impl_->m.nodes[node].index].shown; }
+int Simulator::part_type(uint32_t part) const { return impl_->parts[part].type; }
+uint64_t Simulator::part_id(uint32_t part) const { return impl_->parts[part].id; }
 
 Results simulate(const Model& model, uint64_t seed, uint64_t replication, Trace* trace) {
   return Simulator(model, seed, replication, trace).run(model.duration);

@@ -67,12 +67,45 @@ struct Results {
   double wip_integral_check = 0;  // |integral of WIP - sum of sojourn overlaps| / integral (must be ~0)
 };
 
+// The physical line a process drives (engine/src/line): spawning sources
+// and placing stations hand their parts to it; it hands parts to stations
+// that take them and to sinks with zones (Simulator::offer_part). Part
+// handles are the simulator's part slots (stable while a part lives).
+struct Physical {
+  virtual ~Physical() = default;
+  // A source's new part appears on the line; false: its spot is occupied
+  // (the source blocks or loses the part, per when_blocked).
+  virtual bool spawn(int node, uint32_t part, int type) = 0;
+  // A station puts a finished part back on the line; false: its spot is
+  // occupied (the server stays blocked).
+  virtual bool place(int node, uint32_t part, int type) = 0;
+  // The part left the line (a sink, scrap, consumed by an assembly).
+  virtual void gone(uint32_t part) = 0;
+};
+
 class Simulator {
  public:
-  Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace = nullptr);
+  Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace = nullptr,
+            Physical* physical = nullptr);
   ~Simulator();
   // Runs until `end` (or a stop request) and returns the statistics.
   Results run(Tick end);
+
+  // Stepwise use beside the physics: begin(end) once, then advance(t) for
+  // increasing t (every event at or before t happens, and the clock stands
+  // at t), offer_part and retry_physical at that time, finish() at the end.
+  void begin(Tick end);
+  void advance(Tick t);
+  // Offers a part on the line to a station (take) or a sink (zone); true
+  // when taken.
+  bool offer_part(int node, uint32_t part);
+  // Spawning sources and placing stations whose spot was occupied try again.
+  void retry_physical();
+  Results finish();
+  // The displayed state of a station node, and a part's type and serial number.
+  State station_state(int node) const;
+  int part_type(uint32_t part) const;
+  uint64_t part_id(uint32_t part) const;
 
  private:
   struct Impl;

@@ -1,0 +1,73 @@
+// `werk run` of a physical line (see session.h).
+#include "session.h"
+
+#include <hdf5.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "werk/error.h"
+#include "../process/h5_output.h"
+#include "../werk_limits.h"
+
+namespace werk::line {
+
+Session::Session(const yaml::Source& src, const YAML::Node& root, const Model& model, const process::RunOptions& o,
+                 double duration, uint64_t seed)
+    : model_(model), seed_(seed) {
+  if (process::has_process(root)) {
+    pm_ = std::make_unique<process::Model>(process::compile_model(src, root["process"], duration, seed));
+    // The process runs beside the physics, for the physics' duration.
+    pm_->duration = process::to_ticks(duration);
+    if (pm_->warmup >= pm_->duration)
+      throw InputError(src.file, 0, 0, "process.warmup: expected less than the physics' duration (" + format_number(duration) + " s)");
+    worlds_ = o.replications > 0 ? o.replications : pm_->replications;
+  } else if (o.replications > 0) {
+    worlds_ = o.replications;
+  }
+  spec_ = compile_line(src, root, model, pm_.get());
+}
+
+Session::~Session() = default;
+
+void Session::start(Simulation& sim, int64_t h5file) {
+  if (pm_ && h5file >= 0) trace_ = std::make_unique<process::H5Trace>(hid_t(h5file), *pm_);
+  run_ = std::make_unique<LineRun>(sim, pm_.get(), spec_, seed_, trace_.get());
+}
+
+void Session::step(int n) { run_->step(n); }
+
+void Session::finish(const std::string& h5path, std::ostream& out, const std::string& kpis_json) {
+  process::Experiment e = run_->finish();
+  if (trace_) static_cast<process::H5Trace*>(trace_.get())->close();
+  const process::Model empty;
+  const process::Model& pm = pm_ ? *pm_ : empty;
+  if (pm_) process::print_kpi_table(pm, e, out);
+  print_line_kpis(spec_, model_, e, out);
+  const double phys = run_->physics_seconds(), coupling = run_->coupling_seconds();
+  if (phys + coupling > 0) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "coupling          %.1f %% of the step time (physics %.3g s, coupling %.3g s wall)\n",
+                  100.0 * coupling / (phys + coupling), phys, coupling);
+    out << buf;
+  }
+  if (!h5path.empty()) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    hid_t file = H5Fopen(h5path.c_str(), H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    if (file < 0) throw RuntimeError("cannot reopen " + h5path + " to add the line's KPIs");
+    process::write_kpis_h5(file, pm, e, seed_);
+    run_->write_h5(file);
+    H5Fclose(file);
+  }
+  if (!kpis_json.empty()) {
+    const std::string tmp = kpis_json + ".partial";
+    std::ofstream f(tmp);
+    f << process::kpis_json(pm, e, seed_) << "\n";
+    f.close();
+    if (!f || std::rename(tmp.c_str(), kpis_json.c_str()) != 0) throw RuntimeError("cannot write " + kpis_json);
+  }
+}
+
+}  // namespace werk::line

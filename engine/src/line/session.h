@@ -1,0 +1,44 @@
+// A physical line run by `werk run`: compiles the line and its process,
+// couples them to the Simulation, and reports the KPIs at the end.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "line.h"
+#include "werk/process.h"
+
+namespace werk::line {
+
+class Session {
+ public:
+  // Compiles the process (when there is one) and the line. The process
+  // runs for the physics' `duration`; `seed` is the run's seed.
+  Session(const yaml::Source& src, const YAML::Node& root, const Model& model, const process::RunOptions& options,
+          double duration, uint64_t seed);
+  ~Session();
+  // Replications, run as worlds of one Simulation.
+  int worlds() const { return worlds_; }
+  // Couples the simulation; `h5file` (an hid_t, or < 0) gets the process
+  // observables and event log while the run goes (call before the first
+  // frame is recorded: the recorder then switches to SWMR mode).
+  void start(Simulation& sim, int64_t h5file);
+  void step(int n);
+  LineRun& run() { return *run_; }
+  // Prints the KPI tables to `out`, writes the KPIs, the sensors' series
+  // and the line's event log into the closed result file `h5path` (when not
+  // empty) and the KPI JSON (when asked for).
+  void finish(const std::string& h5path, std::ostream& out, const std::string& kpis_json);
+
+ private:
+  std::unique_ptr<process::Model> pm_;
+  LineSpec spec_;
+  const Model& model_;
+  uint64_t seed_;
+  int worlds_ = 1;
+  std::unique_ptr<process::Trace> trace_;
+  std::unique_ptr<LineRun> run_;
+};
+
+}  // namespace werk::line
