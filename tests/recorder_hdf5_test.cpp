@@ -234,11 +234,12 @@ TEST_CASE("a killed run leaves its running file readable with every flushed fram
 
 TEST_CASE("the scene's shapes are recorded in /geometry as the scene gives them", "[recorder]") {
   auto dir = test::temp_dir("geometry");
-  const std::string scene = test::write_file(
-      dir / "g.yaml",
-      cell_scene(0.05, 0.05) +
-          "  - name: wedge\n    shape: {type: hull, points: [[0,0,0],[0.4,0,0],[0,0.3,0],[0,0,0.2],[0.1,0.1,0.05]]}\n"
-          "    position: [8, 0, 1]\n");
+  // The cell, with a hull body added before its joints.
+  std::string text = cell_scene(0.05, 0.05);
+  text.insert(text.find("joints:"),
+              "  - name: wedge\n    shape: {type: hull, points: [[0,0,0],[0.4,0,0],[0,0.3,0],[0,0,0.2],[0.1,0.1,0.05]]}\n"
+              "    position: [8, 0, 1]\n");
+  const std::string scene = test::write_file(dir / "g.yaml", text);
   const std::string out = (dir / "g.h5").string();
   REQUIRE(test::run_werk("run " + scene + " -q --threads 1 -o " + out) == 0);
   Model m = load_scene(scene);
@@ -247,7 +248,7 @@ TEST_CASE("the scene's shapes are recorded in /geometry as the scene gives them"
   std::vector<hsize_t> dims;
   std::vector<float> size = read_floats(out, "geometry/shape_size", &dims);
   REQUIRE(dims == std::vector<hsize_t>{hsize_t(m.nshape()), 3});
-  const int box = m.body_shape_begin[m.body_index("box_0_0_0")], can = m.body_shape_begin[m.body_index("can_0")];
+  const int box = m.body_shape_begin[m.body_index("box_0")], can = m.body_shape_begin[m.body_index("can_0")];
   CHECK(size[3 * box] == Approx(0.06f));
   CHECK(size[3 * box + 1] == Approx(0.05f));
   CHECK(size[3 * box + 2] == Approx(0.04f));

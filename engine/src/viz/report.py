@@ -54,6 +54,9 @@ def png_file(path):
 
 
 def table(header, rows):
+    if header is None:
+        return "<table><tbody>%s</tbody></table>" % "".join(
+            "<tr><th>%s</th><td>%s</td></tr>" % (html.escape(str(a)), html.escape(str(b))) for a, b in rows)
     h = "".join("<th>%s</th>" % html.escape(c) for c in header)
     b = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % html.escape(str(c)) for c in r) for r in rows)
     return "<table><thead><tr>%s</tr></thead><tbody>%s</tbody></table>" % (h, b)
@@ -81,7 +84,7 @@ def header_section(f, path):
         ("wall time", "%.3g s" % float(np.ravel(wall)[0]) if wall is not None else "not recorded"),
         ("result file", path),
     ]
-    return name, table(["", ""], rows)
+    return name, table(None, rows)
 
 
 # --- process runs --------------------------------------------------------------------
@@ -275,7 +278,7 @@ def physics_sections(f, first, last):
             counts[KIND_NAMES.get(int(k), str(k))] = counts.get(KIND_NAMES.get(int(k), str(k)), 0) + 1
     rows = [("frames", len(t)), ("time span", "%.4g s to %.4g s" % (t[0], t[-1]) if len(t) else "-"),
             ("bodies", n)] + [("%s bodies" % k, v) for k, v in sorted(counts.items())]
-    out.append("<h2>Trajectories</h2>" + table(["", ""], rows))
+    out.append("<h2>Trajectories</h2>" + table(None, rows))
     if len(t) and len(moving):
         # Speeds of the dynamic bodies, read a slab of frames at a time.
         mean_v, max_v = np.zeros(len(t)), np.zeros(len(t))
@@ -300,11 +303,51 @@ def physics_sections(f, first, last):
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_title("Dynamic bodies at t = %.4g s (top view)" % t[-1])
         out.append("<h3>Final positions</h3>" + png(fig))
+        regions = where_ended(f, names, kind, p_end)
+        if regions:
+            out.append("<p>What each dynamic body rests on at the end: the highest static box under it "
+                       "(its footprint holds the body's position, its top is below it).</p>" +
+                       table(["static body", "dynamic bodies"], regions))
         z = p_end[:, 2]
         bands = np.histogram(z, bins=min(8, max(1, len(z))))
         out.append(table(["height band (m)", "bodies"],
                          [("%.3g to %.3g" % (bands[1][i], bands[1][i + 1]), int(c)) for i, c in enumerate(bands[0])]))
     return out
+
+
+def rotation(q):
+    w, x, y, z = q / np.linalg.norm(q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def where_ended(f, names, kind, p_end):
+    """Counts of dynamic bodies per static box below them (parts per region)."""
+    if kind is None or "geometry" not in f:
+        return []
+    g = f["geometry"]
+    stype, sbody, ssize = g["shape_type"][()], g["shape_body"][()], g["shape_size"][()]
+    spos, squat = g["shape_position"][()], g["shape_orientation"][()]
+    pos0 = f["particles/bodies/position/value"][0]
+    quat0 = f["particles/bodies/orientation/value"][0]
+    boxes = []  # (name, lo, hi) world bounds of static boxes
+    for s in range(len(stype)):
+        b = sbody[s]
+        if stype[s] != 1 or kind[b] != 0:
+            continue
+        r = rotation(quat0[b].astype(float))
+        c = pos0[b] + r @ spos[s]
+        ext = np.abs(r @ rotation(squat[s].astype(float))) @ ssize[s].astype(float)
+        boxes.append((names[b], c - ext, c + ext))
+    counts = {}
+    for p in p_end:
+        best, top = "nothing below (floor)", -np.inf
+        for name, lo, hi in boxes:
+            if lo[0] <= p[0] <= hi[0] and lo[1] <= p[1] <= hi[1] and hi[2] <= p[2] and hi[2] > top:
+                best, top = name, hi[2]
+        counts[best] = counts.get(best, 0) + 1
+    return sorted(counts.items(), key=lambda kv: -kv[1])
 
 
 STYLE = """
