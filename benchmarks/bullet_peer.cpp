@@ -1,7 +1,7 @@
 // werk_bullet_peer: runs a Werk benchmark scene (the same YAML file) in
 // Bullet 3.24 and prints the same figures as `werk bench`.
 //
-//   werk_bullet_peer SCENE [--steps N] [--max-seconds T] [--json]
+//   werk_bullet_peer SCENE [--steps N] [--max-seconds T] [--json] [--matched]
 //
 // --max-seconds stops the timed loop early and reports the steps done, marked
 // partial (for Bullet on the largest piles).
@@ -10,7 +10,12 @@
 // btDbvtBroadphase, btDefaultCollisionConfiguration and
 // btSequentialImpulseConstraintSolver with its default settings (10
 // iterations, default ERP, split impulse, warm starting, collision margins),
-// single-threaded, one fixed step per frame: stepSimulation(dt, 0). Sleeping is
+// single-threaded (Debian's Bullet is built without a task scheduler, so
+// it runs on one thread only), one fixed step per frame:
+// stepSimulation(dt, 0). With --matched, the step is cut into Werk's
+// sub-steps for the scene (its `substeps`, or Werk's default
+// ceil(480 dt)): stepSimulation(dt, N, dt / N), which takes Bullet to
+// Werk's overlap and keeps its pyramids standing. Sleeping is
 // off (DISABLE_DEACTIVATION on every body): the benchmark measures the solver
 // with every body awake, as Werk runs it.
 //
@@ -18,7 +23,7 @@
 // engines simulate the same materials:
 //  - material combine rules: friction sqrt(fa * fb), restitution max(ea, eb)
 //    (Werk's, see kernels/contact_builder.h; Bullet's default is fa * fb);
-//  - Werk's scene `substeps` are not used: Bullet takes one step of dt.
+//  - Werk's scene `substeps` are used only with --matched (see above).
 //
 // Conveyors: each straight belt is a static box whose top face lies on the
 // path (0.05 m thick, as Werk compiles it). The belt's surface velocity is
@@ -236,9 +241,9 @@ uint64_t state_hash(const std::vector<btRigidBody*>& bodies) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: werk_bullet_peer SCENE [--steps N] [--warmup N] [--max-seconds T] [--json]\n"
+               "usage: werk_bullet_peer SCENE [--steps N] [--warmup N] [--max-seconds T] [--json] [--matched]\n"
                "Runs a Werk benchmark scene in Bullet %d.%02d (single-threaded, sleeping off) and prints\n"
-               "steps/s, body-steps/s and peak memory like `werk bench`.\n",
+               "steps/s, body-steps/s and peak memory like `werk bench`. --matched: Werk's sub-steps.\n",
                BT_BULLET_VERSION / 100, BT_BULLET_VERSION % 100);
   return 2;
 }
@@ -267,8 +272,12 @@ int main(int argc, char** argv) {
   // quadratic in Bullet, and the process ends right after the report.
   World& w = *new World(sc);
   peer::Report r;
+  const int substeps = args.matched ? sc.substeps : 1;
   r.timing = peer::run_steps(args, [&] {
-    w.world.stepSimulation(dt, 0);
+    if (substeps == 1)
+      w.world.stepSimulation(dt, 0);
+    else
+      w.world.stepSimulation(dt, substeps, dt / btScalar(substeps));
     return 0.0;
   });
 
@@ -284,8 +293,9 @@ int main(int argc, char** argv) {
   r.top_z = double(top);
   r.top_z0 = double(w.top_z0);
   r.hash = state_hash(w.dynamic);
-  char backend[64];
-  std::snprintf(backend, sizeof backend, "bullet %d.%02d (1 thread)", BT_BULLET_VERSION / 100, BT_BULLET_VERSION % 100);
+  char backend[96];
+  std::snprintf(backend, sizeof backend, "bullet %d.%02d (1 thread, %d sub-step%s)", BT_BULLET_VERSION / 100,
+                BT_BULLET_VERSION % 100, substeps, substeps == 1 ? "" : "s");
   r.backend = backend;
   peer::print_report(r, args.json);
   std::_Exit(0);

@@ -18,9 +18,10 @@ struct RunArgs {
   int steps = 600, warmup = 0;
   double max_seconds = 0;  // stop (partial) once the timed steps took this long; 0: never
   bool json = false;
+  bool matched = false;    // settings matched to Werk's quality instead of the peer's defaults (see each peer)
 };
 
-// Parses SCENE [--steps N] [--warmup N] [--max-seconds T] [--json]; --threads
+// Parses SCENE [--steps N] [--warmup N] [--max-seconds T] [--json] [--matched]; --threads
 // and --backend are accepted for symmetry with `werk bench` and ignored
 // (the peers run single-threaded). Returns -1 to go on, or the exit status
 // (after usage() printed how to call the peer).
@@ -41,6 +42,8 @@ inline int parse_run_args(int argc, char** argv, RunArgs& a, int (*usage)()) {
       next();
     else if (s == "--json")
       a.json = true;
+    else if (s == "--matched")
+      a.matched = true;
     else if (s == "-h" || s == "--help")
       return usage(), 0;
     else if (!s.empty() && s[0] == '-')

@@ -16,6 +16,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -66,6 +68,7 @@ struct Scene {
   std::string name;
   V gravity;
   double dt = 1.0 / 240.0;
+  int substeps = 1;  // Werk's sub-steps for this scene: the scene's, or Werk's default ceil(480 dt) in 1..64
   std::vector<Material> materials;
   std::vector<BodyDesc<V, Q>> bodies;
   std::vector<BeltDesc<V>> belts;
@@ -85,6 +88,8 @@ class SceneReader {
     sc.name = root["name"].as<std::string>();
     sc.gravity = root["gravity"] ? vec3(root["gravity"], "gravity") : G::vec(0, 0, -9.81);
     if (root["dt"]) sc.dt = root["dt"].as<double>();
+    sc.substeps = root["substeps"] ? root["substeps"].as<int>()
+                                   : int(std::min(64.0, std::max(1.0, std::ceil(480.0 * sc.dt - 1e-9))));
     read_materials(root, sc);
     read_parts(root);
     for (const char* key : {"static", "bodies"}) read_bodies(root, key, sc);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every rigid-body benchmark scene in Werk, in Bullet and in MuJoCo (the
 # peers) in one invocation and prints the comparison table; see
-# benchmarks/README.md.
+# benchmarks/README.md. Each peer runs twice: at its default settings and at
+# settings matched to Werk's quality (--matched: Bullet with Werk's
+# sub-steps, MuJoCo with its CG solver).
 #
 #   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--peer-timeout S] [--threads N]
 #
@@ -13,6 +15,8 @@
 #   --peer-timeout S  the peers' limit (Bullet and MuJoCo), when it should differ
 #                from --timeout
 #   --threads N  Werk CPU threads (default 2); the peers are single-threaded
+#                (Debian's Bullet has no task scheduler), so the table also
+#                gives the ratios per core
 #
 # Environment: WERK (default build/werk), PEER (default
 # build/benchmarks/werk_bullet_peer), MUJOCO (default
@@ -106,11 +110,15 @@ for s in $SCENES; do
   fi
   w=$(engine_json "$HAVE_WERK" "$TIMEOUT" "$s: werk ($STEPS steps, $THREADS threads)" \
     "$WERK" bench "$f" --json --threads "$THREADS" --backend cpu --steps "$STEPS")
-  b=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread)" \
+  b=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, defaults)" \
     "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
-  m=$(engine_json "$HAVE_MUJOCO" $((PEER_TIMEOUT + 120)) "$s: mujoco ($STEPS steps, 1 thread)" \
+  bm=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, Werk's sub-steps)" \
+    "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" --matched)
+  m=$(engine_json "$HAVE_MUJOCO" $((PEER_TIMEOUT + 120)) "$s: mujoco ($STEPS steps, 1 thread, Newton)" \
     "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
-  printf '%s\t%s\t%s\t%s\n' "$s" "$w" "$b" "$m" >>"$RAW"
+  mm=$(engine_json "$HAVE_MUJOCO" $((PEER_TIMEOUT + 120)) "$s: mujoco ($STEPS steps, 1 thread, CG)" \
+    "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" --matched)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$w" "$b" "$bm" "$m" "$mm" >>"$RAW"
 done
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
@@ -120,13 +128,14 @@ mkdir -p benchmarks/results
 OUTFILE=benchmarks/results/$MACHINE.md
 [ "$PARTIAL" = 1 ] && OUTFILE=benchmarks/results/$MACHINE-partial.md
 
-TABLE=$("$PY" - "$RAW" <<'EOF'
+TABLE=$("$PY" - "$RAW" "$THREADS" <<'EOF'
 import json, sys
 
+threads = int(sys.argv[2])
 rows = []
 for line in open(sys.argv[1]):
-    name, w, b, m = line.rstrip("\n").split("\t")
-    rows.append((name, json.loads(w), json.loads(b), json.loads(m)))
+    name, *engines = line.rstrip("\n").split("\t")
+    rows.append((name, *[json.loads(e) for e in engines]))
 
 def num(d, k):
     v = d.get(k)
@@ -147,8 +156,14 @@ def top(d):
     if v is None: return "n/a"
     return f"{v:.2f}" if v0 is None else f"{v:.2f} / {v0:.2f}"
 
+# Werk's rate over a peer's, per run and per core (Werk on `threads` cores,
+# the peers on one).
+def ratio(w, p):
+    wv, pv = num(w, "body_steps_per_s"), num(p, "body_steps_per_s")
+    return f"{wv / pv:.2f} ({wv / threads / pv:.2f})" if wv and pv else ""
+
 base = {}
-for name, w, b, m in rows:
+for name, w, b, bm, m, mm_ in rows:
     if name == "pile_1000":
         base = {"w": num(w, "body_steps_per_s"), "b": num(b, "body_steps_per_s")}
 
@@ -158,27 +173,28 @@ def scaling(name, d, key):
         return ""
     return f"{base[key] / v:.2f}"
 
-head = ["scene", "bodies", "steps", "Werk body-steps/s", "Bullet body-steps/s", "MuJoCo body-steps/s", "Werk/Bullet",
-        "Werk/MuJoCo", "Werk RSS/body", "Werk state/body", "Werk t/body-step (PILE-1000 = 1)",
-        "Bullet t/body-step (PILE-1000 = 1)", "Werk max pen. mm", "Bullet max pen. mm", "MuJoCo max pen. mm",
-        "Werk top z / start", "Bullet top z / start", "Werk hash"]
+head = ["scene", "bodies", "steps", "Werk body-steps/s", "Bullet default", "Bullet matched", "MuJoCo default",
+        "MuJoCo matched", "Werk/Bullet default (per core)", "Werk/Bullet matched (per core)",
+        "Werk/MuJoCo default (per core)", "Werk/MuJoCo matched (per core)", "Werk RSS/body", "Werk state/body",
+        "Werk t/body-step (PILE-1000 = 1)", "Bullet t/body-step (PILE-1000 = 1)", "Werk max pen. mm",
+        "Bullet default max pen. mm", "Bullet matched max pen. mm", "MuJoCo default max pen. mm",
+        "MuJoCo matched max pen. mm", "Werk top z / start", "Bullet default top z / start",
+        "Bullet matched top z / start", "Werk hash"]
 out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 2) + ["---"]) + "|"]
-for name, w, b, m in rows:
-    wv, bv, mv = num(w, "body_steps_per_s"), num(b, "body_steps_per_s"), num(m, "body_steps_per_s")
+for name, w, b, bm, m, mm_ in rows:
     dyn = num(w, "dynamic") or num(b, "dynamic") or num(m, "dynamic")
-    ratio = f"{wv / bv:.2f}" if wv and bv else ""
-    ratio_m = f"{wv / mv:.2f}" if wv and mv else ""
     rss = f"{num(w, 'peak_rss_kb') * 1024 / dyn:,.0f} B" if dyn and num(w, "peak_rss_kb") else ""
     dev = f"{num(w, 'device_bytes') / dyn:,.0f} B" if dyn and num(w, "device_bytes") else ""
     steps = num(w, "steps") or num(b, "steps") or num(m, "steps") or ""
     if num(b, "steps") and num(w, "steps") and b["steps"] != w["steps"]:
         steps = f"{w['steps']} / {b['steps']}"
     out.append("| " + " | ".join(str(x) for x in [
-        name, dyn or "", steps, rate(w), rate(b), rate(m), ratio, ratio_m, rss, dev, scaling(name, w, "w"),
-        scaling(name, b, "b"), mm(w, "max_penetration_m"), mm(b, "max_penetration_m"), mm(m, "max_penetration_m"),
-        top(w), top(b), w.get("hash", "")]) + " |")
+        name, dyn or "", steps, rate(w), rate(b), rate(bm), rate(m), rate(mm_), ratio(w, b), ratio(w, bm), ratio(w, m),
+        ratio(w, mm_), rss, dev, scaling(name, w, "w"), scaling(name, b, "b"), mm(w, "max_penetration_m"),
+        mm(b, "max_penetration_m"), mm(bm, "max_penetration_m"), mm(m, "max_penetration_m"),
+        mm(mm_, "max_penetration_m"), top(w), top(b), top(bm), w.get("hash", "")]) + " |")
 print("\n".join(out))
-stopped = [peer for peer, k in (("Bullet", 2), ("MuJoCo", 3)) if any(r[k].get("partial") for r in rows)]
+stopped = [peer for peer, ks in (("Bullet", (2, 3)), ("MuJoCo", (4, 5))) if any(r[k].get("partial") for r in rows for k in ks)]
 if stopped:
     print(f"\n* {' and '.join(stopped)} stopped at the --timeout limit: the rate is over the steps made (the early, cheaper "
           "steps of a pile).")
@@ -191,9 +207,13 @@ echo "$TABLE"
   echo "# Rigid-body benchmarks on $CPU ($(nproc) cores)"
   echo
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "with \`benchmarks/run.sh $ARGS\`: Werk \`bench --backend cpu --threads $THREADS\`, Bullet"
-  echo "3.24 single-threaded (werk_bullet_peer), MuJoCo 2.2.2 single-threaded (werk_mujoco_peer),"
-  echo "$STEPS steps, sleeping off in Werk and Bullet (MuJoCo has none)."
+  echo "with \`benchmarks/run.sh $ARGS\`: Werk \`bench --backend cpu --threads $THREADS\` (its default"
+  echo "sub-steps), Bullet 3.24 single-threaded (werk_bullet_peer: Debian's Bullet has no task scheduler),"
+  echo "MuJoCo 2.2.2 single-threaded (werk_mujoco_peer), $STEPS steps, sleeping off in Werk and Bullet (MuJoCo has"
+  echo "none). Each peer at its defaults (Bullet: one step of dt per frame, 10 iterations; MuJoCo: Newton"
+  echo "solver) and matched to Werk's quality (Bullet: Werk's sub-steps, stepSimulation(dt, N, dt / N);"
+  echo "MuJoCo: CG solver). Ratios are Werk's rate over the peer's, per run and (in brackets) per core:"
+  echo "Werk on $THREADS cores, the peers on one."
   echo
   echo "$TABLE"
 } >"$OUTFILE"

@@ -1,0 +1,163 @@
+// Stacks of mixed masses and the energy of impacts with restitution 0,
+// against the soft contact's stiffness law and the conservation of energy.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "kernels/contact_solver.h"
+#include "test_util.h"
+
+using namespace werk;
+
+namespace {
+
+constexpr double kG = 9.81;
+
+// Boxes of 10 cm, the light ones of density 100 kg/m^3 (0.1 kg),
+// the heavy ones `ratio` times denser, on a floor; dt 1/60 s with the
+// default sub-steps (8), or the default dt (1/240 s, 2 sub-steps).
+std::string mixed_scene(double ratio, bool default_dt) {
+  std::string text = "werk: 1\nname: mixed\ngravity: [0, 0, -9.81]\n";
+  if (!default_dt) text += "dt: " + test::num(1.0 / 60) + "\n";
+  return text + "sleep: false\nmaterials:\n  light: {density: 100, friction: 0.6}\n  heavy: {density: " +
+         test::num(100 * ratio) + ", friction: 0.6}\nstatic:\n  - {name: floor, shape: {type: plane}, material: light}\nbodies:\n";
+}
+std::string box(const std::string& name, const std::string& material, double z) {
+  return "  - {name: " + name + ", shape: {type: box, size: [0.1, 0.1, 0.1]}, material: " + material +
+         ", position: [0, 0, " + test::num(z) + "]}\n";
+}
+
+// Kinetic plus potential energy (above z = 0) of the dynamic bodies.
+double mechanical_energy(const Model& m, const State& s) {
+  double e = 0;
+  for (int b = 0; b < m.nbody(); ++b) {
+    if (m.body_kind[b] != BodyKind::Dynamic) continue;
+    const double mass = m.body_mass[b];
+    const Vec3 v = s.body_vel[b], wb = rotate_inv(s.body_quat[b], s.body_angvel[b]);
+    const Vec3 i = m.body_inertia[b];
+    e += 0.5 * mass * dot(v, v) + 0.5 * (i.x * wb.x * wb.x + i.y * wb.y * wb.y + i.z * wb.z * wb.z) +
+         mass * kG * s.body_pos[b].z;
+  }
+  return e;
+}
+
+TEST_CASE("six boxes alternating light and heavy stand still at a density ratio of 10", "[contact][stack][mixed]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  const double ratio = 10;
+  for (bool default_dt : {false, true}) {
+    for (bool light_first : {true, false}) {
+      std::string text = mixed_scene(ratio, default_dt);
+      for (int i = 0; i < 6; ++i) text += box("b" + std::to_string(i), (i % 2 == 0) == light_first ? "light" : "heavy", 0.05 + 0.1 * i);
+      Model m = compile_scene(text, "mixed.yaml");
+      INFO("default dt " << default_dt << ", light box at the bottom " << light_first);
+      Simulation sim(m, SimulationOptions{backend});
+      const int top = m.nbody() - 1;
+      sim.step(int(std::lround(1.0 / m.dt)));
+      const Vec3 top1 = sim.state().body_pos[top];
+      sim.step(int(std::lround(9.0 / m.dt)));
+      const Vec3 top10 = sim.state().body_pos[top];
+      // Standing still: the top box moves less than 1 mm from 1 s to 10 s
+      // (a fallen stack leaves it below 0.3 m).
+      CHECK(length(top10 - top1) < 1e-3);
+      CHECK(top10.z > 0.5f);
+    }
+  }
+}
+
+TEST_CASE("a heavy box on a light one sinks in no deeper than the contact stiffness allows", "[contact][stack][mixed]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  for (bool default_dt : {false, true}) {
+    for (double ratio : {1.0, 90.0, 300.0}) {
+      Model m = compile_scene(mixed_scene(ratio, default_dt) + box("light", "light", 0.05) + box("heavy", "heavy", 0.15),
+                              "pair.yaml");
+      INFO("default dt " << default_dt << ", mass ratio " << ratio);
+      Simulation sim(m, SimulationOptions{backend});
+      // A contact is a spring of m omega^2 over the contact's effective
+      // mass m, omega = 2 pi kContactHertzPerRate x the sub-step rate. The
+      // light box (mass m) carries the heavy one (r m) on a contact of
+      // reduced mass r m / (1 + r): it sinks in by (1 + r) g / omega^2, and
+      // into the floor by the same (load (1 + r) m g on mass m).
+      const double omega = 2 * M_PI * kContactHertzPerRate * m.substeps / m.dt;
+      const double law = (1 + ratio) * kG / (omega * omega);
+      double worst = 0;
+      for (int k = 0; k < int(std::lround(3.0 / m.dt)); ++k) {
+        sim.step(1);
+        const State& s = sim.state();
+        if (sim.time() < 1.0) continue;  // settled after the first second
+        worst = std::max(worst, 0.1 - double(s.body_pos[2].z - s.body_pos[1].z));
+        worst = std::max(worst, 0.05 - double(s.body_pos[1].z));
+      }
+      // 5%: the corners' effective masses and the settling residue.
+      CHECK(worst <= law * 1.05);
+      CHECK(sim.state().body_pos[2].z > 0.1f);  // still on top
+    }
+  }
+}
+
+// The largest rise of mechanical energy from one step to the next, as a
+// fraction of the energy then, over `steps` steps.
+double worst_energy_rise(Simulation& sim, int steps) {
+  const Model& m = sim.model();
+  double before = mechanical_energy(m, sim.state()), worst = 0;
+  for (int k = 0; k < steps; ++k) {
+    sim.step(1);
+    const double now = mechanical_energy(m, sim.state());
+    worst = std::max(worst, (now - before) / now);
+    before = now;
+  }
+  return worst;
+}
+
+TEST_CASE("a falling pile with restitution 0 never gains energy from one step to the next", "[contact][energy]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  // PILE-1000: ten layers of 10 cm boxes with 2 cm gaps land on each other
+  // between steps 19 and 30; the pile is settling by step 60.
+  Model m = load_scene(std::string(WERK_BENCH_SCENES_DIR) + "/pile_1000.yaml");
+  Simulation sim(m, SimulationOptions{backend});
+  // Nothing in the model adds energy: contacts only take it away. 0.1%
+  // allows the push-out of the impacts' overlap (a few mm) lifting the pile.
+  CHECK(worst_energy_rise(sim, 60) < 1e-3);
+}
+
+TEST_CASE("a box dropped flat, on an edge or on a corner from 1 m never gains energy", "[contact][energy]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  struct Drop {
+    const char* name;
+    std::string rotation;
+    double low;  // lowest point below the centre (m)
+  };
+  const Drop drops[] = {{"flat", "{axis: [0, 0, 1], angle_deg: 0}", 0.05},
+                        {"edge", "{axis: [1, 0, 0], angle_deg: 45}", 0.05 * std::sqrt(2.0)},
+                        {"corner", "{axis: [0.70710678, -0.70710678, 0], angle_deg: 54.7356103}", 0.05 * std::sqrt(3.0)}};
+  for (const Drop& d : drops) {
+    INFO(d.name);
+    std::string text = test::scene_header("drop", 1.0 / 60, 8) +
+                       "materials:\n  m: {density: 1000, friction: 0.6}\nstatic:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                       "bodies:\n  - {name: box, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: m, rotation: " + d.rotation +
+                       ", position: [0, 0, " + test::num(1.0 + d.low) + "]}\n";
+    Model m = compile_scene(text, "drop.yaml");
+    Simulation sim(m, SimulationOptions{backend});
+    // It lands after 0.45 s at 4.4 m/s and comes to rest within 2 s (on
+    // the edge or corner it landed on: the drop is symmetric).
+    CHECK(worst_energy_rise(sim, 120) < 1e-3);
+    CHECK(sim.state().body_pos[1].z < d.low + 1e-3);
+    CHECK(length(sim.state().body_vel[1]) < 1e-3);
+  }
+}
+
+TEST_CASE("a box hitting a stack at 10 m/s never adds energy", "[contact][energy]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  std::string text = test::scene_header("impact", 1.0 / 60, 8) +
+                     "materials:\n  m: {density: 1000, friction: 0.6}\nstatic:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                     "bodies:\n  - {name: stack, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: m, position: [0, 0, 0.05],"
+                     " grid: {count: [1, 1, 6], spacing: [0.1, 0.1, 0.1]}}\n"
+                     "  - {name: hammer, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: m, position: [0, 0, 0.8],"
+                     " velocity: [0, 0, -10]}\n";
+  Model m = compile_scene(text, "impact.yaml");
+  Simulation sim(m, SimulationOptions{backend});
+  CHECK(worst_energy_rise(sim, 120) < 1e-3);
+}
+
+}  // namespace
