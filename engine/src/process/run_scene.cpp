@@ -5,6 +5,7 @@
 
 #include "werk/error.h"
 #include "werk/process.h"
+#include "archive.h"
 #include "h5_output.h"
 
 namespace werk::process {
@@ -40,17 +41,45 @@ Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOpti
   }
   int reps = o.replications > 0 ? o.replications : model.replications;
 
+  // A checkpoint's state: the experiment's, and how far the trace has got.
+  std::string experiment_state;
+  std::vector<int64_t> trace_rows;
+  if (!o.resume_state.empty()) {
+    archive::Load a{o.resume_state};
+    archive::all(a, experiment_state, trace_rows);
+    if (a.left() != 0) throw RuntimeError("process state: bytes left over (damaged)");
+  }
   std::unique_ptr<H5Trace> trace;
-  if (h5file >= 0) trace = std::make_unique<H5Trace>(hid_t(h5file), model);
+  if (h5file >= 0)
+    trace = std::make_unique<H5Trace>(hid_t(h5file), model, o.resume_state.empty() ? nullptr : &trace_rows);
+  ExperimentCheckpoints checkpoints;
+  if (o.checkpoint) {
+    checkpoints.pause = o.checkpoint_due;
+    checkpoints.resume = experiment_state;
+    checkpoints.save = [&](const std::string& state) {
+      archive::Save a;
+      std::string s = state;
+      std::vector<int64_t> rows = trace ? trace->sync() : std::vector<int64_t>{};
+      archive::all(a, s, rows);
+      o.checkpoint(a.bytes);
+    };
+  }
   auto t0 = std::chrono::steady_clock::now();
-  Experiment e = run_experiment(model, seed, reps, o.threads, trace.get(), o.progress);
+  Experiment e = run_experiment(model, seed, reps, o.threads, trace.get(), o.progress, o.checkpoint ? &checkpoints : nullptr);
+  if (e.paused) {
+    // Paused for good (a checkpoint holds the state): no results to write.
+    Outcome r;
+    r.interrupted = true;
+    r.replications = reps;
+    return r;
+  }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (trace) trace->close();
 
   print_kpi_table(model, e, out);
   out << "(" << e.events << " events in " << wall << " s wall, seed " << seed << ")\n";
   if (h5file >= 0) write_kpis_h5(hid_t(h5file), model, e, seed);
-  if (!o.kpis_json.empty()) {
+  if (!o.kpis_json.empty() && !(e.interrupted && o.kpis_only_when_complete)) {
     // Through a temporary name and a rename: an earlier file stays whole until the new one is.
     const std::string tmp = o.kpis_json + ".partial";
     std::ofstream f(tmp);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <queue>
 
+#include "archive.h"
 #include "werk/error.h"
 #include "werk/interrupt.h"
 
@@ -143,6 +144,23 @@ struct NodeRt {
   std::vector<uint32_t> waiters;
 };
 
+// Every member of the runtime structs that are not plain bytes, for
+// save() and load() (see archive.h).
+using archive::all;
+template <class A> void io(A& a, StationRt& s) {
+  all(a, s.servers, s.fails, s.bins, s.failed, s.maint, s.off, s.was_working, s.maint_gen, s.area, s.last, s.shown,
+      s.rng_process, s.rng_setup, s.rng_scrap, s.rng_maint, s.res, s.ideal);
+}
+template <class A> void io(A& a, BufferRt& b) {
+  all(a, b.fifo, b.heap, b.seq, b.size, b.max_len, b.area, b.last, b.wait_sum, b.out);
+}
+template <class A> void io(A& a, ConveyorRt& c) {
+  all(a, c.q, c.last_entry, c.moving, c.offset, c.since, c.gen, c.gap_wake, c.area, c.max_len, c.last, c.wait_sum, c.out);
+}
+template <class A> void io(A& a, SourceRt& s) { all(a, s.rng_time, s.rng_mix, s.held, s.row, s.generated, s.lost, s.total); }
+template <class A> void io(A& a, PoolRt& p) { all(a, p.free, p.queue, p.busy_area, p.last); }
+template <class A> void io(A& a, NodeRt& n) { all(a, n.waiters); }
+
 }  // namespace
 
 struct Simulator::Impl {
@@ -172,6 +190,17 @@ struct Simulator::Impl {
   std::vector<double> lead_times;
   uint64_t events = 0;
   bool interrupted = false;
+  bool started = false, paused = false;
+
+  // Every member that changes while running (see archive.h).
+  template <class A>
+  void io(A& a) {
+    using archive::io;
+    q.fields([&](auto& x) { io(a, x); });
+    archive::all(a, now, window_start, parts, free_parts, next_part_id, nodes, wake, wake_pending, sources, buffers,
+                 stations, conveyors, routers, pools, wip, wip_area, wip_last, good, scrapped, departures, sojourn_sum,
+                 overlap_sum, lead_times, events, started);
+  }
 
   Impl(const Model& model, uint64_t seed, uint64_t rep, Trace* t) : m(model), trace(t) {
     nodes.resize(m.nodes.size());
@@ -1002,10 +1031,14 @@ struct Simulator::Impl {
     for (auto& p : pools) p.busy_area = 0;
   }
 
-  Results run(Tick end) {
-    start();
-    drain_wakes();
-    q.push(end, 0, pack(ev_end));
+  Results run(Tick end, const std::function<bool()>& pause) {
+    if (!started) {
+      start();
+      drain_wakes();
+      q.push(end, 0, pack(ev_end));
+      started = true;
+    }
+    paused = false;
     Tick last_tick = -1;
     uint64_t same_tick = 0;
     while (!q.empty()) {
@@ -1021,11 +1054,15 @@ struct Simulator::Impl {
       dispatch(e);
       drain_wakes();
       // Poll for a stop request now and then (cheap, cooperative).
-      if ((++events & 4095) == 0 && stop_requested()) {
-        interrupted = true;
+      if ((++events & 4095) == 0 && (stop_requested() || (pause && pause()))) {
+        // Paused between two events: save() takes the state from here.
+        paused = true;
+        interrupted = stop_requested();
+        if (pause) return Results{};
         break;
       }
     }
+    paused = false;
     flush_all();
     return results();
   }
@@ -1072,7 +1109,29 @@ struct Simulator::Impl {
 Simulator::Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace)
     : impl_(std::make_unique<Impl>(model, seed, replication, trace)) {}
 Simulator::~Simulator() = default;
-Results Simulator::run(Tick end) { return impl_->run(end); }
+Results Simulator::run(Tick end, const std::function<bool()>& pause) { return impl_->run(end, pause); }
+bool Simulator::paused() const { return impl_->paused; }
+
+std::string Simulator::save() const {
+  archive::Save a;
+  impl_->io(a);
+  return std::move(a.bytes);
+}
+
+void Simulator::load(const std::string& bytes) {
+  archive::Load a{bytes};
+  impl_->io(a);
+  if (a.left() != 0) throw RuntimeError("process state: bytes left over (not this model's state)");
+  // Every stored index must point into this model's arrays.
+  const Impl& r = *impl_;
+  const size_t nparts = r.parts.size();
+  for (uint32_t p : r.free_parts)
+    if (p >= nparts) throw RuntimeError("process state: a part index out of range (damaged)");
+  if (r.nodes.size() != r.m.nodes.size() || r.wake_pending.size() != r.m.nodes.size() ||
+      r.stations.size() != r.m.stations.size() || r.pools.size() != r.m.pools.size())
+    throw RuntimeError("process state: another model's state");
+  impl_->paused = true;
+}
 
 Results simulate(const Model& model, uint64_t seed, uint64_t replication, Trace* trace) {
   return Simulator(model, seed, replication, trace).run(model.duration);
