@@ -69,14 +69,15 @@ int wait_status(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// Runs werk into `out` and sends `sig` `ms` milliseconds after its running
-// file appears (its signal handlers are in place by then); returns the
-// exit status.
+// Runs werk into `out` and sends `sig` `ms` milliseconds after the file
+// `after` appears (by default its running file: its signal handlers are in
+// place by then); returns the exit status.
 int run_and_signal(const std::vector<std::string>& args, const std::string& out, int ms, int sig,
-                   const std::string& log) {
+                   const std::string& log, std::string after = "") {
+  if (after.empty()) after = running_path(out);
   pid_t pid = start_werk(args, log);
   int status = 0;
-  for (int i = 0; i < 20000 && !std::filesystem::exists(running_path(out)); ++i) {
+  for (int i = 0; i < 20000 && !std::filesystem::exists(after); ++i) {
     if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -195,26 +196,44 @@ TEST_CASE("a process run stopped by SIGTERM resumes to the same KPIs", "[checkpo
 
 TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identical", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_periodic");
-  const std::string scene = std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml";
-  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
-  std::string msg;
-  REQUIRE(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + ref, &msg) == 0);
-  // Checkpoints every 0.1 s of wall time; SIGKILL leaves frames recorded
-  // after the last one in the running file, which the resumed run drops.
-  const int status = run_and_signal({"run", scene, "-q", "--duration", "3", "--threads", "2", "--checkpoint-every",
-                                     "0.1", "-o", out},
-                                    out, 700, SIGKILL, log);
-  INFO(read_bytes(log));
-  REQUIRE(status == 128 + SIGKILL);
-  REQUIRE(std::filesystem::exists(checkpoint_path(out)));
-  REQUIRE(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + out + " --resume " +
-                             checkpoint_path(out),
-                         &msg) == 0);
-  INFO(msg);
-  for (const auto& name : kResultData) {
-    INFO(name);
-    CHECK(dataset_bytes(out, name) == dataset_bytes(ref, name));
+  const std::string log = (dir / "log").string();
+  // A physics run (SWMR running file) and a process run (its series are
+  // written outside SWMR mode), each killed outright.
+  struct Case {
+    std::string scene;
+    std::vector<std::string> options;
+  };
+  const std::vector<Case> cases{
+      {std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml", {"--duration", "3"}},
+      {std::string(WERK_SCENES_DIR) + "/process_mm1.yaml", {"--duration", "300000", "--replications", "4"}}};
+  int killed = 0;
+  for (const Case& c : cases) {
+    INFO(c.scene);
+    const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
+    std::string options, msg;
+    for (auto& o : c.options) options += " " + o;
+    REQUIRE(test::run_werk("run " + c.scene + " -q --threads 1 -o " + ref + options, &msg) == 0);
+    // Checkpoints every 0.25 s of wall time; killed 150 ms after the first,
+    // SIGKILL leaves rows recorded after the last one in the running file,
+    // which the resumed run drops.
+    const int status =
+        run_and_signal(with({"run", c.scene, "-q", "--threads", "2", "--checkpoint-every", "0.25", "-o", out}, c.options),
+                       out, 150, SIGKILL, log, checkpoint_path(out));
+    INFO(read_bytes(log));
+    if (status == 0) continue;  // it ended before the kill
+    REQUIRE(status == 128 + SIGKILL);
+    REQUIRE(std::filesystem::exists(checkpoint_path(out)));
+    ++killed;
+    REQUIRE(test::run_werk("run " + c.scene + " -q --threads 1 -o " + out + options + " --resume " + checkpoint_path(out),
+                           &msg) == 0);
+    INFO(msg);
+    for (const auto& name : kResultData) {
+      INFO(name);
+      CHECK(dataset_bytes(out, name) == dataset_bytes(ref, name));
+    }
+    CHECK(dataset_bytes(out, "observables/queue/length/value") == dataset_bytes(ref, "observables/queue/length/value"));
   }
+  CHECK(killed >= 1);
   std::filesystem::remove_all(dir);
 }
 
