@@ -5,6 +5,7 @@
 
 #include "werk/error.h"
 #include "werk/process.h"
+#include "../werk_limits.h"
 #include "archive.h"
 #include "h5_output.h"
 
@@ -37,7 +38,7 @@ Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOpti
   if (o.duration > 0) {
     model.duration = to_ticks(o.duration);
     if (model.warmup >= model.duration)
-      throw InputError(src.file, 0, 0, "--duration " + std::to_string(o.duration) + " s is not longer than process.warmup");
+      throw InputError(src.file, 0, 0, "--duration " + format_number(o.duration) + " s is not longer than process.warmup");
   }
   int reps = o.replications > 0 ? o.replications : model.replications;
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <queue>
 
+#include "../werk_limits.h"
 #include "archive.h"
 #include "werk/error.h"
 #include "werk/interrupt.h"
@@ -1047,7 +1048,7 @@ struct Simulator::Impl {
       same_tick = e.tick == last_tick ? same_tick + 1 : 0;
       last_tick = e.tick;
       if (same_tick > 10000000)
-        throw RuntimeError("process simulation: 10^7 events at t = " + std::to_string(to_seconds(e.tick)) +
+        throw RuntimeError("process simulation: 10^7 events at t = " + format_number(to_seconds(e.tick)) +
                            " s without time advancing (a zero-time cycle through '" + m.nodes[e.object].name + "')");
       now = e.tick;
       if ((e.data & 0xF) == ev_end) break;
