@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "test_util.h"
 #include "werk/recorder.h"
+#include "werk/scene.h"
 
 using namespace werk;
 
@@ -147,6 +148,52 @@ std::string mixed_scene(int n, double duration) {
 }
 
 }  // namespace
+
+TEST_CASE("state and solver memory through a checkpoint file continue a simulation bit for bit", "[checkpoint]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  auto dir = test::temp_dir("ckpt_memory");
+  // The bundled line (contacts with warm starts, belts, sleep) and a
+  // motorised hinge with a box resting on its bar (joint warm starts).
+  std::string hinge = test::scene_header("hinge", 1.0 / 120, 4);
+  hinge.replace(hinge.find("sleep: false"), 12, "sleep: true");
+  hinge += "materials:\n  steel: {density: 1000, friction: 0.5}\n"
+                            "static:\n  - {name: floor, shape: {type: plane}}\n"
+                            "bodies:\n  - {name: bar, shape: {type: box, size: [1, 0.1, 0.1]}, material: steel, "
+                            "position: [0.5, 0, 0.5]}\n"
+                            "  - {name: load, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: steel, position: [0.8, 0, 0.65]}\n"
+                            "joints:\n  - {name: hinge, type: revolute, body_b: bar, anchor: [0, 0, 0.5], axis: [0, 1, 0], "
+                            "motor: {type: velocity, target: 0.2, max_force: 500}}\n";
+  const std::vector<Model> models{load_scene(std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml"),
+                                  compile_scene(hinge, "hinge.yaml")};
+  for (const Model& m : models) {
+    INFO(m.name << " on " << backend);
+    // A reference run of 2 x 300 steps, one thread.
+    Simulation ref(m, SimulationOptions{backend, 1});
+    ref.step(300);
+    const SolverMemory memory = ref.solver_memory();
+    REQUIRE(memory.names.size() == 4);
+    Checkpoint c;
+    c.state = ref.state();
+    c.memory = memory;
+    const std::string path = (dir / "c.checkpoint").string();
+    write_checkpoint(path, c);
+    ref.step(300);
+    // The same from the checkpoint, in a new simulation on two threads.
+    Simulation resumed(m, SimulationOptions{backend, 2});
+    const Checkpoint r = read_checkpoint(path, resumed.state());
+    resumed.set_state(r.state);
+    resumed.set_solver_memory(r.memory);
+    resumed.step(300);
+    CHECK(resumed.step_count() == 600);
+    CHECK(resumed.hash() == ref.hash());
+    // Without the solver memory the run differs: the memory matters.
+    Simulation cold(m, SimulationOptions{backend, 1});
+    cold.set_state(r.state);
+    cold.step(300);
+    CHECK(cold.hash() != ref.hash());
+  }
+  std::filesystem::remove_all(dir);
+}
 
 TEST_CASE("SIGTERM writes a checkpoint; the resumed physics run is bit-identical", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_physics");

@@ -255,7 +255,6 @@ int run_command(const RunArgs& a) {
     if (a.seed) po.seed = uint64_t(*a.seed), po.seed_set = true;
     po.threads = a.threads;
     po.progress = !a.quiet && isatty(STDERR_FILENO);
-    po.kpis_only_when_complete = true;
     po.checkpoint_due = [&] {
       return stop_is_preemption() || (a.checkpoint_every && now_seconds() - last_checkpoint >= *a.checkpoint_every);
     };

@@ -32,9 +32,6 @@ struct RunOptions {
   int threads = 0;        // 0: all cores
   std::string kpis_json;  // write every KPI as JSON here when not empty
   bool progress = false;
-  // A run stopped before its end writes no --kpis file (a checkpoint
-  // continues it later).
-  bool kpis_only_when_complete = false;
   // Checkpoints (werk run --checkpoint-every, SIGTERM): `checkpoint_due` is
   // polled while the replications run (from several threads); when it
   // returns true they pause and `checkpoint` receives the process phase's

@@ -80,7 +80,7 @@ Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOpti
   print_kpi_table(model, e, out);
   out << "(" << e.events << " events in " << wall << " s wall, seed " << seed << ")\n";
   if (h5file >= 0) write_kpis_h5(hid_t(h5file), model, e, seed);
-  if (!o.kpis_json.empty() && !(e.interrupted && o.kpis_only_when_complete)) {
+  if (!o.kpis_json.empty()) {
     // Through a temporary name and a rename: an earlier file stays whole until the new one is.
     const std::string tmp = o.kpis_json + ".partial";
     std::ofstream f(tmp);
