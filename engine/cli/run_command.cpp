@@ -177,7 +177,8 @@ int run_command(const RunArgs& a) {
   const std::string settings = "duration " + format_number(duration) + " s, seed " + std::to_string(model.seed) +
                                ", a frame every " + count_noun(record_stride, "step", "steps") + ", " +
                                (a.process.replications > 0 ? std::to_string(a.process.replications) : "default") +
-                               " replications, backend " + backend_kind(sim.backend_name());
+                               " replications, backend " + backend_kind(sim.backend_name()) +
+                               (a.process.kpis_json.empty() ? "" : ", KPIs to " + a.process.kpis_json);
   const std::string ckpt_path = checkpoint_path(out);
   Checkpoint resumed;
   const bool resuming = !a.resume.empty();
@@ -234,7 +235,7 @@ int run_command(const RunArgs& a) {
     rec.abandon();
     std::fprintf(stderr,
                  "werk: stopped by SIGTERM %s; wrote the checkpoint %s beside the running file %s. "
-                 "Continue with: werk run %s -o %s --resume %s\n",
+                 "Continue with: werk run %s -o %s [the same options] --resume %s\n",
                  process_done ? ("at t = " + format_number(sim.time()) + " s").c_str() : "in the process simulation",
                  ckpt_path.c_str(), running_path(out).c_str(), a.scene.c_str(),
                  out.c_str(), ckpt_path.c_str());
