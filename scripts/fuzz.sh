@@ -5,6 +5,8 @@
 #   scripts/fuzz.sh                    # the CI smoke: about 60 s per target
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh  # a long run
 #   FUZZ_RUNS=1000000 FUZZ_SECONDS=1500 scripts/fuzz.sh  # whichever ends first
+# FUZZ_TIMEOUT (default 1 s) is the time an input may take before it counts
+# as a hang; raise it only on a machine too busy to give the fuzzer a core.
 # Prints each target's execution count; exits non-zero on any finding
 # (crash, leak, timeout > 1 s, sanitizer report); the input is left in
 # build-fuzz/findings/.
@@ -57,7 +59,7 @@ for t in $TARGETS; do
   log=$FUZZ_DIR/fuzz_$t.log
   if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0" \
        "$FUZZ_DIR/fuzz/fuzz_$t" "$work" "$seeds/$t" "${dict[@]}" "${limit[@]}" \
-       -timeout=1 -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$FUZZ_DIR/findings/$t-" -print_final_stats=1 \
+       -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$FUZZ_DIR/findings/$t-" -print_final_stats=1 \
        > "$log" 2>&1; then
     fuzz_stat() { grep -m1 -oE "stat::$1: *[0-9]+" "$log" | grep -oE '[0-9]+$'; }
     echo "fuzz: $t: $(fuzz_stat number_of_executed_units) executions ($(fuzz_stat average_exec_per_sec) per second), no findings"

@@ -195,7 +195,7 @@ TEST_CASE("state and solver memory through a checkpoint file continue a simulati
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("SIGTERM writes a checkpoint; the resumed physics run is bit-identical", "[checkpoint]") {
+TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identical", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_physics");
   // The bundled line: chute, belts, a curve, sixty castings (contacts,
   // friction, warm starts, sleep); 3 s of it.
