@@ -327,7 +327,8 @@ int run_command(const RunArgs& a) {
   if (stop_is_preemption() && sim.step_count() < total_steps) return preempted(false);
   close_output();
   const double wall = progress.elapsed();
-  const bool interrupted = stop_requested();
+  // A signal after the last step interrupted nothing: the result is complete.
+  const bool interrupted = stop_requested() && sim.step_count() < total_steps;
   if (!a.quiet) {
     std::fprintf(stderr, "werk: %s: %s%s, %s s simulated in %.3g s (real-time factor %.3g), %s [%s]\n",
                  model.name.c_str(), interrupted ? "interrupted after " : "",
