@@ -4,6 +4,9 @@
 # corpora made of the repository's scenes, meshes and result files.
 #   scripts/fuzz.sh                    # the CI smoke: about 60 s per target
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh  # a long run
+#   FUZZ_RUNS=1000000 FUZZ_SECONDS=1500 scripts/fuzz.sh  # whichever ends first
+# FUZZ_TIMEOUT (default 1 s) is the time an input may take before it counts
+# as a hang; raise it only on a machine too busy to give the fuzzer a core.
 # Prints each target's execution count; exits non-zero on any finding
 # (crash, leak, timeout > 1 s, sanitizer report); the input is left in
 # build-fuzz/findings/.
@@ -18,7 +21,7 @@ mkdir -p "$FUZZ_DIR"
 CC=clang CXX=clang++ cmake -S . -B "$FUZZ_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWERK_FUZZ=ON -DWERK_CUDA=OFF \
   -DWERK_BUILD_TESTS=OFF -DWERK_BUILD_BENCHMARKS=OFF ${WERK_FUZZ_CMAKE_ARGS:-} > "$FUZZ_DIR/configure.log" 2>&1 || {
   cat "$FUZZ_DIR/configure.log" >&2; exit 1; }
-cmake --build "$FUZZ_DIR" -j"$(nproc)" --target werk_fuzz
+cmake --build "$FUZZ_DIR" -j"${FUZZ_JOBS:-$(nproc)}" --target werk_fuzz
 
 # Seed corpora (inputs only; libFuzzer adds what it finds to the work copy).
 seeds=$FUZZ_DIR/seeds
@@ -50,14 +53,16 @@ for t in $TARGETS; do
   mkdir -p "$work"
   dict=()
   [[ $t == scene ]] && dict=(-dict=tests/fuzz/yaml.dict)
-  limit=(-max_total_time="$SECONDS_EACH")
-  [[ -n ${FUZZ_RUNS:-} ]] && limit=(-runs="$FUZZ_RUNS")
+  limit=()
+  [[ -n ${FUZZ_RUNS:-} ]] && limit+=(-runs="$FUZZ_RUNS")
+  [[ -z ${FUZZ_RUNS:-} || -n ${FUZZ_SECONDS:-} ]] && limit+=(-max_total_time="$SECONDS_EACH")
   log=$FUZZ_DIR/fuzz_$t.log
   if ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0" \
        "$FUZZ_DIR/fuzz/fuzz_$t" "$work" "$seeds/$t" "${dict[@]}" "${limit[@]}" \
-       -timeout=1 -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$FUZZ_DIR/findings/$t-" -print_final_stats=1 \
+       -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$FUZZ_DIR/findings/$t-" -print_final_stats=1 \
        > "$log" 2>&1; then
-    echo "fuzz: $t: $(grep -m1 -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$') executions, no findings"
+    fuzz_stat() { grep -m1 -oE "stat::$1: *[0-9]+" "$log" | grep -oE '[0-9]+$'; }
+    echo "fuzz: $t: $(fuzz_stat number_of_executed_units) executions ($(fuzz_stat average_exec_per_sec) per second), no findings"
   else
     echo "fuzz: $t: FINDING (log: $log)"; tail -40 "$log"; status=1
   fi

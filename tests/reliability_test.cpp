@@ -197,6 +197,20 @@ TEST_CASE("messages: quiet runs print nothing, numbers and plurals read naturall
                          "conveyors:\n  - {name: belt, width: 0.5, from: [0, 0, 0], to: [1, 0, 0], speed: 1}\n";
   CHECK(test::run_werk("validate " + test::write_file(dir / "c.yaml", conveyor), &log) == 0);
   CHECK(log.find(", 1 conveyor)") != std::string::npos);
+  // Numbers in errors as a person writes them: 400, not 400.000000.
+  std::string arc = scene_text(1, 0.1) +
+                    "conveyors:\n  - {name: belt, width: 0.5, arc: {center: [0, 0, 0], radius: 1, start_deg: 0, "
+                    "end_deg: 400}, speed: 1}\n";
+  CHECK(test::run_werk("validate " + test::write_file(dir / "arc.yaml", arc), &log) == 2);
+  CHECK(log.find("<= 360, found 400\n") != std::string::npos);
+  // A process-only run says which files it wrote, and nothing with -q.
+  const std::string p = test::write_file(dir / "p.yaml", "werk: 1\nname: p\nduration: 100\n" + mm1(10));
+  const std::string kpis = (dir / "p.json").string();
+  CHECK(test::run_werk("run " + p + " -q --threads 1 -o " + out + " --kpis " + kpis, &log) == 0);
+  CHECK(log.empty());
+  CHECK(test::run_werk("run " + p + " --threads 1 -o " + out + " --kpis " + kpis, &log) == 0);
+  CHECK(log.find("werk: wrote " + out + " and " + kpis + "\n") != std::string::npos);
+  CHECK(log.find("Process KPIs (1 replication;") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 

@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 
 #include "cli_commands.h"
 #include "kernels/math.h"
 #include "werk/scene.h"
 #include "blowup.h"
+#include "checkpoint.h"
 #include "werk/simulation.h"
 
 namespace werk::cli {
@@ -86,17 +89,36 @@ int bench_command(const BenchArgs& a) {
     }
     check_s /= reps;
   }
+  // What a checkpoint of `werk run` costs (--checkpoint-every, SIGTERM):
+  // reading the state and the solver memory back, writing, syncing and
+  // renaming the file; and its size.
+  double checkpoint_s = 0, checkpoint_bytes = 0;
+  {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("werk_bench_" + std::to_string(getpid()) + ".checkpoint")).string();
+    sim.step(1);
+    auto c0 = std::chrono::steady_clock::now();
+    Checkpoint c;
+    c.scene_file = a.scene;
+    c.state = sim.state();
+    c.memory = sim.solver_memory();
+    write_checkpoint(path, c);
+    checkpoint_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    std::error_code ec;
+    checkpoint_bytes = double(std::filesystem::file_size(path, ec));
+    std::filesystem::remove(path, ec);
+  }
   // Engine memory: the simulation's arrays at their capacity (on a GPU,
   // device memory); peak RSS adds the process, the model and the scene.
   const double engine_bytes = double(sim.device_bytes());
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak RSS %.1f MB, "
               "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds with %lld points "
               "and %d colour%s at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s]; "
-              "blow-up check %.3f ms (%.2f%% of a step)\n",
+              "blow-up check %.3f ms (%.2f%% of a step); checkpoint %.1f ms, %.2f MB\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss / 1024.0,
               engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points, colors,
               colors == 1 ? "" : "s", launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), check_s * 1e3,
-              100.0 * check_s * steps_per_s);
+              100.0 * check_s * steps_per_s, checkpoint_s * 1e3, checkpoint_bytes / 1e6);
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"

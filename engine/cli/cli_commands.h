@@ -21,6 +21,8 @@ struct RunArgs {
   std::optional<int64_t> seed;
   bool quiet = false;
   process::RunOptions process;          // --replications, --kpis
+  std::optional<double> checkpoint_every;  // wall seconds between checkpoints
+  std::string resume;                   // a checkpoint to continue from
 };
 
 struct BenchArgs {

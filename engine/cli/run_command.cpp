@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "werk/simulation.h"
 #include "blowup.h"
 #include "line/session.h"
+#include "checkpoint.h"
 #include "werk_limits.h"
 #include "yaml_read.h"
 
@@ -59,6 +61,9 @@ void add_run_options(CLI::App& run, RunArgs& a) {
   run.add_option("--threads", a.threads, "CPU backend threads (0: all cores)");
   run.add_option("--seed", a.seed, "Random seed (default: the scene's seed)");
   run.add_flag("-q,--quiet", a.quiet, "Print nothing unless something goes wrong");
+  run.add_option("--checkpoint-every", a.checkpoint_every,
+                 "Write a checkpoint (OUT.checkpoint) every this many seconds of wall time; SIGTERM always writes one");
+  run.add_option("--resume", a.resume, "Continue the interrupted run of this checkpoint (same scene and options)");
   add_process_options(run, a.process);
 }
 
@@ -106,6 +111,14 @@ void check_writable(const std::string& path, const std::string& option, const st
 }
 
 int stop_status() { return 128 + (stop_signal() ? stop_signal() : 2); }
+
+// SIGTERM is a scheduler's preemption: the run keeps its running file and
+// writes a checkpoint to continue from. SIGINT (Ctrl-C) ends the run with
+// the frames so far at the output path.
+bool stop_is_preemption() { return stop_requested() && stop_signal() == SIGTERM; }
+
+// "cpu", "cuda" or "emulated-cuda" of a backend name like "cpu(openmp, 2 threads)".
+std::string backend_kind(const std::string& name) { return name.substr(0, name.find('(')); }
 
 }  // namespace
 
@@ -160,21 +173,93 @@ int run_command(const RunArgs& a) {
     if (a.process.replications > 0 && !has_process) throw usage("--replications: expected a scene with a process section, found none");
     line_run = std::make_unique<line::Session>(src, root, model, a.process, duration, model.seed);
   }
+  if (a.checkpoint_every && !(*a.checkpoint_every > 0 && std::isfinite(*a.checkpoint_every)))
+    throw usage("--checkpoint-every: expected a positive number of seconds, found " + format_number(*a.checkpoint_every));
+  if (line_run && (a.checkpoint_every || !a.resume.empty()))
+    throw usage(std::string(a.checkpoint_every ? "--checkpoint-every" : "--resume") +
+                ": expected a scene without a physical line (part pools, sensors, a process moving parts), found one; "
+                "checkpoints of physical lines are not supported yet");
 
   SimulationOptions so;
   so.backend = a.backend;
   so.threads = a.threads;
   if (line_run) so.nworld = line_run->worlds();
   Simulation sim(model, so);
+  // What fixes the run's results besides the scene text: a checkpoint
+  // continues only the same run.
+  const std::string settings = "duration " + format_number(duration) + " s, seed " + std::to_string(model.seed) +
+                               ", a frame every " + count_noun(record_stride, "step", "steps") + ", " +
+                               (a.process.replications > 0 ? std::to_string(a.process.replications) : "default") +
+                               " replications, backend " + backend_kind(sim.backend_name()) +
+                               (a.process.kpis_json.empty() ? "" : ", KPIs to " + a.process.kpis_json);
+  const std::string ckpt_path = checkpoint_path(out);
+  Checkpoint resumed;
+  const bool resuming = !a.resume.empty();
+  if (resuming) {
+    resumed = read_checkpoint(a.resume, sim.state(), [&](const Checkpoint& c) {
+      const std::string sha = sha256_hex(model.source_text);
+      if (c.scene_sha256 != sha)
+        throw InputError(a.resume, 0, 0,
+                         "expected a checkpoint of the scene '" + a.scene + "' (SHA-256 " + sha.substr(0, 12) +
+                             "...), found one of '" + c.scene_file + "' (SHA-256 " + c.scene_sha256.substr(0, 12) +
+                             "...)");
+      if (c.settings != settings)
+        throw InputError(a.resume, 0, 0, "expected a checkpoint of a run with " + settings + ", found one with " +
+                                             c.settings + " (resume with the options of the interrupted run)");
+      if (c.output != out)
+        throw InputError(a.resume, 0, 0, "expected a checkpoint of the output '" + out + "', found one of '" +
+                                             c.output + "' (give the same -o)");
+    });
+  }
+  const bool continuing = resuming && (resumed.process_done || !resumed.process_state.empty());
   RecorderOptions ro;
   ro.backend = sim.backend_name();
   ro.seed = model.seed;
+  if (continuing) ro.resume_frames = resumed.frames;
   install_stop_handlers();
   // The recorder writes OUT.partial.h5 and renames it to OUT at close();
   // a run that fails before that leaves OUT as it was.
   Recorder rec(model, out, ro);
   const Progress wall_clock(false);
   std::vector<std::string> written{out};
+  // A new running file makes an earlier checkpoint of this output useless.
+  if (!continuing) std::remove(ckpt_path.c_str());
+
+  bool process_done = !has_process;
+  double last_checkpoint = now_seconds();
+  std::string process_state;
+  auto save_checkpoint = [&] {
+    Checkpoint c;
+    c.scene_file = a.scene;
+    c.scene_sha256 = sha256_hex(model.source_text);
+    c.settings = settings;
+    c.output = out;
+    c.frames = rec.frames();
+    c.process_done = process_done;
+    c.process_state = process_state;
+    c.state = sim.state();
+    c.memory = sim.solver_memory();
+    rec.flush();  // every frame the checkpoint counts is in the running file
+    write_checkpoint(ckpt_path, c);
+    last_checkpoint = now_seconds();
+  };
+  // Preempted: the running file and the checkpoint stay for --resume.
+  auto preempted = [&](bool saved) {
+    if (!saved) save_checkpoint();
+    rec.abandon();
+    std::fprintf(stderr,
+                 "werk: stopped by SIGTERM %s; wrote the checkpoint %s beside the running file %s. "
+                 "Continue with: werk run %s -o %s [the same options] --resume %s\n",
+                 process_done ? ("at t = " + format_number(sim.time()) + " s").c_str() : "in the process simulation",
+                 ckpt_path.c_str(), running_path(out).c_str(), a.scene.c_str(),
+                 out.c_str(), ckpt_path.c_str());
+    return stop_status();
+  };
+  // The run is complete at the output path: its checkpoint is spent.
+  auto close_output = [&] {
+    rec.close();
+    std::remove(ckpt_path.c_str());
+  };
 
   // Process simulation first: it is fast, and its groups must exist
   // before the trajectory recording switches the file to SWMR mode.
@@ -182,16 +267,27 @@ int run_command(const RunArgs& a) {
   if (line_run) {
     line_run->start(sim, rec.file_id());
     if (!a.process.kpis_json.empty()) written.push_back(a.process.kpis_json);
-  } else if (has_process) {
+  } else if (has_process && !(continuing && resumed.process_done)) {
     process::RunOptions po = a.process;
     if (a.duration) po.duration = *a.duration;
     if (a.seed) po.seed = uint64_t(*a.seed), po.seed_set = true;
     po.threads = a.threads;
     po.progress = !a.quiet && isatty(STDERR_FILENO);
+    po.checkpoint_due = [&] {
+      return stop_is_preemption() || (a.checkpoint_every && now_seconds() - last_checkpoint >= *a.checkpoint_every);
+    };
+    po.checkpoint = [&](const std::string& state) {
+      process_state = state;
+      save_checkpoint();
+    };
+    if (continuing) po.resume_state = resumed.process_state;
     std::ostream quiet(nullptr);
     outcome = process::run_scene(src, root, po, rec.file_id(), a.quiet ? quiet : std::cout);
-    if (!a.process.kpis_json.empty()) written.push_back(a.process.kpis_json);
+    if (outcome.interrupted && stop_is_preemption()) return preempted(true);
+    process_done = true;
+    process_state.clear();
   }
+  if (has_process && !a.process.kpis_json.empty()) written.push_back(a.process.kpis_json);
   auto report_written = [&] {
     if (a.quiet) return;
     std::string list;
@@ -201,9 +297,13 @@ int run_command(const RunArgs& a) {
   };
   if (model.nbody() == 0) {  // a process-only scene: no physics at all
     rec.set_wall_seconds(wall_clock.elapsed());
-    rec.close();
+    close_output();
     report_written();
     return outcome.interrupted ? stop_status() : 0;
+  }
+  if (continuing && resumed.process_done) {
+    sim.set_state(resumed.state);
+    sim.set_solver_memory(resumed.memory);
   }
 
   // The blow-up check runs on every state the loop reads back: at each
@@ -217,13 +317,16 @@ int run_command(const RunArgs& a) {
     if (bad < 0) return;
     progress.finish();
     std::string message = blowup_message(model, s, bad, what, initial_penetration);
-    rec.close();
+    close_output();
     throw RuntimeError(message + " " + out + " keeps the " + count_noun(rec.frames(), "frame", "frames") +
                        " before it.");
   };
-  check(sim.state());
-  rec.record(sim.state());
-  for (int64_t done = 0; done < total_steps && !stop_requested();) {
+  if (rec.frames() == 0) {
+    check(sim.state());
+    rec.record(sim.state());
+  }
+  last_checkpoint = now_seconds();
+  for (int64_t done = sim.step_count(); done < total_steps && !stop_requested();) {
     int64_t to_record = record_stride - done % record_stride;
     int64_t n = std::min({to_record, total_steps - done, kCheckSteps});
     if (line_run) line_run->step(int(n));
@@ -233,16 +336,23 @@ int run_command(const RunArgs& a) {
     check(sim.state());
     if (done % record_stride == 0 || done == total_steps) rec.record(sim.state());
     progress.update(sim.time(), duration);
+    if (a.checkpoint_every && done < total_steps && now_seconds() - last_checkpoint >= *a.checkpoint_every) {
+      save_checkpoint();
+      last_checkpoint = now_seconds();
+    }
   }
   progress.finish();
+  // A physical line keeps no checkpoint: SIGTERM ends it like SIGINT.
+  if (stop_is_preemption() && !line_run && sim.step_count() < total_steps) return preempted(false);
   rec.set_wall_seconds(wall_clock.elapsed());
-  rec.close();
+  close_output();
   const double wall = progress.elapsed();
   if (line_run) {
     std::ostream quiet(nullptr);
     line_run->finish(out, a.quiet ? quiet : std::cout, a.process.kpis_json);
   }
-  const bool interrupted = stop_requested();
+  // A signal after the last step interrupted nothing: the result is complete.
+  const bool interrupted = stop_requested() && sim.step_count() < total_steps;
   if (!a.quiet) {
     std::fprintf(stderr, "werk: %s: %s%s, %s s simulated in %.3g s (real-time factor %.3g), %s [%s]\n",
                  model.name.c_str(), interrupted ? "interrupted after " : "",

@@ -53,6 +53,10 @@ class Backend {
   // Copies the device state into `state` (step count and time included).
   virtual void read_state(State& state) = 0;
   virtual void write_state(const State& state) = 0;
+  // The memory carried between steps (see SolverMemory); writing it after
+  // write_state() restores a run exactly where read_memory() left it.
+  virtual void read_memory(SolverMemory& memory) = 0;
+  virtual void write_memory(const SolverMemory& memory) = 0;
   // Single entries written in place, indexed like the State's arrays;
   // contact history and other bodies' sleep are kept. set_body wakes the body.
   virtual void set_conveyor_speed(size_t index, float speed) = 0;

@@ -136,7 +136,7 @@ std::string load_mesh(const std::string& path, float scale, MeshData& out) {
   if (!std::filesystem::exists(path, ec)) return fail(path, "no such file");
   if (!std::filesystem::is_regular_file(path, ec)) return fail(path, "not a regular file");
   if (!std::ifstream(path)) return fail(path, "file cannot be opened for reading");
-  if (!(std::isfinite(scale) && scale > 0.0f)) return fail(path, "expected a positive scale, found " + std::to_string(scale));
+  if (!(std::isfinite(scale) && scale > 0.0f)) return fail(path, "expected a positive scale, found " + format_number(scale));
   std::string ext = std::filesystem::path(path).extension().string();
   for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
   // Only the documented formats: assimp's other readers are not meant for

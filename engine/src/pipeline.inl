@@ -128,6 +128,48 @@ class Pipeline final : public werk::Backend {
     s.time = double(step_) * model_->dt;
   }
 
+  // Everything a step hands to the next beyond the State; read and
+  // written through this one list.
+  template <class F>
+  void carried(F f) {
+    f("joint_impulse", joint_impulse_);
+    f("asleep", asleep_);
+    f("rest_time", rest_);
+    f("contact_memory", memory_);
+  }
+
+  void read_memory(werk::SolverMemory& m) override {
+    m = werk::SolverMemory{};
+    carried([&](const char* name, auto& v) {
+      using T = typename std::decay_t<decltype(v)>::value_type;
+      std::vector<T> host;
+      download(v, host);
+      m.names.push_back(name);
+      const auto* bytes = reinterpret_cast<const uint8_t*>(host.data());
+      m.data.emplace_back(bytes, bytes + host.size() * sizeof(T));
+    });
+  }
+
+  void write_memory(const werk::SolverMemory& m) override {
+    carried([&](const char* name, auto& v) {
+      using T = typename std::decay_t<decltype(v)>::value_type;
+      size_t k = 0;
+      while (k < m.names.size() && m.names[k] != name) ++k;
+      if (k == m.names.size() || m.data[k].size() % sizeof(T) != 0)
+        throw werk::RuntimeError(std::string("solver memory: expected an array '") + name + "' of " +
+                                 std::to_string(sizeof(T)) + "-byte entries, found " +
+                                 (k == m.names.size() ? std::string("none") : std::to_string(m.data[k].size()) + " bytes"));
+      std::vector<T> host(m.data[k].size() / sizeof(T));
+      if (!host.empty()) std::memcpy(static_cast<void*>(host.data()), m.data[k].data(), m.data[k].size());
+      upload(v, host);
+    });
+    // Per-body and per-joint arrays must fit this model and world count.
+    const size_t bodies = size_t(nworld_) * nbody_, joints = size_t(nworld_) * model_->njoint();
+    if (asleep_.size() != bodies || rest_.size() != bodies || joint_impulse_.size() != joints)
+      throw werk::RuntimeError("solver memory: expected " + std::to_string(bodies) + " bodies and " +
+                               std::to_string(joints) + " joints, found arrays of another size");
+  }
+
   void set_conveyor_speed(size_t i, float v) override { conveyor_speed_[i] = v; }
   void set_motor_target(size_t i, float v) override { joint_target_[i] = v; }
   void set_body(size_t i, Vec3 p, Quat q, Vec3 v, Vec3 w) override {

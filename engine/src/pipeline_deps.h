@@ -18,12 +18,14 @@
 #include <thrust/transform_reduce.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "arena.h"
 #include "backend.h"
+#include "werk/error.h"
 #include "temporary_cache.h"
 #include "kernels/constraint_graph.h"
 #include "kernels/contact_builder.h"

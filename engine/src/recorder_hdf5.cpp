@@ -165,6 +165,28 @@ Series series(hid_t parent, const char* name, hsize_t n, int k, const char* unit
   return s;
 }
 
+// Reopens a series of a running file and cuts it to `frames` frames.
+Series open_series(hid_t parent, const char* name, int k, hsize_t frames) {
+  Series s;
+  s.k = k;
+  s.group = check(H5Gopen2(parent, name, H5P_DEFAULT), "open a series");
+  s.step = check(H5Dopen2(s.group, "step", H5P_DEFAULT), "open a series");
+  s.time = check(H5Dopen2(s.group, "time", H5P_DEFAULT), "open a series");
+  s.value = check(H5Dopen2(s.group, "value", H5P_DEFAULT), "open a series");
+  for (hid_t d : {s.step, s.time, s.value}) {
+    hid_t space = H5Dget_space(d);
+    hsize_t dims[3] = {0, 0, 0};
+    const int rank = H5Sget_simple_extent_dims(space, dims, nullptr);
+    H5Sclose(space);
+    if (rank < 1 || dims[0] < frames)
+      throw RuntimeError(std::string("the running file has fewer frames of ") + name + " than the checkpoint (" +
+                         std::to_string(rank < 1 ? 0 : dims[0]) + " < " + std::to_string(frames) + ")");
+    dims[0] = frames;
+    check(H5Dset_extent(d, dims), "cut a series");
+  }
+  return s;
+}
+
 void append(hid_t d, int rank, const hsize_t* row, hid_t type, const void* data, hsize_t frame) {
   std::vector<hsize_t> size(row, row + rank), start(rank, 0), count(row, row + rank);
   size[0] = frame + 1;
@@ -215,6 +237,7 @@ struct Recorder::Impl {
 
   void close_file();
   void write_wall_seconds() const;
+  void reopen(int64_t frames);
   void close_series(Series& s) {
     for (hid_t id : {s.step, s.time, s.value}) if (id >= 0) H5Dclose(id);
     if (s.group >= 0) H5Gclose(s.group);
@@ -240,6 +263,10 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
   r.wpath = options.atomic ? running_path(path) : path;
   r.opt = options;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  if (options.resume_frames >= 0) {
+    r.reopen(options.resume_frames);
+    return;
+  }
   // SWMR needs the latest file format; it is also the most compact.
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
@@ -294,6 +321,38 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
     H5Gclose(bodies), H5Gclose(particles);
     write_geometry(r.file, model);
   }
+}
+
+void Recorder::Impl::reopen(int64_t keep) {
+  auto open = [&](bool clear_open_mark) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    // A run killed while writing leaves its file marked open for writing
+    // (an SWMR file is consistent up to its last flush; the checkpoint was
+    // taken after one). Clearing that mark on opening is what `h5clear -s`
+    // does, through the same file-access property. The series opened below
+    // must then hold at least the checkpoint's frames.
+    hbool_t clear = 1;
+    if (clear_open_mark) H5Pset(fapl, "clear_status_flags", &clear);
+    hid_t f = H5Fopen(wpath.c_str(), H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    return f;
+  };
+  file = open(false);
+  if (file < 0) file = open(true);
+  if (file < 0)
+    throw RuntimeError("cannot reopen '" + wpath + "', the running file of the interrupted run" +
+                       (std::filesystem::exists(wpath) ? std::string(" (damaged?)") : std::string(" (it is not there)")));
+  frames = keep;
+  if (model->nbody() == 0) return;
+  n = hsize_t(model->nbody());
+  hid_t bodies = check(H5Gopen2(file, "particles/bodies", H5P_DEFAULT), "open /particles/bodies");
+  pos = open_series(bodies, "position", 3, hsize_t(keep));
+  quat = open_series(bodies, "orientation", 4, hsize_t(keep));
+  vel = open_series(bodies, "velocity", 3, hsize_t(keep));
+  angvel = open_series(bodies, "angular_velocity", 3, hsize_t(keep));
+  if (model->npool() > 0) active = open_series(bodies, "active", 1, hsize_t(keep));
+  H5Gclose(bodies);
 }
 
 Recorder::~Recorder() {

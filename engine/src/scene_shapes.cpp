@@ -235,7 +235,7 @@ void read_conveyors(const yaml::Source& src, yaml::MapReader& top, Model& m, Sce
       double a0 = ar.number("start_deg"), a1 = ar.number("end_deg");
       ar.finish();
       if (a0 == a1 || std::fabs(a1 - a0) > 360.0)
-        yaml::fail(src, arc, r.path("arc") + ": expected 0 < |end_deg - start_deg| <= 360, found " + std::to_string(a1 - a0));
+        yaml::fail(src, arc, r.path("arc") + ": expected 0 < |end_deg - start_deg| <= 360, found " + format_number(a1 - a0));
       if (width >= 2 * radius) yaml::fail(src, arc, r.path("arc") + ": expected radius > width / 2, found a belt wider than its turn");
       const int nseg = std::max(2, int(std::ceil(std::fabs(a1 - a0) / 90.0 * kArcSegmentsPerQuarter)));
       const double step = (a1 - a0) / nseg * kPi / 180.0;

@@ -67,6 +67,14 @@ void Simulation::set_state(const State& state) {
   state_current_ = true;
 }
 
+SolverMemory Simulation::solver_memory() {
+  SolverMemory m;
+  backend_->read_memory(m);
+  return m;
+}
+
+void Simulation::set_solver_memory(const SolverMemory& memory) { backend_->write_memory(memory); }
+
 void Simulation::check_world(int world) const {
   if (world < 0 || world >= nworld_)
     throw std::out_of_range("world " + std::to_string(world) + " is out of range: the simulation has " +

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <functional>
 #include <string>
 
 namespace YAML {
@@ -31,6 +32,15 @@ struct RunOptions {
   int threads = 0;        // 0: all cores
   std::string kpis_json;  // write every KPI as JSON here when not empty
   bool progress = false;
+  // Checkpoints (werk run --checkpoint-every, SIGTERM): `checkpoint_due` is
+  // polled while the replications run (from several threads); when it
+  // returns true they pause and `checkpoint` receives the process phase's
+  // whole state (event lists, random streams, statistics, how far the
+  // trace in the output file has got). `resume_state` continues from such
+  // a state, in the output file of the interrupted run.
+  std::function<bool()> checkpoint_due;
+  std::function<void(const std::string& state)> checkpoint;
+  std::string resume_state;
 };
 
 struct Outcome {

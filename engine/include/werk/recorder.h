@@ -39,6 +39,10 @@ struct RecorderOptions {
   double flush_seconds = 2.0;   // longest wall time between flushes
   bool swmr = true;             // single-writer/multiple-reader mode
   bool atomic = true;           // write running_path(), rename it at close()
+  // >= 0: continue an interrupted run: reopen the running file that run
+  // left (a checkpoint's), keep its first `resume_frames` frames and append
+  // after them; frames written after the checkpoint are dropped.
+  int64_t resume_frames = -1;
 };
 
 // Where an atomic recorder writes while the run goes on (a live SWMR reader
@@ -47,8 +51,8 @@ WERK_API std::string running_path(const std::string& path);
 
 class WERK_API Recorder {
  public:
-  // Creates the file (running_path(path) when atomic). Throws RuntimeError
-  // when it cannot.
+  // Creates the file (running_path(path) when atomic), or reopens it with
+  // options.resume_frames. Throws RuntimeError when it cannot.
   Recorder(const Model& model, const std::string& path, const RecorderOptions& options);
   // Closes the file like close(); while an exception unwinds, it closes the
   // running file but leaves it under its running name (the output path

@@ -74,6 +74,12 @@ class WERK_API Simulation {
   // Replaces the whole state (e.g. to restart or to vary initial
   // conditions); clears the contact history and wakes every body.
   void set_state(const State& state);
+  // What the solver carries between steps besides the state (contact and
+  // joint warm starts, sleep). set_state() followed by set_solver_memory()
+  // with what state() and solver_memory() gave continues a run bit for bit
+  // (on the same backend kind): checkpoints are made of the two.
+  SolverMemory solver_memory();
+  void set_solver_memory(const SolverMemory& memory);
   double time() const { return double(step_count_) * model_->dt; }
   int64_t step_count() const { return step_count_; }
   int nworld() const { return nworld_; }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "werk/export.h"
@@ -33,6 +34,32 @@ struct State {
   std::vector<float> conveyor_speed;
   // Joint motor targets (nworld x njoint); may be changed between steps.
   std::vector<float> joint_motor_target;
+};
+
+// Calls f(name, field) for every field of a State, scalars first, then
+// the arrays (each nworld x per-world entries). Checkpoints write and read
+// a State through this one list: a field added to State must be added here.
+template <class S, class F>
+void for_each_field(S& s, F&& f) {
+  f("nworld", s.nworld);
+  f("nbody", s.nbody);
+  f("step", s.step);
+  f("time", s.time);
+  f("body_pos", s.body_pos);
+  f("body_quat", s.body_quat);
+  f("body_vel", s.body_vel);
+  f("body_angvel", s.body_angvel);
+  f("conveyor_speed", s.conveyor_speed);
+  f("joint_motor_target", s.joint_motor_target);
+}
+
+// What a backend carries from one step to the next besides the State
+// (warm-start impulses of contacts and joints, sleep flags and rest
+// times), as named byte arrays in the backend's own layout. A checkpoint
+// keeps it so that a resumed run continues bit for bit.
+struct SolverMemory {
+  std::vector<std::string> names;
+  std::vector<std::vector<uint8_t>> data;
 };
 
 // A State at the Model's initial conditions, for `nworld` worlds.

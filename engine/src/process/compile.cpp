@@ -384,7 +384,7 @@ void read_router(Compiler& c, MapReader& r, RouterSpec& s) {
     }
   }
   if (s.rule == RouteRule::probability) {
-    if (std::abs(total - 1.0) > 1e-6) yaml::fail(c.src, to, r.path("to") + ": expected probabilities that sum to 1, found a sum of " + std::to_string(total));
+    if (std::abs(total - 1.0) > 1e-6) yaml::fail(c.src, to, r.path("to") + ": expected probabilities that sum to 1, found a sum of " + format_number(total));
     s.cumulative.back() = 1.0;
   }
 }

@@ -75,6 +75,13 @@ class EventQueue {
     sift_down(0, Event{tick, next_seq_++, object, data});
   }
 
+  // Calls f on every member (to save or restore the queue whole).
+  template <class F>
+  void fields(F&& f) {
+    f(heap_);
+    f(next_seq_);
+  }
+
  private:
   static bool less(const Event& a, const Event& b) {
     return a.tick < b.tick || (a.tick == b.tick && a.seq < b.seq);

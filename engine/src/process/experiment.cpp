@@ -12,6 +12,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "archive.h"
+#include "werk/error.h"
+#include "werk/interrupt.h"
+
 namespace werk::process {
 
 namespace {
@@ -200,37 +204,107 @@ std::vector<Row> flatten(const Model& m, Results& r) {
 
 }  // namespace
 
+// Every member of a replication's results (see archive.h).
+template <class A>
+void io(A& a, Results& r) {
+  archive::all(a, r.window_seconds, r.end_seconds, r.interrupted, r.events, r.stations, r.buffers, r.source_generated,
+               r.source_lost, r.pool_utilization, r.good_parts, r.scrapped_parts, r.wip_mean, r.lead_times,
+               r.departures, r.sojourn_mean, r.wip_integral_check);
+}
+
 namespace {
+
+template <class A>
+void io(A& a, Row& r) {
+  archive::all(a, r.name, r.unit, r.value);
+}
+
+// Where each replication of an experiment stands.
+struct Replication {
+  enum Status : uint8_t { not_started, paused, done };
+  uint8_t status = not_started;
+  std::string state;       // a paused simulator's save()
+  Results results;         // done: its results (lead-time samples dropped) and KPI rows
+  std::vector<Row> rows;
+};
+
+template <class A>
+void io(A& a, Replication& r) {
+  archive::all(a, r.status, r.state, r.results, r.rows);
+}
+
 void summarize(const Model& model, Experiment& e, const std::vector<std::vector<Row>>& rows);
+
 }  // namespace
 
 Experiment run_experiment(const Model& model, uint64_t seed, int replications, int threads, Trace* trace,
-                          bool progress) {
+                          bool progress, const ExperimentCheckpoints* checkpoints) {
   Experiment e;
   e.runs.resize(replications);
-  std::vector<std::vector<Row>> rows(replications);
+  std::vector<Replication> reps(replications);
+  if (checkpoints && !checkpoints->resume.empty()) {
+    archive::Load a{checkpoints->resume};
+    io(a, reps);
+    if (a.left() != 0 || reps.size() != size_t(replications))
+      throw RuntimeError("process state: another experiment's state (" + std::to_string(reps.size()) +
+                         " replications, this one has " + std::to_string(replications) + ")");
+  }
   int nthreads = threads > 0 ? threads : omp_get_max_threads();
   nthreads = std::max(1, std::min(nthreads, replications));
   int done = 0;
+  for (auto& r : reps) done += r.status == Replication::done;
   std::vector<std::exception_ptr> errors(replications);
-  // Replication i always uses stream set i, whichever thread runs it.
+  const std::function<bool()> no_pause;
+  const std::function<bool()>& pause = checkpoints ? checkpoints->pause : no_pause;
+  for (;;) {
+    // Replication i always uses stream set i, whichever thread runs it.
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-  for (int i = 0; i < replications; ++i) {
-    Results r;
-    try {
-      r = simulate(model, seed, uint64_t(i), i == 0 ? trace : nullptr);
-    } catch (...) {
-      errors[i] = std::current_exception();
-      continue;
-    }
-    rows[i] = flatten(model, r);
-    r.lead_times.clear();
-    r.lead_times.shrink_to_fit();
-    e.runs[i] = std::move(r);
-    if (progress) {
+    for (int i = 0; i < replications; ++i) {
+      Replication& rep = reps[i];
+      if (rep.status == Replication::done) continue;
+      // A stop that pauses (a checkpoint follows) starts no further replication.
+      if (rep.status == Replication::not_started && stop_requested() && pause && pause()) continue;
+      try {
+        Simulator sim(model, seed, uint64_t(i), i == 0 ? trace : nullptr);
+        if (rep.status == Replication::paused) sim.load(rep.state);
+        Results r = sim.run(model.duration, pause);
+        if (sim.paused()) {
+          rep.status = Replication::paused;
+          rep.state = sim.save();
+          continue;
+        }
+        rep.rows = flatten(model, r);
+        r.lead_times.clear();
+        r.lead_times.shrink_to_fit();
+        rep.results = std::move(r);
+        rep.status = Replication::done;
+        rep.state.clear();
+      } catch (...) {
+        errors[i] = std::current_exception();
+        continue;
+      }
+      if (progress) {
 #pragma omp critical
-      std::fprintf(stderr, "werk: replication %d/%d done\n", ++done, replications);
+        std::fprintf(stderr, "werk: replication %d/%d done\n", ++done, replications);
+      }
     }
+    for (auto& err : errors)
+      if (err) std::rethrow_exception(err);
+    bool all_done = true;
+    for (auto& r : reps) all_done &= r.status == Replication::done;
+    if (all_done || !checkpoints) break;
+    archive::Save a;
+    io(a, reps);
+    checkpoints->save(a.bytes);
+    if (stop_requested()) {
+      e.interrupted = e.paused = true;
+      return e;
+    }
+  }
+  std::vector<std::vector<Row>> rows(replications);
+  for (int i = 0; i < replications; ++i) {
+    rows[i] = std::move(reps[i].rows);
+    e.runs[i] = std::move(reps[i].results);
   }
   // Exceptions cannot cross the parallel region: rethrow the first here.
   for (auto& err : errors)

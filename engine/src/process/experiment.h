@@ -8,6 +8,7 @@
 // the thread count or on which thread finished first.
 #pragma once
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,14 +30,28 @@ struct Experiment {
   std::vector<Results> runs;  // per replication (lead-time samples dropped)
   int bottleneck = -1;        // node index of the bottleneck station
   bool interrupted = false;
+  bool paused = false;  // stopped at a checkpoint, which holds the state: no results
   uint64_t events = 0;
   const KpiStat& kpi(const std::string& name) const;  // throws std::out_of_range
+};
+
+// Checkpoints of a running experiment. `pause` is polled by every running
+// replication (every 4096 events, from several threads); when it returns
+// true, the replications pause, `save` receives the experiment's whole
+// state (replications done, paused and not started) and, unless a stop was
+// requested, they go on. A state given as `resume` continues an experiment
+// of the same model, seed and replications from where it was saved.
+struct ExperimentCheckpoints {
+  std::function<bool()> pause;
+  std::function<void(const std::string& state)> save;
+  std::string resume;
 };
 
 // Runs `replications` replications (0..R-1) of `model` on up to `threads`
 // threads (0: all cores); replication 0 reports to `trace`.
 Experiment run_experiment(const Model& model, uint64_t seed, int replications, int threads = 0,
-                          Trace* trace = nullptr, bool progress = false);
+                          Trace* trace = nullptr, bool progress = false,
+                          const ExperimentCheckpoints* checkpoints = nullptr);
 
 // The KPIs of replications run elsewhere (a physical line's worlds):
 // runs[i] is replication i.

@@ -53,6 +53,32 @@ void append(hid_t ds, hid_t type, const void* data, hsize_t n) {
   H5Sclose(space);
 }
 
+// Opens a growing dataset of an interrupted run and cuts it to `rows`.
+hid_t reopen_growing(hid_t group, const char* name, int64_t rows) {
+  hid_t ds = H5Dopen2(group, name, H5P_DEFAULT);
+  if (ds < 0) throw RuntimeError(std::string("HDF5: cannot reopen dataset ") + name);
+  hid_t space = H5Dget_space(ds);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  H5Sclose(space);
+  hsize_t keep = hsize_t(rows);
+  if (rows < 0 || n < keep) {
+    H5Dclose(ds);
+    throw RuntimeError(std::string("the running file has fewer rows of ") + name + " than the checkpoint");
+  }
+  check(H5Dset_extent(ds, &keep), "cut a dataset");
+  return ds;
+}
+
+// The rows of a growing dataset.
+int64_t rows_of(hid_t ds) {
+  hid_t space = H5Dget_space(ds);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  H5Sclose(space);
+  return int64_t(n);
+}
+
 void write_strings(hid_t group, const char* name, const std::vector<std::string>& v) {
   hid_t type = H5Tcopy(H5T_C_S1);
   H5Tset_size(type, H5T_VARIABLE);
@@ -96,8 +122,17 @@ struct H5Trace::Series {
   std::vector<double> times;
   std::vector<int64_t> values;
 
-  Series(hid_t parent, const std::string& node, const char* observable, const std::string& unit) {
+  Series(hid_t parent, const std::string& node, const char* observable, const std::string& unit, int64_t resume) {
     hid_t g = open_or_create_group(parent, node);
+    if (resume >= 0) {
+      group = H5Gopen2(g, observable, H5P_DEFAULT);
+      H5Gclose(g);
+      if (group < 0) throw RuntimeError("HDF5: cannot reopen /observables/" + node + "/" + observable);
+      step = reopen_growing(group, "step", resume);
+      time = reopen_growing(group, "time", resume);
+      value = reopen_growing(group, "value", resume);
+      return;
+    }
     group = H5Gcreate2(g, observable, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5Gclose(g);
     if (group < 0) throw RuntimeError("HDF5: cannot create /observables/" + node + "/" + observable);
@@ -134,7 +169,16 @@ struct H5Trace::Table {
   std::vector<uint8_t> events;
   std::vector<int64_t> parts;
 
-  explicit Table(hid_t process) {
+  Table(hid_t process, int64_t resume) {
+    if (resume >= 0) {
+      group = H5Gopen2(process, "events", H5P_DEFAULT);
+      if (group < 0) throw RuntimeError("HDF5: cannot reopen /process/events");
+      time = reopen_growing(group, "time", resume);
+      object = reopen_growing(group, "object", resume);
+      event = reopen_growing(group, "event", resume);
+      part = reopen_growing(group, "part", resume);
+      return;
+    }
     group = H5Gcreate2(process, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (group < 0) throw RuntimeError("HDF5: cannot create /process/events");
     time = create_growing(group, "time", H5T_NATIVE_DOUBLE);
@@ -163,26 +207,44 @@ struct H5Trace::Table {
   }
 };
 
-H5Trace::H5Trace(hid_t file, const Model& model) : file_(file), model_(model) {
+H5Trace::H5Trace(hid_t file, const Model& model, const std::vector<int64_t>* resume) : file_(file), model_(model) {
+  // Rows per series in sync()'s order: per node with a series, then the event log.
+  size_t next = 0;
+  auto rows = [&]() -> int64_t {
+    if (!resume) return -1;
+    if (next >= resume->size()) throw RuntimeError("process trace: the checkpoint lists fewer series than the scene has");
+    return (*resume)[next++];
+  };
   hid_t obs = open_or_create_group(file, "observables");
   series_.resize(model.nodes.size());
   for (size_t i = 0; i < model.nodes.size(); ++i) {
     const NodeSpec& n = model.nodes[i];
-    if (n.kind == NodeKind::station) series_[i] = std::make_unique<Series>(obs, n.name, "state", "");
+    if (n.kind == NodeKind::station) series_[i] = std::make_unique<Series>(obs, n.name, "state", "", rows());
     if (n.kind == NodeKind::buffer || n.kind == NodeKind::conveyor)
-      series_[i] = std::make_unique<Series>(obs, n.name, "length", "parts");
+      series_[i] = std::make_unique<Series>(obs, n.name, "length", "parts", rows());
   }
   H5Gclose(obs);
-  // The names that decode the integer columns.
   hid_t proc = open_or_create_group(file, "process");
-  std::vector<std::string> names, states(kStateNames, kStateNames + kStateCount),
-      events(kLogEventNames, kLogEventNames + kLogEventCount), types;
-  for (auto& n : model.nodes) names.push_back(n.name);
-  write_strings(proc, "objects", names);
-  write_strings(proc, "state_names", states);
-  write_strings(proc, "event_names", events);
-  if (model.event_log) events_ = std::make_unique<Table>(proc);
+  if (!resume) {
+    // The names that decode the integer columns.
+    std::vector<std::string> names, states(kStateNames, kStateNames + kStateCount),
+        events(kLogEventNames, kLogEventNames + kLogEventCount), types;
+    for (auto& n : model.nodes) names.push_back(n.name);
+    write_strings(proc, "objects", names);
+    write_strings(proc, "state_names", states);
+    write_strings(proc, "event_names", events);
+  }
+  if (model.event_log) events_ = std::make_unique<Table>(proc, rows());
   H5Gclose(proc);
+  if (resume && next != resume->size()) throw RuntimeError("process trace: the checkpoint lists more series than the scene has");
+}
+
+std::vector<int64_t> H5Trace::sync() {
+  std::vector<int64_t> rows;
+  for (auto& s : series_)
+    if (s) s->flush(), rows.push_back(rows_of(s->step));
+  if (events_) events_->flush(), rows.push_back(rows_of(events_->time));
+  return rows;
 }
 
 H5Trace::~H5Trace() { close(); }

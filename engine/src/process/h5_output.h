@@ -20,8 +20,12 @@ namespace werk::process {
 
 class H5Trace : public Trace {
  public:
-  H5Trace(hid_t file, const Model& model);
+  // Creates the groups and datasets; with `resume`, the rows sync() gave
+  // at a checkpoint, opens those of an interrupted run instead and cuts
+  // each series back to its rows.
+  H5Trace(hid_t file, const Model& model, const std::vector<int64_t>* resume = nullptr);
   ~H5Trace() override;
+  std::vector<int64_t> sync() override;
   void state(int node, Tick t, State s) override;
   void length(int node, Tick t, int64_t n) override;
   void event(Tick t, int node, LogEvent e, uint64_t part) override;

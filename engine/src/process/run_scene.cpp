@@ -5,6 +5,8 @@
 
 #include "werk/error.h"
 #include "werk/process.h"
+#include "../werk_limits.h"
+#include "archive.h"
 #include "h5_output.h"
 
 namespace werk::process {
@@ -36,14 +38,42 @@ Outcome run_scene(const yaml::Source& src, const YAML::Node& root, const RunOpti
   if (o.duration > 0) {
     model.duration = to_ticks(o.duration);
     if (model.warmup >= model.duration)
-      throw InputError(src.file, 0, 0, "--duration " + std::to_string(o.duration) + " s is not longer than process.warmup");
+      throw InputError(src.file, 0, 0, "--duration " + format_number(o.duration) + " s is not longer than process.warmup");
   }
   int reps = o.replications > 0 ? o.replications : model.replications;
 
+  // A checkpoint's state: the experiment's, and how far the trace has got.
+  std::string experiment_state;
+  std::vector<int64_t> trace_rows;
+  if (!o.resume_state.empty()) {
+    archive::Load a{o.resume_state};
+    archive::all(a, experiment_state, trace_rows);
+    if (a.left() != 0) throw RuntimeError("process state: bytes left over (damaged)");
+  }
   std::unique_ptr<H5Trace> trace;
-  if (h5file >= 0) trace = std::make_unique<H5Trace>(hid_t(h5file), model);
+  if (h5file >= 0)
+    trace = std::make_unique<H5Trace>(hid_t(h5file), model, o.resume_state.empty() ? nullptr : &trace_rows);
+  ExperimentCheckpoints checkpoints;
+  if (o.checkpoint) {
+    checkpoints.pause = o.checkpoint_due;
+    checkpoints.resume = experiment_state;
+    checkpoints.save = [&](const std::string& state) {
+      archive::Save a;
+      std::string s = state;
+      std::vector<int64_t> rows = trace ? trace->sync() : std::vector<int64_t>{};
+      archive::all(a, s, rows);
+      o.checkpoint(a.bytes);
+    };
+  }
   auto t0 = std::chrono::steady_clock::now();
-  Experiment e = run_experiment(model, seed, reps, o.threads, trace.get(), o.progress);
+  Experiment e = run_experiment(model, seed, reps, o.threads, trace.get(), o.progress, o.checkpoint ? &checkpoints : nullptr);
+  if (e.paused) {
+    // Paused for good (a checkpoint holds the state): no results to write.
+    Outcome r;
+    r.interrupted = true;
+    r.replications = reps;
+    return r;
+  }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (trace) trace->close();
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <queue>
 
+#include "../werk_limits.h"
+#include "archive.h"
 #include "werk/error.h"
 #include "werk/interrupt.h"
 
@@ -143,6 +145,23 @@ struct NodeRt {
   std::vector<uint32_t> waiters;
 };
 
+// Every member of the runtime structs that are not plain bytes, for
+// save() and load() (see archive.h).
+using archive::all;
+template <class A> void io(A& a, StationRt& s) {
+  all(a, s.servers, s.fails, s.bins, s.failed, s.maint, s.off, s.was_working, s.maint_gen, s.area, s.last, s.shown,
+      s.rng_process, s.rng_setup, s.rng_scrap, s.rng_maint, s.res, s.ideal);
+}
+template <class A> void io(A& a, BufferRt& b) {
+  all(a, b.fifo, b.heap, b.seq, b.size, b.max_len, b.area, b.last, b.wait_sum, b.out);
+}
+template <class A> void io(A& a, ConveyorRt& c) {
+  all(a, c.q, c.last_entry, c.moving, c.offset, c.since, c.gen, c.gap_wake, c.area, c.max_len, c.last, c.wait_sum, c.out);
+}
+template <class A> void io(A& a, SourceRt& s) { all(a, s.rng_time, s.rng_mix, s.held, s.row, s.generated, s.lost, s.total); }
+template <class A> void io(A& a, PoolRt& p) { all(a, p.free, p.queue, p.busy_area, p.last); }
+template <class A> void io(A& a, NodeRt& n) { all(a, n.waiters); }
+
 }  // namespace
 
 struct Simulator::Impl {
@@ -175,6 +194,17 @@ struct Simulator::Impl {
   std::vector<double> lead_times;
   uint64_t events = 0;
   bool interrupted = false;
+  bool started = false, paused = false;
+
+  // Every member that changes while running (see archive.h).
+  template <class A>
+  void io(A& a) {
+    using archive::io;
+    q.fields([&](auto& x) { io(a, x); });
+    archive::all(a, now, window_start, parts, free_parts, next_part_id, nodes, wake, wake_pending, sources, buffers,
+                 stations, conveyors, routers, pools, wip, wip_area, wip_last, good, scrapped, departures, sojourn_sum,
+                 overlap_sum, lead_times, events, started);
+  }
 
   Impl(const Model& model, uint64_t seed, uint64_t rep, Trace* t, Physical* phys) : m(model), trace(t), physical(phys) {
     if (!physical)
@@ -1037,18 +1067,22 @@ struct Simulator::Impl {
     start();
     drain_wakes();
     q.push(end, 0, pack(ev_end));
+    started = true;
   }
 
   // Handles every event up to and including t; false once the end event
-  // (or a stop request) has come.
-  bool advance(Tick t) {
+  // (or a stop request) has come. A `pause` that says yes (polled now and
+  // then, like the stop request) leaves the simulator paused between two
+  // events, for save(); so does a stop request when `pause` is given.
+  bool advance(Tick t, const std::function<bool()>* pause = nullptr) {
+    paused = false;
     while (!ended && !q.empty() && q.top().tick <= t) {
       Event e = q.pop();
       // Zero-time cycles (an interarrival of 0 into a sink) never end.
       same_tick = e.tick == last_tick ? same_tick + 1 : 0;
       last_tick = e.tick;
       if (same_tick > 10000000)
-        throw RuntimeError("process simulation: 10^7 events at t = " + std::to_string(to_seconds(e.tick)) +
+        throw RuntimeError("process simulation: 10^7 events at t = " + format_number(to_seconds(e.tick)) +
                            " s without time advancing (a zero-time cycle through '" + m.nodes[e.object].name + "')");
       now = e.tick;
       if ((e.data & 0xF) == ev_end) {
@@ -1058,9 +1092,14 @@ struct Simulator::Impl {
       dispatch(e);
       drain_wakes();
       // Poll for a stop request now and then (cheap, cooperative).
-      if ((++events & 4095) == 0 && stop_requested()) {
-        interrupted = true;
-        ended = true;
+      if ((++events & 4095) == 0) {
+        const bool stop = stop_requested();
+        if (stop || (pause && *pause && (*pause)())) {
+          paused = true;
+          interrupted = stop;
+          if (pause && *pause) return true;
+          ended = true;
+        }
       }
     }
     if (!ended && t > now) now = t;
@@ -1068,13 +1107,15 @@ struct Simulator::Impl {
   }
 
   Results finish() {
+    paused = false;
     flush_all();
     return results();
   }
 
-  Results run(Tick end) {
-    begin(end);
-    advance(INT64_MAX);
+  Results run(Tick end, const std::function<bool()>& pause) {
+    if (!started) begin(end);
+    advance(INT64_MAX, &pause);
+    if (paused && pause) return Results{};
     return finish();
   }
 
@@ -1120,7 +1161,6 @@ struct Simulator::Impl {
 Simulator::Simulator(const Model& model, uint64_t seed, uint64_t replication, Trace* trace, Physical* physical)
     : impl_(std::make_unique<Impl>(model, seed, replication, trace, physical)) {}
 Simulator::~Simulator() = default;
-Results Simulator::run(Tick end) { return impl_->run(end); }
 void Simulator::begin(Tick end) { impl_->begin(end); }
 void Simulator::advance(Tick t) { impl_->advance(t); }
 bool Simulator::offer_part(int node, uint32_t part) {
@@ -1133,6 +1173,30 @@ Results Simulator::finish() { return impl_->finish(); }
 State Simulator::station_state(int node) const { return impl_->stations[impl_->m.nodes[node].index].shown; }
 int Simulator::part_type(uint32_t part) const { return impl_->parts[part].type; }
 uint64_t Simulator::part_id(uint32_t part) const { return impl_->parts[part].id; }
+
+Results Simulator::run(Tick end, const std::function<bool()>& pause) { return impl_->run(end, pause); }
+bool Simulator::paused() const { return impl_->paused; }
+
+std::string Simulator::save() const {
+  archive::Save a;
+  impl_->io(a);
+  return std::move(a.bytes);
+}
+
+void Simulator::load(const std::string& bytes) {
+  archive::Load a{bytes};
+  impl_->io(a);
+  if (a.left() != 0) throw RuntimeError("process state: bytes left over (not this model's state)");
+  // Every stored index must point into this model's arrays.
+  const Impl& r = *impl_;
+  const size_t nparts = r.parts.size();
+  for (uint32_t p : r.free_parts)
+    if (p >= nparts) throw RuntimeError("process state: a part index out of range (damaged)");
+  if (r.nodes.size() != r.m.nodes.size() || r.wake_pending.size() != r.m.nodes.size() ||
+      r.stations.size() != r.m.stations.size() || r.pools.size() != r.m.pools.size())
+    throw RuntimeError("process state: another model's state");
+  impl_->paused = true;
+}
 
 Results simulate(const Model& model, uint64_t seed, uint64_t replication, Trace* trace) {
   return Simulator(model, seed, replication, trace).run(model.duration);

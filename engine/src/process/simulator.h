@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ struct Trace {
   virtual void state(int node, Tick t, State s) = 0;
   virtual void length(int node, Tick t, int64_t n) = 0;
   virtual void event(Tick t, int node, LogEvent e, uint64_t part) = 0;
+  // Writes out what is buffered and returns how far each of its series has
+  // got (for a checkpoint, which continues the trace from there).
+  virtual std::vector<int64_t> sync() { return {}; }
 };
 
 struct StationResult {
@@ -89,7 +93,16 @@ class Simulator {
             Physical* physical = nullptr);
   ~Simulator();
   // Runs until `end` (or a stop request) and returns the statistics.
-  Results run(Tick end);
+  // `pause`, polled with the stop request, pauses the run: paused() is
+  // then true, save() gives its whole state and run() continues it.
+  Results run(Tick end, const std::function<bool()>& pause = {});
+  bool paused() const;
+  // The whole state of a paused (or not yet started) run, as bytes; load()
+  // restores it into a simulator of the same model, seed and replication,
+  // whose run() then continues exactly where the saved one paused. load()
+  // throws RuntimeError for bytes that are not such a state.
+  std::string save() const;
+  void load(const std::string& bytes);
 
   // Stepwise use beside the physics: begin(end) once, then advance(t) for
   // increasing t (every event at or before t happens, and the clock stands

@@ -1,0 +1,349 @@
+// Checkpoint and resume (docs/reliability.md, "Checkpoints"): a run
+// stopped by SIGTERM, or killed after a periodic checkpoint, continues with
+// --resume and ends with results bit-identical to an uninterrupted run's,
+// whatever the thread counts; a checkpoint of another run, or a damaged
+// one, is refused with exit 2.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "checkpoint.h"
+#include "test_util.h"
+#include "werk/recorder.h"
+#include "werk/scene.h"
+
+using namespace werk;
+
+namespace {
+
+std::string read_bytes(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// The bytes of a dataset, read in its native type; "" when it is missing.
+std::string dataset_bytes(const std::string& file, const std::string& name) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return "";
+  std::string out;
+  hid_t d = H5Lexists(f, name.c_str(), H5P_DEFAULT) > 0 ? H5Dopen2(f, name.c_str(), H5P_DEFAULT) : -1;
+  if (d >= 0) {
+    hid_t type = H5Dget_type(d), native = H5Tget_native_type(type, H5T_DIR_ASCEND), space = H5Dget_space(d);
+    out.assign(size_t(H5Sget_simple_extent_npoints(space)) * H5Tget_size(native), '\0');
+    if (!out.empty()) H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+    H5Sclose(space), H5Tclose(native), H5Tclose(type), H5Dclose(d);
+  }
+  H5Fclose(f);
+  return out;
+}
+
+// Every recorded trajectory value and every process KPI of a result.
+const std::vector<std::string> kResultData = {
+    "particles/bodies/position/value", "particles/bodies/position/step", "particles/bodies/position/time",
+    "particles/bodies/orientation/value", "particles/bodies/velocity/value",
+    "particles/bodies/angular_velocity/value", "process/kpis/mean", "process/kpis/values"};
+
+// Starts werk with arguments, stdout and stderr to `log`; returns its pid.
+pid_t start_werk(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1), dup2(fd, 2);
+    std::vector<char*> argv{const_cast<char*>(WERK_BINARY)};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(WERK_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Runs werk into `out` and sends `sig` `ms` milliseconds after the file
+// `after` appears (by default its running file: its signal handlers are in
+// place by then); returns the exit status.
+int run_and_signal(const std::vector<std::string>& args, const std::string& out, int ms, int sig,
+                   const std::string& log, std::string after = "") {
+  if (after.empty()) after = running_path(out);
+  pid_t pid = start_werk(args, log);
+  int status = 0;
+  for (int i = 0; i < 20000 && !std::filesystem::exists(after); ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  kill(pid, sig);
+  return wait_status(pid);
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// Interrupts `args` (a run into `out`) with SIGTERM after each of the
+// delays, resumes it and checks that the result equals `reference`'s, with
+// the interrupted part on `threads_a` threads and the rest on `threads_b`.
+// Returns how many stops landed mid-run.
+int stop_and_resume(const std::vector<std::string>& args, const std::string& out, const std::string& reference,
+                    const std::vector<int>& delays_ms, const std::string& threads_a, const std::string& threads_b,
+                    const std::string& log) {
+  int stopped = 0;
+  for (int ms : delays_ms) {
+    INFO("SIGTERM after " << ms << " ms, threads " << threads_a << " then " << threads_b);
+    std::filesystem::remove(out);
+    const int status = run_and_signal(with(args, {"--threads", threads_a}), out, ms, SIGTERM, log);
+    INFO(read_bytes(log));
+    if (status == 0) continue;  // it ended before the signal
+    REQUIRE(status == 128 + SIGTERM);
+    ++stopped;
+    // Preempted: nothing at the output path, the running file and the
+    // checkpoint beside it.
+    CHECK_FALSE(std::filesystem::exists(out));
+    REQUIRE(std::filesystem::exists(running_path(out)));
+    REQUIRE(std::filesystem::exists(checkpoint_path(out)));
+    CHECK(read_bytes(log).find("--resume " + checkpoint_path(out)) != std::string::npos);
+    std::string resumed;
+    REQUIRE(test::run_werk("run " + args[1] + " " + [&] {
+              std::string s;
+              for (size_t i = 2; i < args.size(); ++i) s += args[i] + " ";
+              return s;
+            }() + "--threads " + threads_b + " --resume " + checkpoint_path(out),
+                           &resumed) == 0);
+    INFO(resumed);
+    for (const auto& name : kResultData) {
+      INFO(name);
+      CHECK(dataset_bytes(out, name) == dataset_bytes(reference, name));
+    }
+    // The run is complete: its running file and checkpoint are gone.
+    CHECK_FALSE(std::filesystem::exists(running_path(out)));
+    CHECK_FALSE(std::filesystem::exists(checkpoint_path(out)));
+  }
+  return stopped;
+}
+
+// A mixed scene: boxes falling onto a floor, and an M/M/1 line.
+std::string mixed_scene(int n, double duration) {
+  return test::scene_header("mixed", 1.0 / 240, 2) + "duration: " + test::num(duration) +
+         "\nrecord_interval: 0.05\nseed: 3\n"
+         "static:\n  - name: floor\n    shape: {type: plane}\n"
+         "bodies:\n  - name: box\n    shape: {type: box, size: [0.1, 0.1, 0.1]}\n    position: [0, 0, 0.4]\n"
+         "    angular_velocity: [1, 2, 0]\n"
+         "    grid: {count: [" + std::to_string(n) + ", 2, 2], spacing: [0.3, 0.3, 0.12]}\n"
+         "process:\n  warmup: 1\n  replications: 3\n  objects:\n"
+         "    arrivals: {type: source, interarrival: {dist: exponential, mean: 1.25}, to: server}\n"
+         "    server: {type: station, process_time: {dist: exponential, mean: 1.0}, to: done}\n"
+         "    done: {type: sink}\n";
+}
+
+}  // namespace
+
+TEST_CASE("state and solver memory through a checkpoint file continue a simulation bit for bit", "[checkpoint]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  auto dir = test::temp_dir("ckpt_memory");
+  // The bundled line (contacts with warm starts, belts, sleep) and a
+  // motorised hinge with a box resting on its bar (joint warm starts).
+  std::string hinge = test::scene_header("hinge", 1.0 / 120, 4);
+  hinge.replace(hinge.find("sleep: false"), 12, "sleep: true");
+  hinge += "materials:\n  steel: {density: 1000, friction: 0.5}\n"
+                            "static:\n  - {name: floor, shape: {type: plane}}\n"
+                            "bodies:\n  - {name: bar, shape: {type: box, size: [1, 0.1, 0.1]}, material: steel, "
+                            "position: [0.5, 0, 0.5]}\n"
+                            "  - {name: load, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: steel, position: [0.8, 0, 0.65]}\n"
+                            "joints:\n  - {name: hinge, type: revolute, body_b: bar, anchor: [0, 0, 0.5], axis: [0, 1, 0], "
+                            "motor: {type: velocity, target: 0.2, max_force: 500}}\n";
+  const std::vector<Model> models{load_scene(std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml"),
+                                  compile_scene(hinge, "hinge.yaml")};
+  for (const Model& m : models) {
+    INFO(m.name << " on " << backend);
+    // A reference run of 2 x 300 steps, one thread.
+    Simulation ref(m, SimulationOptions{backend, 1});
+    ref.step(300);
+    const SolverMemory memory = ref.solver_memory();
+    REQUIRE(memory.names.size() == 4);
+    Checkpoint c;
+    c.state = ref.state();
+    c.memory = memory;
+    const std::string path = (dir / "c.checkpoint").string();
+    write_checkpoint(path, c);
+    ref.step(300);
+    // The same from the checkpoint, in a new simulation on two threads.
+    Simulation resumed(m, SimulationOptions{backend, 2});
+    const Checkpoint r = read_checkpoint(path, resumed.state());
+    resumed.set_state(r.state);
+    resumed.set_solver_memory(r.memory);
+    resumed.step(300);
+    CHECK(resumed.step_count() == 600);
+    CHECK(resumed.hash() == ref.hash());
+    // Without the solver memory the run differs: the memory matters.
+    Simulation cold(m, SimulationOptions{backend, 1});
+    cold.set_state(r.state);
+    cold.step(300);
+    CHECK(cold.hash() != ref.hash());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identical", "[checkpoint]") {
+  auto dir = test::temp_dir("ckpt_physics");
+  // The bundled line: chute, belts, a curve, sixty castings (contacts,
+  // friction, warm starts, sleep); 3 s of it.
+  const std::string scene = std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml";
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
+  std::string msg;
+  REQUIRE(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + ref, &msg) == 0);
+  const std::vector<std::string> args{"run", scene, "-q", "--duration", "3", "-o", out};
+  int stopped = stop_and_resume(args, out, ref, {300, 900}, "2", "1", log);
+  stopped += stop_and_resume(args, out, ref, {600}, "1", "2", log);
+  CHECK(stopped >= 2);  // most stops land mid-run
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a mixed run stopped in its physics phase resumes bit-identical, KPIs included", "[checkpoint]") {
+  auto dir = test::temp_dir("ckpt_mixed");
+  const std::string scene = test::write_file(dir / "mixed.yaml", mixed_scene(6, 3));
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
+  const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
+  std::string msg;
+  REQUIRE(test::run_werk("run " + scene + " -q --threads 1 -o " + ref + " --kpis " + ref_kpis, &msg) == 0);
+  REQUIRE_FALSE(dataset_bytes(ref, "process/kpis/values").empty());
+  const std::vector<std::string> args{"run", scene, "-q", "-o", out, "--kpis", kpis};
+  CHECK(stop_and_resume(args, out, ref, {400, 1000}, "2", "1", log) >= 1);
+  CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a process run stopped by SIGTERM resumes to the same KPIs", "[checkpoint]") {
+  auto dir = test::temp_dir("ckpt_process");
+  const std::string scene = std::string(WERK_SCENES_DIR) + "/process_mm1.yaml";
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
+  const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
+  std::string msg;
+  // Four replications of 3 x 10^5 s (about 270 000 customers each).
+  REQUIRE(test::run_werk("run " + scene + " -q --threads 1 --duration 300000 --replications 4 -o " + ref + " --kpis " +
+                             ref_kpis,
+                         &msg) == 0);
+  const std::vector<std::string> args{"run",          scene, "-q", "--duration", "300000", "--replications", "4",
+                                      "-o",           out,   "--kpis", kpis};
+  CHECK(stop_and_resume(args, out, ref, {100, 400}, "2", "1", log) >= 1);
+  CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identical", "[checkpoint]") {
+  auto dir = test::temp_dir("ckpt_periodic");
+  const std::string log = (dir / "log").string();
+  // A physics run (SWMR running file) and a process run (its series are
+  // written outside SWMR mode), each killed outright.
+  struct Case {
+    std::string scene;
+    std::vector<std::string> options;
+  };
+  const std::vector<Case> cases{
+      {std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml", {"--duration", "3"}},
+      {std::string(WERK_SCENES_DIR) + "/process_mm1.yaml", {"--duration", "300000", "--replications", "4"}}};
+  int killed = 0;
+  for (const Case& c : cases) {
+    INFO(c.scene);
+    const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string();
+    std::string options, msg;
+    for (auto& o : c.options) options += " " + o;
+    REQUIRE(test::run_werk("run " + c.scene + " -q --threads 1 -o " + ref + options, &msg) == 0);
+    // Checkpoints every 0.25 s of wall time; killed 150 ms after the first,
+    // SIGKILL leaves rows recorded after the last one in the running file,
+    // which the resumed run drops.
+    const int status =
+        run_and_signal(with({"run", c.scene, "-q", "--threads", "2", "--checkpoint-every", "0.25", "-o", out}, c.options),
+                       out, 150, SIGKILL, log, checkpoint_path(out));
+    INFO(read_bytes(log));
+    if (status == 0) continue;  // it ended before the kill
+    REQUIRE(status == 128 + SIGKILL);
+    REQUIRE(std::filesystem::exists(checkpoint_path(out)));
+    ++killed;
+    REQUIRE(test::run_werk("run " + c.scene + " -q --threads 1 -o " + out + options + " --resume " + checkpoint_path(out),
+                           &msg) == 0);
+    INFO(msg);
+    for (const auto& name : kResultData) {
+      INFO(name);
+      CHECK(dataset_bytes(out, name) == dataset_bytes(ref, name));
+    }
+    CHECK(dataset_bytes(out, "observables/queue/length/value") == dataset_bytes(ref, "observables/queue/length/value"));
+  }
+  CHECK(killed >= 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint of another run, or a damaged one, is refused with exit 2", "[checkpoint]") {
+  auto dir = test::temp_dir("ckpt_refuse");
+  const std::string scene = test::write_file(dir / "a.yaml", mixed_scene(2, 60));
+  const std::string other = test::write_file(dir / "b.yaml", mixed_scene(3, 60));
+  const std::string out = (dir / "out.h5").string(), log = (dir / "log").string();
+  const int status = run_and_signal({"run", scene, "-q", "--threads", "1", "-o", out}, out, 200, SIGTERM, log);
+  REQUIRE(status == 128 + SIGTERM);
+  const std::string ckpt = checkpoint_path(out);
+  REQUIRE(std::filesystem::exists(ckpt));
+  const std::string good = read_bytes(ckpt);
+  const std::string partial = read_bytes(running_path(out));
+  std::string msg;
+  // Another scene, another duration, another output.
+  CHECK(test::run_werk("run " + other + " -q -o " + out + " --resume " + ckpt, &msg) == 2);
+  CHECK(msg.find(ckpt + ": expected a checkpoint of the scene '" + other + "'") != std::string::npos);
+  CHECK(test::run_werk("run " + scene + " -q --duration 30 -o " + out + " --resume " + ckpt, &msg) == 2);
+  CHECK(msg.find("expected a checkpoint of a run with duration 30 s") != std::string::npos);
+  CHECK(test::run_werk("run " + scene + " -q -o " + (dir / "elsewhere.h5").string() + " --resume " + ckpt, &msg) == 2);
+  CHECK(msg.find("expected a checkpoint of the output") != std::string::npos);
+  // Damaged: cut short at several lengths, one flipped byte in each part of
+  // the file, not HDF5 at all, missing.
+  std::vector<std::string> damaged;
+  for (size_t len : {size_t(0), size_t(100), good.size() / 3, good.size() / 2, good.size() - 1}) damaged.push_back(good.substr(0, len));
+  for (size_t at = 0; at < good.size(); at += good.size() / 9 + 1) {
+    std::string d = good;
+    d[at] = char(d[at] ^ 0x20);
+    damaged.push_back(d);
+  }
+  damaged.push_back(std::string(4096, 'x'));
+  const std::string bad = (dir / "bad.checkpoint").string();
+  for (size_t i = 0; i < damaged.size(); ++i) {
+    INFO("damaged checkpoint " << i << " of " << damaged.size());
+    std::ofstream(bad, std::ios::binary) << damaged[i];
+    const int s = test::run_werk("run " + scene + " -q --threads 1 -o " + out + " --resume " + bad, &msg);
+    INFO(msg);
+    // A flipped byte HDF5 never reads (padding) may leave a usable
+    // checkpoint: then the run completes. Anything else is exit 2 with the
+    // file named, never a crash.
+    if (s == 0) {
+      std::ofstream(running_path(out), std::ios::binary) << partial;
+      continue;
+    }
+    CHECK(s == 2);
+    CHECK(msg.find(bad + ": expected a") != std::string::npos);
+    // The running file of the interrupted run is left for a good checkpoint.
+    CHECK(read_bytes(running_path(out)) == partial);
+  }
+  CHECK(test::run_werk("run " + scene + " -q -o " + out + " --resume " + (dir / "none.checkpoint").string(), &msg) == 2);
+  CHECK(msg.find("expected a checkpoint file, found none") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a physical line refuses checkpoint options before writing anything", "[checkpoint]") {
+  auto dir = test::temp_dir("ckpt_line");
+  const std::string scene = std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml";
+  const std::string out = (dir / "out.h5").string();
+  std::string msg;
+  CHECK(test::run_werk("run " + scene + " -q --duration 1 --checkpoint-every 5 -o " + out, &msg) == 2);
+  CHECK(msg.find("checkpoints of physical lines are not supported") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK_FALSE(std::filesystem::exists(running_path(out)));
+  std::filesystem::remove_all(dir);
+}
