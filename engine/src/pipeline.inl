@@ -33,24 +33,17 @@ struct is_big_shape {
 struct ContactTally {
   int64_t points;
   float min_separation;
-  float max_approach;  // fastest approach of a point at step start (m/s)
 };
 struct tally_contact {
-  const werk::Contact* contacts;
-  const werk::ContactExtra* extras;  // null when the scene has none
-  werk::SolverBodies bodies;
-  WERK_HD ContactTally operator()(int i) const {
-    const werk::Contact& c = contacts[i];
+  WERK_HD ContactTally operator()(const werk::Contact& c) const {
     float m = 0.0f;
     for (int k = 0; k < c.count; ++k) m = werk::minf(m, c.p[k].separation);
-    // Only contacts that must not bounce count as impacts (see kImpactSpeed).
-    const bool inelastic = !extras || extras[i].restitution == 0.0f;
-    return {c.count, m, inelastic ? werk::approach_speed(c, bodies) : 0.0f};
+    return {c.count, m};
   }
 };
 struct add_tallies {
   WERK_HD ContactTally operator()(const ContactTally& a, const ContactTally& b) const {
-    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation), werk::maxf(a.max_approach, b.max_approach)};
+    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation)};
   }
 };
 
@@ -113,7 +106,6 @@ class Pipeline final : public werk::Backend {
     step_ = s.step;
     // A new state has no contact history to warm start from.
     memory_.clear();
-    impact_steps_ = 0;
   }
 
   void read_state(werk::State& s) override {
@@ -522,11 +514,9 @@ class Pipeline final : public werk::Backend {
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
     });
-    const ContactTally tally =
-        thrust::transform_reduce(policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
-                                 tally_contact{c, extra, sb}, ContactTally{0, 0.0f, 0.0f}, add_tallies());
+    const ContactTally tally = thrust::transform_reduce(policy(), solver_contacts_.begin(), solver_contacts_.end(),
+                                                        tally_contact(), ContactTally{0, 0.0f}, add_tallies());
     host_read();
-    if (tally.max_approach > werk::kImpactSpeed) impact_steps_ = int(std::ceil(werk::kImpactRelaxTime / model_->dt));
     stats_.contacts = tally.points;
     stats_.manifolds = n;
     stats_.max_penetration = -tally.min_separation;
@@ -625,9 +615,6 @@ class Pipeline final : public werk::Backend {
     werk::ContactExtra* x = has_extra_ ? raw(extras_) : nullptr;
     const werk::SolverBodies sb = solver_bodies();
     const bool contacts = ncontact_ > 0;
-    // Steps soon after an impact relax more often (see kImpactRelaxPasses).
-    const int relax_passes = impact_steps_ > 0 ? werk::kImpactRelaxPasses : 1;
-    if (impact_steps_ > 0) --impact_steps_;
     const werk::JointParams jp = joint_params();
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
@@ -655,9 +642,8 @@ class Pipeline final : public werk::Backend {
         delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
       });
       solve_joints(jp, joint_soft, h, false, false);
-      for (int pass = 0; pass < relax_passes; ++pass)
-        if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, false, reverse);
-        });
+      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, false, reverse);
+      });
     }
     if (contacts && has_restitution_)
       by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], x ? &x[i] : nullptr, sb); });
@@ -1011,7 +997,6 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
   bool has_extra_ = false;
   bool has_restitution_ = false;           // some material bounces: the restitution pass runs
-  int impact_steps_ = 0;                   // steps left to relax with kImpactRelaxPasses
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
