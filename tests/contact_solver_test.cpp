@@ -187,7 +187,7 @@ Totals totals(const Model& m, const State& s) {
   return t;
 }
 
-TEST_CASE("collisions in zero gravity conserve momentum; with restitution 0 energy never increases", "[contact]") {
+TEST_CASE("collisions in zero gravity conserve momentum and with restitution 0 never gain energy", "[contact]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   std::string text = test::scene_header("space", 1.0 / 120, 4, "[0, 0, 0]") + material(0.4, 0) +
                      "bodies:\n"

@@ -57,7 +57,7 @@ TEST_CASE("process assembly consumes its parts: counts per unit", "[process][fea
   CHECK(kpi(e, "asm.working") == Approx(100.0 / 1000).margin(1e-12));
 }
 
-TEST_CASE("process worker pool of one serialises maintenance; worker utilisation and energy", "[process][features]") {
+TEST_CASE("process worker pool of one serialises maintenance with its worker utilisation and energy", "[process][features]") {
   // Two stations with maintenance every 100 s from t = 0, 10 s each, by the
   // same crew. One worker: A is maintained in [0, 10], B waits and is
   // maintained in [10, 20] (waiting for the worker counts as maintenance),
