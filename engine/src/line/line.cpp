@@ -872,7 +872,10 @@ void print_line_kpis(const LineSpec& spec, const Model& m, const process::Experi
   auto value = [&](const std::string& name) -> std::string {
     const process::KpiStat& k = e.kpi(name);
     std::ostringstream s;
-    s << std::fixed << std::setprecision(k.unit == "fraction" ? 1 : 2) << (k.unit == "fraction" ? 100 * k.mean : k.mean);
+    // Counts of one replication are whole numbers: printed as such.
+    const bool whole = k.unit != "fraction" && !std::isfinite(k.half_width) && k.mean == std::floor(k.mean);
+    s << std::fixed << std::setprecision(whole ? 0 : k.unit == "fraction" ? 1 : 2)
+      << (k.unit == "fraction" ? 100 * k.mean : k.mean);
     if (std::isfinite(k.half_width))
       s << " ± " << std::setprecision(k.unit == "fraction" ? 1 : 2) << (k.unit == "fraction" ? 100 * k.half_width : k.half_width);
     if (k.unit == "fraction") s << " %";

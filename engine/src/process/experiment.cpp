@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "archive.h"
+#include "werk_limits.h"
 #include "werk/error.h"
 #include "werk/interrupt.h"
 
@@ -374,10 +375,14 @@ std::string pad(const std::string& s, size_t width, bool left = false) {
 }  // namespace
 
 void print_kpi_table(const Model& m, const Experiment& e, std::ostream& out) {
+  // Short runs (a physical line's minute) in seconds, shifts and weeks in hours.
+  auto span = [](double seconds) {
+    return seconds < 7200 ? format_number(seconds) + " s" : fmt(seconds / 3600.0, 1) + " h";
+  };
   int reps = int(e.runs.size());
   double window = e.runs.empty() ? 0 : e.runs[0].window_seconds;
   out << "\nProcess KPIs (" << reps << " replication" << (reps > 1 ? "s, mean ± 95% CI" : "") << "; statistics over "
-      << fmt(window / 3600.0, 1) << " h after " << fmt(to_seconds(m.warmup) / 3600.0, 1) << " h warm-up)"
+      << span(window) << " after " << span(to_seconds(m.warmup)) << " warm-up)"
       << (e.interrupted ? " [INTERRUPTED]" : "") << "\n\n";
   size_t name_w = 8;
   for (auto& n : m.nodes) name_w = std::max(name_w, n.name.size() + 3);
