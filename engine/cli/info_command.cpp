@@ -8,34 +8,17 @@
 #include <vector>
 
 #include "cli_commands.h"
+#include "h5_common.h"
 #include "werk/error.h"
 
 namespace werk::cli {
 namespace {
 
+// An attribute Werk wrote as text; "?" for one it did not.
 std::string read_attr_string(hid_t obj, const char* name) {
-  if (H5Aexists(obj, name) <= 0) return "";
-  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  if (a < 0) return "";
-  hid_t type = H5Aget_type(a);
-  hid_t space = H5Aget_space(a);
-  const bool text = type >= 0 && H5Tget_class(type) == H5T_STRING && !H5Tis_variable_str(type) && space >= 0 &&
-                    H5Sget_simple_extent_npoints(space) == 1;
-  size_t n = text ? H5Tget_size(type) : 0;
-  if (space >= 0) H5Sclose(space);
-  if (!text || n == 0 || n > (1u << 20)) {  // not one fixed-length string: not written by werk
-    if (type >= 0) H5Tclose(type);
-    H5Aclose(a);
-    return "?";
-  }
-  std::string s(n, '\0');
-  hid_t mem = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mem, n);
-  H5Tset_strpad(mem, H5T_STR_NULLPAD);
-  H5Aread(a, mem, s.data());
-  H5Tclose(mem), H5Tclose(type), H5Aclose(a);
-  s.resize(s.find('\0') == std::string::npos ? s.size() : s.find('\0'));
-  return s;
+  std::string s;
+  if (h5::read_text_attribute(obj, name, s)) return s;
+  return H5Aexists(obj, name) > 0 ? "?" : "";
 }
 
 }  // namespace
@@ -132,18 +115,7 @@ bool describe_sweep_results(const std::string& path) {
 }
 
 int info_command(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, 0, 0, "expected an HDF5 result file, found something else (or nothing)");
-  // SWMR read access also opens a file that a live run is still writing.
-  // HDF5 retries a metadata read whose checksum fails up to 100 times with
-  // growing pauses in SWMR mode (a live writer may be mid-write); on a
-  // damaged file that takes minutes. A few attempts cover a live file.
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  H5Pset_metadata_read_attempts(fapl, 4);
-  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
-  H5Pclose(fapl);
-  if (file < 0) file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) throw RuntimeError("cannot open '" + path + "' (if a run was killed, try: h5clear -s " + path + ")");
+  hid_t file = h5::open_result_for_reading(path);
   if (H5Lexists(file, "sweep", H5P_DEFAULT) > 0 && H5Fclose(file) >= 0 && describe_sweep_results(path)) return 0;
   std::cout << path << "\n";
   if (H5Lexists(file, "parameters", H5P_DEFAULT) > 0) {

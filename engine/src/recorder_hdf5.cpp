@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "h5_common.h"
 #include "werk/error.h"
 #include "werk/recorder.h"
 #include "werk/version.h"
@@ -24,16 +25,6 @@ namespace {
 hid_t check(hid_t id, const char* what) {
   if (id < 0) throw RuntimeError(std::string("HDF5: cannot ") + what);
   return id;
-}
-
-void attr_string(hid_t obj, const char* name, const std::string& value) {
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, value.empty() ? 1 : value.size());
-  H5Tset_strpad(type, H5T_STR_NULLPAD);
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t a = check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), "create attribute");
-  H5Awrite(a, type, value.empty() ? "" : value.data());
-  H5Aclose(a), H5Sclose(space), H5Tclose(type);
 }
 
 template <class T>
@@ -112,7 +103,7 @@ void dataset_vector(hid_t parent, const char* name, const std::vector<T>& v) {
 // scene file or the mesh files it names.
 void write_geometry(hid_t file, const Model& m) {
   hid_t g = group(file, "geometry");
-  attr_string(g, "scene_name", m.name);
+  h5::write_text_attribute(g, "scene_name", m.name);
   dataset_vector(g, "body_kind", m.body_kind);
   dataset_vector(g, "body_shape_begin", m.body_shape_begin);
   dataset_vector(g, "body_shape_count", m.body_shape_count);
@@ -160,8 +151,8 @@ Series series(hid_t parent, const char* name, hsize_t n, int k, const char* unit
   s.time = extendible(s.group, "time", H5T_NATIVE_DOUBLE, 1, dims1, chunk1);
   hsize_t dims3[3] = {0, std::max<hsize_t>(n, 1), hsize_t(k)}, chunk3[3] = {chunk_frames, std::max<hsize_t>(n, 1), hsize_t(k)};
   s.value = extendible(s.group, "value", H5T_NATIVE_FLOAT, 3, dims3, chunk3);
-  if (unit) attr_string(s.value, "unit", unit);
-  attr_string(s.time, "unit", "s");
+  if (unit) h5::write_text_attribute(s.value, "unit", unit);
+  h5::write_text_attribute(s.time, "unit", "s");
   return s;
 }
 
@@ -280,19 +271,19 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
   hid_t h5md = group(r.file, "h5md");
   attr_array(h5md, "version", H5T_NATIVE_INT, std::vector<int>{1, 1});
   hid_t author = group(h5md, "author");
-  attr_string(author, "name", "werk user");
+  h5::write_text_attribute(author, "name", "werk user");
   hid_t creator = group(h5md, "creator");
-  attr_string(creator, "name", "werk");
-  attr_string(creator, "version", version());
+  h5::write_text_attribute(creator, "name", "werk");
+  h5::write_text_attribute(creator, "version", version());
   H5Gclose(creator), H5Gclose(author), H5Gclose(h5md);
 
   hid_t params = group(r.file, "parameters");
   dataset_strings(params, "scene", {model.source_text}, true);
-  attr_string(params, "scene_file", model.source_file);
-  attr_string(params, "scene_sha256", sha256_hex(model.source_text));
-  attr_string(params, "backend", options.backend);
-  attr_string(params, "engine_version", version());
-  attr_string(params, "quaternion_order", "w x y z");
+  h5::write_text_attribute(params, "scene_file", model.source_file);
+  h5::write_text_attribute(params, "scene_sha256", sha256_hex(model.source_text));
+  h5::write_text_attribute(params, "backend", options.backend);
+  h5::write_text_attribute(params, "engine_version", version());
+  h5::write_text_attribute(params, "quaternion_order", "w x y z");
   std::vector<uint64_t> seed{options.seed};
   attr_array(params, "seed", H5T_NATIVE_UINT64, seed);
   attr_array(params, "dt", H5T_NATIVE_DOUBLE, std::vector<double>{model.dt});

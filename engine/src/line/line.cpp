@@ -13,6 +13,7 @@
 #include <ostream>
 
 #include "werk/error.h"
+#include "../h5_common.h"
 #include "../../kernels/geometry.h"
 #include "../process/simulator.h"
 
@@ -789,13 +790,6 @@ void check(herr_t status, const char* what) {
   if (status < 0) throw RuntimeError(std::string("HDF5: cannot write ") + what);
 }
 
-hid_t open_group(hid_t parent, const std::string& name) {
-  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0) return H5Gopen2(parent, name.c_str(), H5P_DEFAULT);
-  hid_t g = H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (g < 0) throw RuntimeError("HDF5: cannot create group " + name);
-  return g;
-}
-
 template <class T>
 void write_vector(hid_t group, const char* name, hid_t type, const std::vector<T>& v, const char* unit = nullptr) {
   hsize_t n = v.size();
@@ -815,28 +809,16 @@ void write_vector(hid_t group, const char* name, hid_t type, const std::vector<T
   H5Sclose(space);
 }
 
-void write_names(hid_t group, const char* name, const std::vector<std::string>& v) {
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, H5T_VARIABLE);
-  hsize_t n = v.size();
-  hid_t space = H5Screate_simple(1, &n, nullptr);
-  hid_t ds = H5Dcreate2(group, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  std::vector<const char*> p;
-  for (auto& s : v) p.push_back(s.c_str());
-  if (n) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), name);
-  H5Dclose(ds), H5Sclose(space), H5Tclose(type);
-}
-
 }  // namespace
 
 void LineRun::write_h5(int64_t file_id) const {
   const hid_t file = hid_t(file_id);
   const Impl& r = *impl_;
-  hid_t obs = open_group(file, "observables");
+  hid_t obs = h5::open_or_create_group(file, "observables");
   for (size_t s = 0; s < r.l.sensors.size(); ++s) {
     const SensorSpec& spec = r.l.sensors[s];
-    hid_t g = open_group(obs, spec.name);
-    hid_t ts = open_group(g, spec.kind == SensorKind::photo_eye ? "blocked" : "count");
+    hid_t g = h5::open_or_create_group(obs, spec.name);
+    hid_t ts = h5::open_or_create_group(g, spec.kind == SensorKind::photo_eye ? "blocked" : "count");
     std::vector<int64_t> step, value;
     std::vector<double> time;
     for (const Change& c : r.series[s]) step.push_back(c.step), time.push_back(double(c.step) * r.dt), value.push_back(c.value);
@@ -846,12 +828,12 @@ void LineRun::write_h5(int64_t file_id) const {
     H5Gclose(ts), H5Gclose(g);
   }
   H5Gclose(obs);
-  hid_t line = open_group(file, "line");
+  hid_t line = h5::open_or_create_group(file, "line");
   std::vector<std::string> names;
   for (auto& s : r.l.sensors) names.push_back(s.name);
-  write_names(line, "sensor_names", names);
-  write_names(line, "event_names", {"blocked", "cleared", "enter", "exit"});
-  hid_t ev = open_group(line, "events");
+  h5::write_text_list(line, "sensor_names", names);
+  h5::write_text_list(line, "event_names", {"blocked", "cleared", "enter", "exit"});
+  hid_t ev = h5::open_or_create_group(line, "events");
   std::vector<double> time;
   std::vector<int64_t> step;
   std::vector<int32_t> sensor, body;

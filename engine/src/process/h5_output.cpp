@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "h5_common.h"
 #include "werk/error.h"
 
 namespace werk::process {
@@ -13,13 +14,6 @@ constexpr hsize_t kChunk = 4096;
 
 void check(herr_t status, const char* what) {
   if (status < 0) throw RuntimeError(std::string("HDF5: cannot ") + what);
-}
-
-hid_t open_or_create_group(hid_t parent, const std::string& name) {
-  if (H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0) return H5Gopen2(parent, name.c_str(), H5P_DEFAULT);
-  hid_t g = H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (g < 0) throw RuntimeError("HDF5: cannot create group " + name);
-  return g;
 }
 
 // An empty one-dimensional dataset that grows in chunks, deflated.
@@ -79,20 +73,6 @@ int64_t rows_of(hid_t ds) {
   return int64_t(n);
 }
 
-void write_strings(hid_t group, const char* name, const std::vector<std::string>& v) {
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, H5T_VARIABLE);
-  hsize_t n = v.size();
-  hid_t space = H5Screate_simple(1, &n, nullptr);
-  hid_t ds = H5Dcreate2(group, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  std::vector<const char*> p;
-  for (auto& s : v) p.push_back(s.c_str());
-  if (n) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), "write strings");
-  H5Dclose(ds);
-  H5Sclose(space);
-  H5Tclose(type);
-}
-
 void write_doubles(hid_t group, const char* name, const std::vector<double>& v, hsize_t rows = 0) {
   hsize_t dims[2] = {rows ? rows : v.size(), rows ? v.size() / rows : 0};
   hid_t space = H5Screate_simple(rows ? 2 : 1, dims, nullptr);
@@ -123,7 +103,7 @@ struct H5Trace::Series {
   std::vector<int64_t> values;
 
   Series(hid_t parent, const std::string& node, const char* observable, const std::string& unit, int64_t resume) {
-    hid_t g = open_or_create_group(parent, node);
+    hid_t g = h5::open_or_create_group(parent, node);
     if (resume >= 0) {
       group = H5Gopen2(g, observable, H5P_DEFAULT);
       H5Gclose(g);
@@ -215,7 +195,7 @@ H5Trace::H5Trace(hid_t file, const Model& model, const std::vector<int64_t>* res
     if (next >= resume->size()) throw RuntimeError("process trace: the checkpoint lists fewer series than the scene has");
     return (*resume)[next++];
   };
-  hid_t obs = open_or_create_group(file, "observables");
+  hid_t obs = h5::open_or_create_group(file, "observables");
   series_.resize(model.nodes.size());
   for (size_t i = 0; i < model.nodes.size(); ++i) {
     const NodeSpec& n = model.nodes[i];
@@ -224,15 +204,15 @@ H5Trace::H5Trace(hid_t file, const Model& model, const std::vector<int64_t>* res
       series_[i] = std::make_unique<Series>(obs, n.name, "length", "parts", rows());
   }
   H5Gclose(obs);
-  hid_t proc = open_or_create_group(file, "process");
+  hid_t proc = h5::open_or_create_group(file, "process");
   if (!resume) {
     // The names that decode the integer columns.
     std::vector<std::string> names, states(kStateNames, kStateNames + kStateCount),
         events(kLogEventNames, kLogEventNames + kLogEventCount), types;
     for (auto& n : model.nodes) names.push_back(n.name);
-    write_strings(proc, "objects", names);
-    write_strings(proc, "state_names", states);
-    write_strings(proc, "event_names", events);
+    h5::write_text_list(proc, "objects", names);
+    h5::write_text_list(proc, "state_names", states);
+    h5::write_text_list(proc, "event_names", events);
   }
   if (model.event_log) events_ = std::make_unique<Table>(proc, rows());
   H5Gclose(proc);
@@ -266,7 +246,7 @@ void H5Trace::close() {
 }
 
 void write_kpis_h5(hid_t file, const Model& model, const Experiment& e, uint64_t seed) {
-  hid_t proc = open_or_create_group(file, "process");
+  hid_t proc = h5::open_or_create_group(file, "process");
   hid_t g = H5Gcreate2(proc, "kpis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) throw RuntimeError("HDF5: cannot create /process/kpis");
   std::vector<std::string> names, units;
@@ -279,8 +259,8 @@ void write_kpis_h5(hid_t file, const Model& model, const Experiment& e, uint64_t
   // values[r][k]: one row per replication.
   for (size_t r = 0; r < reps; ++r)
     for (auto& k : e.kpis) values.push_back(k.values[r]);
-  write_strings(g, "name", names);
-  write_strings(g, "unit", units);
+  h5::write_text_list(g, "name", names);
+  h5::write_text_list(g, "unit", units);
   write_doubles(g, "mean", mean);
   write_doubles(g, "ci95_low", lo);
   write_doubles(g, "ci95_high", hi);

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "h5_common.h"
 #include "sweep/sweep.h"
 #include "werk/error.h"
 #include "werk/version.h"
@@ -30,16 +31,6 @@ void check(herr_t status, const std::string& what) {
   if (status < 0) throw RuntimeError("HDF5: cannot " + what);
 }
 
-void attr_string(hid_t obj, const char* name, const std::string& value) {
-  hid_t type = H5Tcopy(H5T_C_S1);
-  H5Tset_size(type, std::max<size_t>(1, value.size()));
-  H5Tset_strpad(type, H5T_STR_NULLPAD);
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-  check(a < 0 ? -1 : H5Awrite(a, type, value.empty() ? "" : value.data()), std::string("write attribute ") + name);
-  H5Aclose(a), H5Sclose(space), H5Tclose(type);
-}
-
 void attr_int(hid_t obj, const char* name, int64_t value) {
   hid_t space = H5Screate(H5S_SCALAR);
   hid_t a = H5Acreate2(obj, name, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT);
@@ -48,17 +39,9 @@ void attr_int(hid_t obj, const char* name, int64_t value) {
 }
 
 std::string read_attr(hid_t obj, const char* name) {
-  if (H5Aexists(obj, name) <= 0) return "";
-  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  hid_t type = H5Aget_type(a);
-  size_t n = H5Tget_size(type);
-  std::string s(n, '\0');
-  hid_t mem = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mem, n);
-  H5Tset_strpad(mem, H5T_STR_NULLPAD);
-  H5Aread(a, mem, s.data());
-  H5Tclose(mem), H5Tclose(type), H5Aclose(a);
-  return s.substr(0, s.find('\0'));
+  std::string s;
+  h5::read_text_attribute(obj, name, s);
+  return s;
 }
 
 // A dataset of `rank` dimensions written from `data`.
@@ -130,12 +113,12 @@ void write_results(const std::string& path, const Spec& s, const Results& res) {
   if (f < 0) throw RuntimeError("cannot create results file '" + tmp + "'");
   try {
     hid_t g = H5Gcreate2(f, "sweep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    attr_string(g, "name", s.name);
-    attr_string(g, "sweep_file", s.file);
-    attr_string(g, "sweep_sha256", s.sha256);
-    attr_string(g, "werk_version", version());
-    attr_string(g, "scene_file", s.scene_file);
-    attr_string(g, "design", s.design);
+    h5::write_text_attribute(g, "name", s.name);
+    h5::write_text_attribute(g, "sweep_file", s.file);
+    h5::write_text_attribute(g, "sweep_sha256", s.sha256);
+    h5::write_text_attribute(g, "werk_version", version());
+    h5::write_text_attribute(g, "scene_file", s.scene_file);
+    h5::write_text_attribute(g, "design", s.design);
     attr_int(g, "seed", int64_t(s.seed));
     attr_int(g, "replications", int64_t(s.replications));
     attr_int(g, "variants", int64_t(nv));
@@ -192,8 +175,8 @@ void write_results(const std::string& path, const Spec& s, const Results& res) {
       }
       hid_t og = H5Gcreate2(kg, o.name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       if (og < 0) throw RuntimeError("HDF5: cannot create group for output '" + o.name + "'");
-      attr_string(og, "unit", o.unit);
-      attr_string(og, "source", o.figure == Figure::process_kpi ? "process KPI " + o.kpi : "physics figure");
+      h5::write_text_attribute(og, "unit", o.unit);
+      h5::write_text_attribute(og, "source", o.figure == Figure::process_kpi ? "process KPI " + o.kpi : "physics figure");
       write(og, "values", H5T_NATIVE_DOUBLE, values.data(), {nv, reps});
       write(og, "mean", H5T_NATIVE_DOUBLE, mean.data(), {nv});
       write(og, "ci95_low", H5T_NATIVE_DOUBLE, lo.data(), {nv});

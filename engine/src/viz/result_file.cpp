@@ -1,5 +1,7 @@
 #include "result_file.h"
 
+#include "h5_common.h"
+
 #include <hdf5.h>
 
 #include <algorithm>
@@ -26,20 +28,8 @@ bool exists(hid_t f, const std::string& path) {
 }
 
 std::string attr_string(hid_t obj, const char* name) {
-  if (H5Aexists(obj, name) <= 0) return "";
-  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  hid_t type = H5Aget_type(a);
   std::string s;
-  if (H5Tget_class(type) == H5T_STRING && !H5Tis_variable_str(type)) {
-    s.assign(H5Tget_size(type), '\0');
-    hid_t mem = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mem, s.size());
-    H5Tset_strpad(mem, H5T_STR_NULLPAD);
-    H5Aread(a, mem, s.data());
-    H5Tclose(mem);
-    s.resize(std::min(s.size(), s.find('\0')));
-  }
-  H5Tclose(type), H5Aclose(a);
+  h5::read_text_attribute(obj, name, s);
   return s;
 }
 
@@ -125,15 +115,7 @@ void read_frame(hid_t file, const char* path, int64_t f, size_t n, size_t k, int
 }  // namespace
 
 ResultFile::ResultFile(const std::string& path) : path_(path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (H5Fis_hdf5(path.c_str()) <= 0)
-    throw InputError(path, 0, 0, "expected an HDF5 result file, found something else (or nothing)");
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  H5Pset_metadata_read_attempts(fapl, 4);
-  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
-  H5Pclose(fapl);
-  if (f < 0) f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) throw RuntimeError("cannot open '" + path + "' (if a run was killed, try: h5clear -s " + path + ")");
+  hid_t f = h5::open_result_for_reading(path);
   file_ = f;
   if (!exists(f, "parameters")) throw InputError(path, 0, 0, "expected a werk result file (with /parameters), found none");
   hid_t p = H5Gopen2(f, "parameters", H5P_DEFAULT);
