@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "werk/process.h"
 
@@ -76,6 +77,8 @@ struct Command {
 Command add_export_command(CLI::App& app);
 Command add_render_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+// Runs a program without a shell (report_command.cpp); its exit status.
+int run_program(const std::vector<std::string>& argv);
 
 // A one-line progress display on a terminal; silent elsewhere.
 class Progress {

@@ -77,9 +77,10 @@ int render(const RenderArgs& a) {
   }
   viz::render_frames(r, frames, paths, o);
   const double render_s = seconds_since(start);
-  std::string cmd = "ffmpeg -loglevel error -y -framerate " + std::to_string(a.fps) + " -i '" + (tmp / "frame_%06d.png").string() +
-                    "' -c:v libx264 -pix_fmt yuv420p -movflags +faststart '" + a.movie + "'";
-  int status = std::system(cmd.c_str());
+  // No shell between: the output path is passed as it was given.
+  const int status = run_program({"ffmpeg", "-loglevel", "error", "-y", "-framerate", std::to_string(a.fps), "-i",
+                                  (tmp / "frame_%06d.png").string(), "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                                  "-movflags", "+faststart", a.movie});
   fs::remove_all(tmp);
   if (status != 0) throw RuntimeError("ffmpeg failed to write '" + a.movie + "'");
   std::fprintf(stderr, "werk: wrote %s (%zu frames at %d fps, %dx%d; %.3f s per rendered frame)\n", a.movie.c_str(),

@@ -23,20 +23,8 @@ struct ReportArgs {
   std::string file, out;
 };
 
-namespace {
-
-#ifdef WERK_HAVE_VTK
-std::string report_script() {
-  namespace fs = std::filesystem;
-  if (const char* s = std::getenv("WERK_REPORT_SCRIPT")) return s;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && fs::exists(exe.parent_path().parent_path() / "share/werk/report.py"))
-    return (exe.parent_path().parent_path() / "share/werk/report.py").string();
-  if (fs::exists(WERK_REPORT_SCRIPT_INSTALLED)) return WERK_REPORT_SCRIPT_INSTALLED;
-  return WERK_REPORT_SCRIPT;
-}
-
+// Runs argv[0] (searched on PATH) with the arguments as given, no shell
+// between; its exit status (127: could not be started).
 int run_program(const std::vector<std::string>& argv) {
   pid_t pid = fork();
   if (pid < 0) throw RuntimeError("cannot start " + argv[0]);
@@ -51,6 +39,20 @@ int run_program(const std::vector<std::string>& argv) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+namespace {
+
+#ifdef WERK_HAVE_VTK
+std::string report_script() {
+  namespace fs = std::filesystem;
+  if (const char* s = std::getenv("WERK_REPORT_SCRIPT")) return s;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::exists(exe.parent_path().parent_path() / "share/werk/report.py"))
+    return (exe.parent_path().parent_path() / "share/werk/report.py").string();
+  if (fs::exists(WERK_REPORT_SCRIPT_INSTALLED)) return WERK_REPORT_SCRIPT_INSTALLED;
+  return WERK_REPORT_SCRIPT;
 }
 
 int report(const ReportArgs& a) {
