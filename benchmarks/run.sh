@@ -5,7 +5,8 @@
 # settings matched to Werk's quality (--matched: Bullet with Werk's
 # sub-steps, MuJoCo with its CG solver).
 #
-#   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--peer-timeout S] [--threads N]
+#   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--peer-timeout S]
+#                     [--threads N[,N...]] [--wait-policy default|passive|both]
 #
 #   --quick      120 steps instead of 600, and no PILE-65536
 #   --only NAME  only these scenes (file names without .yaml, e.g. pile_4096)
@@ -14,9 +15,15 @@
 #                peers stop at the limit and report the steps they made (marked *)
 #   --peer-timeout S  the peers' limit (Bullet and MuJoCo), when it should differ
 #                from --timeout
-#   --threads N  Werk CPU threads (default 2); the peers are single-threaded
-#                (Debian's Bullet has no task scheduler), so the table also
-#                gives the ratios per core
+#   --threads N[,N...]  Werk CPU threads (default 2); the peers are
+#                single-threaded (Debian's Bullet has no task scheduler), so
+#                the table also gives the ratios per core. With a list (e.g.
+#                1,2) Werk runs once per count, the main table shows the last,
+#                and a second table gives every count against Bullet.
+#   --wait-policy default|passive|both  OpenMP's waiting for Werk's runs:
+#                werk's own choice (default), OMP_WAIT_POLICY=passive (what
+#                shared nodes and busy machines give), or both, each in the
+#                second table (the main table shows the first)
 #
 # Environment: WERK (default build/werk), PEER (default
 # build/benchmarks/werk_bullet_peer), MUJOCO (default
@@ -33,6 +40,7 @@ STEPS=600
 TIMEOUT=1500
 THREADS=2
 PEER_TIMEOUT=""
+WAIT=default
 QUICK=0
 ONLY=""
 PARTIAL=0
@@ -45,13 +53,27 @@ while [ $# -gt 0 ]; do
     --timeout) TIMEOUT="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --peer-timeout) PEER_TIMEOUT="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --wait-policy) WAIT="$2"; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 PEER_TIMEOUT=${PEER_TIMEOUT:-$TIMEOUT}
+case "$WAIT" in
+  default|passive) POLICIES=$WAIT ;;
+  both) POLICIES="default passive" ;;
+  *) echo "run.sh: --wait-policy: expected default, passive or both, found '$WAIT'" >&2; exit 2 ;;
+esac
+THREAD_LIST=$(echo "$THREADS" | tr ',' ' ')
+for t in $THREAD_LIST; do
+  case "$t" in
+    ''|*[!0-9]*|0) echo "run.sh: --threads: expected positive whole numbers, found '$THREADS'" >&2; exit 2 ;;
+  esac
+done
+THREADS=${THREAD_LIST##* }  # the main table's count: the last
+MAIN_POLICY=${POLICIES%% *}
 
 # OpenMP waiting: werk chooses (brief spinning) unless OMP_WAIT_POLICY is set.
 SCENES="pile_1000 pile_4096 pile_16384 pile_65536 pyramid_20 pyramid_40 conveyor_line"
@@ -108,8 +130,19 @@ for s in $SCENES; do
     echo "run.sh: no scene $f (run /usr/bin/python3 benchmarks/make_scenes.py)" >&2
     continue
   fi
-  w=$(engine_json "$HAVE_WERK" "$TIMEOUT" "$s: werk ($STEPS steps, $THREADS threads)" \
-    "$WERK" bench "$f" --json --threads "$THREADS" --backend cpu --steps "$STEPS")
+  # Werk once per waiting policy and thread count: "policy:threads" -> JSON.
+  runs="{"
+  for pol in $POLICIES; do
+    for t in $THREAD_LIST; do
+      if [ "$pol" = passive ]; then envs=(env OMP_WAIT_POLICY=passive); else envs=(env -u OMP_WAIT_POLICY); fi
+      j=$(engine_json "$HAVE_WERK" "$TIMEOUT" "$s: werk ($STEPS steps, $t threads, waiting $pol)" \
+        "${envs[@]}" "$WERK" bench "$f" --json --threads "$t" --backend cpu --steps "$STEPS")
+      [ "$runs" = "{" ] || runs="$runs,"
+      runs="$runs\"$pol:$t\":$j"
+      [ "$pol" = "$MAIN_POLICY" ] && [ "$t" = "$THREADS" ] && w=$j
+    done
+  done
+  runs="$runs}"
   b=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, defaults)" \
     "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
   bm=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, Werk's sub-steps)" \
@@ -118,7 +151,7 @@ for s in $SCENES; do
     "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
   mm=$(engine_json "$HAVE_MUJOCO" $((PEER_TIMEOUT + 120)) "$s: mujoco ($STEPS steps, 1 thread, CG)" \
     "$MUJOCO" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" --matched)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$w" "$b" "$bm" "$m" "$mm" >>"$RAW"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$w" "$b" "$bm" "$m" "$mm" "$runs" >>"$RAW"
 done
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
@@ -128,13 +161,15 @@ mkdir -p benchmarks/results
 OUTFILE=benchmarks/results/$MACHINE.md
 [ "$PARTIAL" = 1 ] && OUTFILE=benchmarks/results/$MACHINE-partial.md
 
-TABLE=$("$PY" - "$RAW" "$THREADS" <<'EOF'
+TABLE=$("$PY" - "$RAW" "$THREADS" "$POLICIES" "$THREAD_LIST" <<'EOF'
 import json, sys
 
 threads = int(sys.argv[2])
-rows = []
+policies, thread_list = sys.argv[3].split(), sys.argv[4].split()
+rows, runs = [], {}
 for line in open(sys.argv[1]):
     name, *engines = line.rstrip("\n").split("\t")
+    runs[name] = json.loads(engines.pop())
     rows.append((name, *[json.loads(e) for e in engines]))
 
 def num(d, k):
@@ -194,6 +229,30 @@ for name, w, b, bm, m, mm_ in rows:
         mm(b, "max_penetration_m"), mm(bm, "max_penetration_m"), mm(m, "max_penetration_m"),
         mm(mm_, "max_penetration_m"), top(w), top(b), top(bm), w.get("hash", "")]) + " |")
 print("\n".join(out))
+# Every Werk run against Bullet at its defaults, and two threads against one.
+if len(policies) > 1 or len(thread_list) > 1:
+    cols = [(p, t) for p in policies for t in thread_list]
+    head = ["scene", "Bullet default"] + [f"Werk {t}T {p}" for p, t in cols] + \
+           [f"Werk {t}T {p} / Bullet" for p, t in cols]
+    if "1" in thread_list and len(thread_list) > 1:
+        head += [f"Werk {t}T / 1T {p}" for p in policies for t in thread_list if t != "1"]
+    print("\nWerk at each thread count and waiting policy (body-steps/s, and ratios):\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|")
+    for name, w, b, bm, m, mm_ in rows:
+        r = runs[name]
+        cells = [name, rate(b)] + [rate(r.get(f"{p}:{t}", {"error": "missing"})) for p, t in cols]
+        for p, t in cols:
+            wv, bv = num(r.get(f"{p}:{t}", {}), "body_steps_per_s"), num(b, "body_steps_per_s")
+            cells.append(f"{wv / bv:.2f}" if wv and bv else "")
+        if "1" in thread_list and len(thread_list) > 1:
+            for p in policies:
+                one = num(r.get(f"{p}:1", {}), "body_steps_per_s")
+                for t in thread_list:
+                    if t == "1": continue
+                    v = num(r.get(f"{p}:{t}", {}), "body_steps_per_s")
+                    cells.append(f"{v / one:.2f}" if v and one else "")
+        print("| " + " | ".join(cells) + " |")
 stopped = [peer for peer, ks in (("Bullet", (2, 3)), ("MuJoCo", (4, 5))) if any(r[k].get("partial") for r in rows for k in ks)]
 if stopped:
     print(f"\n* {' and '.join(stopped)} stopped at the --timeout limit: the rate is over the steps made (the early, cheaper "
@@ -208,6 +267,7 @@ echo "$TABLE"
   echo
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "with \`benchmarks/run.sh $ARGS\`: Werk \`bench --backend cpu --threads $THREADS\` (its default"
+  echo "OpenMP waiting unless the second table says otherwise;"
   echo "sub-steps), Bullet 3.24 single-threaded (werk_bullet_peer: Debian's Bullet has no task scheduler),"
   echo "MuJoCo 2.2.2 single-threaded (werk_mujoco_peer), $STEPS steps, sleeping off in Werk and Bullet (MuJoCo has"
   echo "none). Each peer at its defaults (Bullet: one step of dt per frame, 10 iterations; MuJoCo: Newton"

@@ -212,7 +212,9 @@ TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identi
 
 TEST_CASE("a mixed run stopped in its physics phase resumes bit-identical, KPIs included", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_mixed");
-  const std::string scene = test::write_file(dir / "mixed.yaml", mixed_scene(6, 3));
+  // 40 s of 24 boxes: long enough (about a second of physics on a fast
+  // machine) for the stops to land in it.
+  const std::string scene = test::write_file(dir / "mixed.yaml", mixed_scene(6, 40));
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
   const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
   std::string msg;

@@ -5,6 +5,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu_team.h"
+#include "kernels/contact_solver_wide.h"
 #include "omp_system.h"
 #include "pipeline_deps.h"
 
@@ -26,25 +28,31 @@ struct System : OmpDevice {
   // they would add a few hundred bytes per body, and the CPU pays little
   // for a fresh block.
   static constexpr bool keep_temporaries = false;
-  // All colours of a solver pass in one parallel region: a barrier between
-  // colours instead of a fork and join per colour. Static scheduling gives
-  // each thread a fixed share, and no two items of a colour share a body.
-  // Colours from serial_from on run in order on one thread. Returns the
-  // number of parallel regions (1).
+  // Phases run on a team of threads (cpu_team.h): the sub-step loop in
+  // one region, a light stage on the calling thread alone.
+  static void begin_step() { flush_denormals_here(); }
   template <class Policy, class F>
-  static int for_each_color(Policy, const std::vector<int32_t>& offsets, int serial_from, F f) {
-    const int ncolor = int(offsets.size()) - 1;
-    if (ncolor <= 0 || offsets.back() == 0) return 0;
-#pragma omp parallel
-    {
-      for (int k = 0; k < serial_from; ++k) {
-#pragma omp for schedule(static)
-        for (int i = offsets[k]; i < offsets[k + 1]; ++i) f(i);
-      }
-#pragma omp single
-      for (int i = offsets[serial_from]; i < offsets[ncolor]; ++i) f(i);
+  static int region(Policy, int threads, int64_t work, F f) {
+    return run_team(work >= kParallelWork ? threads : 1, f);
+  }
+  template <class Policy, class F>
+  static int each(Policy, int threads, int n, int64_t work, F f) {
+    return run_team(work >= kParallelWork ? threads : 1, [&](CpuTeam& team) { team.each(n, f); });
+  }
+  // Solver passes four manifolds at a time where the wide kernels apply
+  // (contact_solver_wide.h: the scalar kernels' results, bit for bit).
+  static void contact_pass(CpuTeam& team, const std::vector<int32_t>& offsets, int serial_from, const ContactPass& pass) {
+    if (pass.x || pass.kind == ContactPass::Restitution) {
+      team.by_color(offsets, serial_from, pass);
+      return;
     }
-    return 1;
+    team.by_color(offsets, serial_from, pass, [&](int first, int n) {
+      if (pass.kind == ContactPass::WarmStart)
+        wide::warm_start_contacts(pass.c, first, n, pass.sb);
+      else
+        wide::solve_contacts(pass.c, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
+                             pass.kind == ContactPass::Solve, pass.reverse);
+    });
   }
 };
 
@@ -55,7 +63,7 @@ struct System : OmpDevice {
 std::unique_ptr<Backend> make_backend(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
   int n = threads > 0 ? threads : omp_get_max_threads();
-  return std::make_unique<impl::Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"));
+  return std::make_unique<impl::Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"), n);
 }
 
 }  // namespace werk::cpu

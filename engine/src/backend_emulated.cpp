@@ -26,7 +26,7 @@ std::unique_ptr<Backend> make_backend(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
   int n = threads > 0 ? threads : omp_get_max_threads();
   return std::make_unique<impl::Pipeline>("emulated-cuda(openmp, " + std::to_string(n) +
-                                          (n == 1 ? " thread)" : " threads)"));
+                                          (n == 1 ? " thread)" : " threads)"), n);
 }
 
 }  // namespace werk::emulated

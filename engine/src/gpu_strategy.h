@@ -20,6 +20,23 @@
 
 namespace werk {
 
+// A stage's phases as launches, in order on one stream (the GPU's side
+// of a region; the CPU's is CpuTeam in cpu_team.h).
+template <class Policy>
+struct LaunchTeam {
+  Policy policy;
+  int launches = 0;
+
+  template <class F>
+  void each(int n, F f) {
+    if (n <= 0) return;
+    thrust::for_each_n(policy, thrust::counting_iterator<int>(0), n, f);
+    ++launches;
+  }
+  template <class F>
+  void by_color(const std::vector<int32_t>& offsets, int serial_from, F f);
+};
+
 struct GpuStrategy {
   static constexpr int narrow_batch = 1 << 30;
   static constexpr int keep_pairs = 1 << 30;
@@ -47,6 +64,31 @@ struct GpuStrategy {
     }
     return launches;
   }
+
+  // f(team): each phase a launch. Returns the number of launches.
+  template <class Policy, class F>
+  static int region(Policy policy, int /*threads*/, int64_t /*work*/, F f) {
+    LaunchTeam<Policy> team{policy};
+    f(team);
+    return team.launches;
+  }
+  // A solver pass: one launch per colour.
+  template <class Team, class Pass>
+  static void contact_pass(Team& team, const std::vector<int32_t>& offsets, int serial_from, const Pass& pass) {
+    team.by_color(offsets, serial_from, pass);
+  }
+  // One launch of f over [0, n).
+  template <class Policy, class F>
+  static int each(Policy policy, int /*threads*/, int n, int64_t /*work*/, F f) {
+    thrust::for_each_n(policy, thrust::counting_iterator<int>(0), n, f);
+    return 1;
+  }
 };
+
+template <class Policy>
+template <class F>
+void LaunchTeam<Policy>::by_color(const std::vector<int32_t>& offsets, int serial_from, F f) {
+  launches += GpuStrategy::for_each_color(policy, offsets, serial_from, f);
+}
 
 }  // namespace werk

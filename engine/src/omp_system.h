@@ -7,6 +7,7 @@
 #include <thrust/system/omp/execution_policy.h>
 #include <thrust/system/omp/vector.h>
 
+#include <cstdint>
 #include <type_traits>
 
 namespace werk {
@@ -33,6 +34,13 @@ struct OmpDevice {
   // Device vectors live in host memory: the state can be read in place.
   static constexpr bool host_memory = true;
   static void begin_step() { flush_denormals(); }
+  // Items of work (light kernel calls) below which an algorithm runs on
+  // the calling thread: forking a team costs about as much as 4096 of
+  // them with spinning threads, and far more with sleeping ones.
+  static constexpr int64_t kParallelWork = 4096;
+  // Threads for the next algorithm over `work` items (OpenMP's setting
+  // for this thread's next regions, which Thrust's algorithms open).
+  static void narrow(int threads, int64_t work) { omp_set_num_threads(work >= kParallelWork ? threads : 1); }
 };
 
 }  // namespace werk

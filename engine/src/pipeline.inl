@@ -55,7 +55,7 @@ class Pipeline final : public werk::Backend {
   using Cache = werk::TemporaryCache<typename System::base_policy>;
   using Policy = decltype(System::policy(std::declval<Cache&>()));
 
-  explicit Pipeline(std::string name) : name_(std::move(name)) {}
+  explicit Pipeline(std::string name, int threads = 1) : name_(std::move(name)), tuner_(threads), threads_(threads) {}
 
   void load(const werk::Model& model, const werk::State& state) override {
     model_ = &model;
@@ -184,7 +184,13 @@ class Pipeline final : public werk::Backend {
 
   void step(int n) override {
     System::begin_step();
-    for (int k = 0; k < n; ++k) step_once();
+    for (int k = 0; k < n; ++k) {
+      threads_ = tuner_.next();
+      step_once();
+      tuner_.done();
+    }
+    // The caller's own OpenMP regions get every thread again.
+    System::narrow(tuner_.threads(), std::numeric_limits<int64_t>::max());
   }
 
   werk::StepStats stats() const override { return stats_; }
@@ -286,7 +292,7 @@ class Pipeline final : public werk::Backend {
     // world's shapes in chunks, one work item per chunk, so no thread walks
     // a whole world.
     fit(big_, n);
-    auto big_end = thrust::copy_if(policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+    auto big_end = thrust::copy_if(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
                                    big_.begin(), is_big_shape{cells, bounds});
     host_read();
     const int nbig = int(big_end - big_.begin());
@@ -302,7 +308,7 @@ class Pipeline final : public werk::Backend {
       each(n, [=] WERK_HD(int i) {
         if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[i], keys, shapes);
       });
-      thrust::stable_sort_by_key(policy(), keys, keys + nentry, shapes);
+      thrust::stable_sort_by_key(policy(nentry), keys, keys + nentry, shapes);
     }
     // Count, then write: the pair list has one fixed order.
     const int32_t* big = raw(big_);
@@ -348,7 +354,7 @@ class Pipeline final : public werk::Backend {
                           kind, put);
       });
     }
-    thrust::sort(policy(), pair_keys_, pair_keys_ + npair);
+    thrust::sort(policy(npair), pair_keys_, pair_keys_ + npair);
     stats_.pairs = npair;
   }
 
@@ -405,15 +411,15 @@ class Pipeline final : public werk::Backend {
       if (has_extra_ && int(extras_.size()) < n) fit(extras_, n);
       fit(touching_, n);
       collide(pair_keys_ + first, nullptr, n, dt, raw(touching_));
-      const int t = int(thrust::count_if(policy(), touching_.begin(), touching_.begin() + n, is_nonzero()));
+      const int t = int(thrust::count_if(policy(n), touching_.begin(), touching_.begin() + n, is_nonzero()));
       host_read();
       fit(contact_keys_, ncontact_ + t);
-      thrust::copy_if(policy(), pair_keys_ + first, pair_keys_ + first + n, raw(touching_),
+      thrust::copy_if(policy(n), pair_keys_ + first, pair_keys_ + first + n, raw(touching_),
                       contact_keys_.begin() + ncontact_, is_nonzero());
       host_read();  // copy_if returns its end
       if (keep_manifolds_) {
         fit(contact_pairs_, t);
-        thrust::copy_if(policy(), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+        thrust::copy_if(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
                         touching_.begin(), contact_pairs_.begin(), is_nonzero());
         host_read();
       }
@@ -452,11 +458,11 @@ class Pipeline final : public werk::Backend {
       // Colour slot k holds the manifold of pair contact_pairs_[order_[k]].
       auto source = thrust::make_permutation_iterator(contact_pairs_.begin(), order_.begin());
       fit(spare_contacts_, n);
-      thrust::gather(policy(), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
+      thrust::gather(policy(n), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
       solver_contacts_.swap(spare_contacts_);
       if (has_extra_) {
         fit(spare_extras_, n);
-        thrust::gather(policy(), source, source + n, extras_.begin(), spare_extras_.begin());
+        thrust::gather(policy(n), source, source + n, extras_.begin(), spare_extras_.begin());
         extras_.swap(spare_extras_);
       }
       return;
@@ -488,7 +494,7 @@ class Pipeline final : public werk::Backend {
       int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, mat, pos,
                                      vel, angvel, conv, dt, margin, out[k], extra ? &extra[k] : nullptr);
       if (touching) touching[k] = t;
-    });
+    }, kCollideCost);
   }
 
   // Anchors, masses and warm-start impulses: a manifold's remembered
@@ -514,7 +520,7 @@ class Pipeline final : public werk::Backend {
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
     });
-    const ContactTally tally = thrust::transform_reduce(policy(), solver_contacts_.begin(), solver_contacts_.end(),
+    const ContactTally tally = thrust::transform_reduce(policy(n), solver_contacts_.begin(), solver_contacts_.end(),
                                                         tally_contact(), ContactTally{0, 0.0f}, add_tallies());
     host_read();
     stats_.contacts = tally.points;
@@ -550,8 +556,8 @@ class Pipeline final : public werk::Backend {
     fit(tentative_, n);
     fit(claim_, nbody_total);
     fit(color_mask_, nbody_total);
-    thrust::fill(policy(), color_.begin(), color_.end(), -1);
-    thrust::fill(policy(), color_mask_.begin(), color_mask_.end(), uint64_t(0));
+    thrust::fill(policy(n), color_.begin(), color_.end(), -1);
+    thrust::fill(policy(nbody_total), color_mask_.begin(), color_mask_.end(), uint64_t(0));
     int32_t* color = raw(color_);
     unsigned long long* tentative = raw(tentative_);
     unsigned long long* claim = raw(claim_);
@@ -560,11 +566,11 @@ class Pipeline final : public werk::Backend {
     const float* inv_mass = raw(inv_mass_);
     for (int round = 0; round < werk::kMaxColorRounds;) {
       for (int k = 0; k < werk::kColorRoundsPerCheck; ++k, ++round) {
-        thrust::fill(policy(), claim_.begin(), claim_.end(), werk::kNoClaim);
+        thrust::fill(policy(nbody_total), claim_.begin(), claim_.end(), werk::kNoClaim);
         each(n, [=] WERK_HD(int i) { werk::claim_lowest_color(i, bodies(i), inv_mass, mask, color, tentative, claim); });
         each(n, [=] WERK_HD(int i) { werk::take_lowest_color(i, bodies(i), inv_mass, tentative, claim, color, mask); });
       }
-      const int remaining = int(thrust::count(policy(), color_.begin(), color_.end(), -1));
+      const int remaining = int(thrust::count(policy(n), color_.begin(), color_.end(), -1));
       host_read();
       if (remaining == 0) break;
     }
@@ -575,11 +581,11 @@ class Pipeline final : public werk::Backend {
     // colour is at least k.
     fit(order_, n);
     fit(sorted_color_, n);
-    thrust::sequence(policy(), order_.begin(), order_.end());
-    thrust::copy(policy(), color_.begin(), color_.end(), sorted_color_.begin());
-    thrust::stable_sort_by_key(policy(), sorted_color_.begin(), sorted_color_.end(), order_.begin());
+    thrust::sequence(policy(n), order_.begin(), order_.end());
+    thrust::copy(policy(n), color_.begin(), color_.end(), sorted_color_.begin());
+    thrust::stable_sort_by_key(policy(n), sorted_color_.begin(), sorted_color_.end(), order_.begin());
     fit(color_bounds_, werk::kMaxColors + 2);
-    thrust::lower_bound(policy(), sorted_color_.begin(), sorted_color_.end(), thrust::counting_iterator<int>(0),
+    thrust::lower_bound(policy(n), sorted_color_.begin(), sorted_color_.end(), thrust::counting_iterator<int>(0),
                         thrust::counting_iterator<int>(werk::kMaxColors + 2), color_bounds_.begin());
     color_bounds_host_.resize(werk::kMaxColors + 2);
     thrust::copy(color_bounds_.begin(), color_bounds_.end(), color_bounds_host_.begin());
@@ -594,16 +600,29 @@ class Pipeline final : public werk::Backend {
     color_offsets_.push_back(n);
   }
 
-  // Runs f(contact index) over every colour in turn; the device system
-  // decides how (one parallel region with a barrier per colour on the CPU,
-  // one launch per colour on CUDA). Colours from serial_from_ on hold
-  // contacts that share bodies and run in order on one thread.
-  template <class F>
-  void by_color(F f) {
-    stats_.launches += System::for_each_color(System::policy(cache_), color_offsets_, serial_from_, f);
+  // One solver pass over every colour in turn, as the system runs it (on
+  // the CPU a barrier per colour or run of small colours, four manifolds
+  // at a time; on CUDA one launch per colour). Colours from serial_from_ on
+  // hold contacts that share bodies and run in order on one thread.
+  template <class Team>
+  void contact_pass(Team& team, const werk::ContactPass& pass) {
+    System::contact_pass(team, color_offsets_, serial_from_, pass);
   }
 
+  // The sub-steps run as one region: on the CPU one team of threads for
+  // the whole loop, meeting between phases; on the GPU a launch per phase.
   void solve_substeps(const werk::BodyParams& p, const werk::BodyState& s) {
+    const int64_t work = int64_t(nworld_) * nbody_ + int64_t(ncontact_) * kContactCost;
+    region(work, [&](auto& team) { substeps_on(team, p, s); });
+  }
+
+  // A contact pass costs about this many body updates; a narrowphase
+  // pair, about this many more.
+  static constexpr int kContactCost = 8;
+  static constexpr int kCollideCost = 16;
+
+  template <class Team>
+  void substeps_on(Team& team, const werk::BodyParams& p, const werk::BodyState& s) {
     const int total = nworld_ * nbody_, nbody = nbody_, substeps = model_->substeps;
     const float h = float(model_->dt / substeps), inv_h = 1.0f / h;
     const Vec3 g = model_->gravity;
@@ -616,37 +635,35 @@ class Pipeline final : public werk::Backend {
     const werk::SolverBodies sb = solver_bodies();
     const bool contacts = ncontact_ > 0;
     const werk::JointParams jp = joint_params();
+    const uint8_t* asleep = raw(asleep_);
+    werk::Mat3* inv_inertia = raw(world_inv_inertia_);
+    werk::BodyDelta* delta = raw(delta_);
+    const Vec3* pos0 = raw(pos_start_);
+    const Quat* q0 = raw(quat_start_);
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
-      const uint8_t* asleep = raw(asleep_);
-      each(total, [=] WERK_HD(int i) {
+      team.each(total, [=] WERK_HD(int i) {
         werk::place_kinematic(i, nbody, p, t_end, s);
         if (!asleep[i]) werk::integrate_velocity(i, nbody, p, g, h, s);
       });
-      solve_joints(jp, joint_soft, h, true, true);
-      if (contacts) by_color([=] WERK_HD(int i) { werk::warm_start_contact(c[i], x ? &x[i] : nullptr, sb); });
-      solve_joints(jp, joint_soft, h, true, false);
+      solve_joints(team, jp, joint_soft, h, true, true);
+      if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::WarmStart, false});
+      solve_joints(team, jp, joint_soft, h, true, false);
       const bool reverse = (sub & 1) != 0;
-      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, true, reverse);
-      });
+      if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Solve, reverse});
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
-      werk::Mat3* inv_inertia = raw(world_inv_inertia_);
-      werk::BodyDelta* delta = raw(delta_);
-      const Vec3* pos0 = raw(pos_start_);
-      const Quat* q0 = raw(quat_start_);
-      each(total, [=] WERK_HD(int i) {
+      team.each(total, [=] WERK_HD(int i) {
         if (asleep[i]) return;
         werk::integrate_pose(i, nbody, p, h, s);
         inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
         delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
       });
-      solve_joints(jp, joint_soft, h, false, false);
-      if (contacts) by_color([=] WERK_HD(int i) { werk::solve_contact(c[i], x ? &x[i] : nullptr, sb, inv_h, soft, static_soft, false, reverse);
-      });
+      solve_joints(team, jp, joint_soft, h, false, false);
+      if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Relax, reverse});
     }
     if (contacts && has_restitution_)
-      by_color([=] WERK_HD(int i) { werk::restitution_contact(c[i], x ? &x[i] : nullptr, sb); });
+      contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Restitution, false});
   }
 
   // Solver masses: a sleeping body is immovable until it wakes.
@@ -669,7 +686,7 @@ class Pipeline final : public werk::Backend {
   void wake_bodies() {
     const int n = nworld_ * nbody_;
     fit(wake_, n);
-    thrust::fill(policy(), wake_.begin(), wake_.end(), 0);
+    thrust::fill(policy(n), wake_.begin(), wake_.end(), 0);
     const ContactBodies bodies = contact_bodies();
     const uint8_t *dynamic = raw(dynamic_), *asleep_in = raw(asleep_);
     const float* rest = raw(rest_);
@@ -699,7 +716,7 @@ class Pipeline final : public werk::Backend {
       if (dynamic[i]) werk::update_rest_time(i, asleep, vel, angvel, dt, rest);
     });
     fit(restless_, n);
-    thrust::fill(policy(), restless_.begin(), restless_.end(), 0);
+    thrust::fill(policy(n), restless_.begin(), restless_.end(), 0);
     int32_t* restless = raw(restless_);
     const ContactBodies bodies = contact_bodies();
     each(ncontact_, [=] WERK_HD(int k) { werk::mark_restless(bodies(k), dynamic, rest, restless); });
@@ -720,13 +737,14 @@ class Pipeline final : public werk::Backend {
   }
 
   // Joints: one thread per world walks its joints in order.
-  void solve_joints(const werk::JointParams& jp, werk::Softness soft, float h, bool use_bias, bool warm) {
+  template <class Team>
+  void solve_joints(Team& team, const werk::JointParams& jp, werk::Softness soft, float h, bool use_bias, bool warm) {
     if (jp.njoint == 0) return;
     werk::JointImpulse* impulse = raw(joint_impulse_);
     const float* target = raw(joint_target_);
     const werk::SolverBodies sb = solver_bodies();
     const int nbody = nbody_;
-    each(nworld_, [=] WERK_HD(int w) {
+    team.each(nworld_, [=] WERK_HD(int w) {
       for (int j = 0; j < jp.njoint; ++j)
         werk::solve_joint(j, w, nbody, jp, impulse, sb, soft, h, use_bias, warm, target[w * jp.njoint + j]);
     });
@@ -751,27 +769,40 @@ class Pipeline final : public werk::Backend {
 
  private:
 
-  // The execution policy of one algorithm launch: counted, with
-  // temporaries from the cache.
-  Policy policy() {
+  // The execution policy of one algorithm launch over n items: counted,
+  // with temporaries from the cache, on as many threads as n is worth
+  // (System::narrow; one below a threshold, where forking costs more).
+  Policy policy(int n) {
     ++stats_.launches;
+    System::narrow(threads_, n);
     return System::policy(cache_);
   }
   // The host waits for the device (a value read back).
   void host_read() { ++stats_.syncs; }
 
+  // f(i) for i in [0, n); cost: the item's weight against a light
+  // per-body kernel, so that the system can tell what is worth a team.
   template <class F>
-  void each(int n, F f) {
-    if (n > 0) thrust::for_each_n(policy(), thrust::counting_iterator<int>(0), n, f);
+  void each(int n, F f, int cost = 1) {
+    if (n <= 0) return;
+    System::narrow(threads_, int64_t(n) * cost);
+    stats_.launches += System::each(System::policy(cache_), threads_, n, int64_t(n) * cost, f);
+  }
+  // f(team) once, on a team of threads when `work` is worth one (CPU), or
+  // with each phase a launch (GPU): see cpu_team.h and gpu_strategy.h.
+  template <class F>
+  void region(int64_t work, F f) {
+    System::narrow(threads_, work);
+    stats_.launches += System::region(System::policy(cache_), threads_, work, f);
   }
 
   // Exclusive prefix sum of n counts into first (which may be counts
   // itself); returns the total (one value read back).
   int exclusive_scan(int32_t* counts, int32_t* first, int n) {
     if (n == 0) return 0;
-    const int total = thrust::reduce(policy(), counts, counts + n, 0);
+    const int total = thrust::reduce(policy(n), counts, counts + n, 0);
     host_read();
-    thrust::exclusive_scan(policy(), counts, counts + n, first);
+    thrust::exclusive_scan(policy(n), counts, counts + n, first);
     return total;
   }
   int exclusive_scan(Vector<int32_t>& counts, Vector<int32_t>& first) {
@@ -788,7 +819,7 @@ class Pipeline final : public werk::Backend {
       grown.reserve(with_headroom(n));
       ++stats_.allocations;
       if (keep > 0)
-        thrust::copy_n(policy(), reinterpret_cast<const uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data())),
+        thrust::copy_n(policy(int(keep / 8)), reinterpret_cast<const uint8_t*>(thrust::raw_pointer_cast(solver_contacts_.data())),
                        keep, reinterpret_cast<uint8_t*>(thrust::raw_pointer_cast(grown.data())));
       solver_contacts_.swap(grown);
     }
@@ -943,6 +974,8 @@ class Pipeline final : public werk::Backend {
   }
 
   std::string name_;
+  werk::TeamTuner tuner_;  // threads per step: all or one, whichever is faster now
+  int threads_ = 1;        // CPU threads for this step (1 on a GPU)
   // Temporary storage of Thrust algorithms, kept from step to step.
   Cache cache_{System::keep_temporaries};
   const werk::Model* model_ = nullptr;

@@ -19,13 +19,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "arena.h"
 #include "backend.h"
+#include "contact_passes.h"
 #include "werk/error.h"
+#include "team_tuner.h"
 #include "temporary_cache.h"
 #include "kernels/constraint_graph.h"
 #include "kernels/contact_builder.h"

@@ -1,0 +1,32 @@
+// The solver's passes over contacts as one functor, run colour by colour
+// by a backend's team (cpu_team.h, gpu_strategy.h): a plain struct rather
+// than a lambda, so that every backend can take it, and the CPU backend
+// can run it four manifolds at a time (contact_solver_wide.h).
+#pragma once
+
+#include "kernels/contact_solver.h"
+
+namespace werk {
+
+struct ContactPass {
+  enum Kind : int { WarmStart, Solve, Relax, Restitution };
+  Contact* c;
+  ContactExtra* x;  // null when the scene has no extras
+  SolverBodies sb;
+  float inv_h;
+  Softness soft, static_soft;
+  Kind kind;
+  bool reverse;
+
+  WERK_HD void operator()(int i) const {
+    ContactExtra* xi = x ? &x[i] : nullptr;
+    switch (kind) {
+      case WarmStart: warm_start_contact(c[i], xi, sb); break;
+      case Solve: solve_contact(c[i], xi, sb, inv_h, soft, static_soft, true, reverse); break;
+      case Relax: solve_contact(c[i], xi, sb, inv_h, soft, static_soft, false, reverse); break;
+      case Restitution: restitution_contact(c[i], xi, sb); break;
+    }
+  }
+};
+
+}  // namespace werk

@@ -1,0 +1,179 @@
+// How the CPU backend runs a stage's parallel parts: a team of threads in
+// one OpenMP parallel region that meets at the engine's own barrier.
+//
+// A small scene's step is a few hundred microseconds cut into hundreds of
+// phases (every colour of every solver pass of every sub-step). Forking a
+// team per phase, or meeting at OpenMP's barrier, costs what the
+// OpenMP wait policy says: a few microseconds with spinning threads, tens
+// with sleeping ones (OMP_WAIT_POLICY=passive, common on shared nodes),
+// which is more than the phase itself. So a whole sub-step loop runs in
+// one region, its phases separated by SpinBarrier, which spins for a
+// bounded time and then sleeps on a futex (C++20 atomic wait): the
+// waiting is the engine's, whatever the environment asks of OpenMP.
+// Phases too small to share run on the team's first thread, and a
+// stage too small for a team runs on the calling thread with no region
+// at all.
+//
+// Every phase runs its items as a serial loop would: items of one phase
+// (bodies, or contacts of one colour) touch disjoint data, and consecutive
+// small colours run in colour order on one thread, so the results are the
+// same, bit for bit, for any team size.
+#pragma once
+
+#include <omp.h>
+#include <xmmintrin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+namespace werk {
+
+// Resting piles decay velocities into denormal floats, which x86 handles
+// a hundred times slower: every thread that runs a phase flushes them to
+// zero. Every thread uses the same mode, so results stay independent of
+// the thread count.
+inline void flush_denormals_here() { _mm_setcsr(_mm_getcsr() | 0x8040); }  // FTZ | DAZ
+
+// A reusable barrier for a fixed number of threads: spin, then sleep.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int threads) : threads_(threads) {}
+
+  void wait() {
+    const uint32_t generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == threads_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_seq_cst);
+      if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+      return;
+    }
+    // About 20 to 60 microseconds of pause instructions: longer than a
+    // phase of a small scene, so a team at work never sleeps; short enough
+    // that a thread outliving its region does not hold a core.
+    for (int i = 0; i < kSpins; ++i) {
+      if (generation_.load(std::memory_order_acquire) != generation) return;
+      _mm_pause();
+    }
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    while (generation_.load(std::memory_order_seq_cst) == generation) generation_.wait(generation, std::memory_order_seq_cst);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr int kSpins = 2000;
+  const int threads_;
+  alignas(64) std::atomic<int> arrived_{0};
+  alignas(64) std::atomic<uint32_t> generation_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
+};
+
+// One thread's view of a team inside a region.
+struct CpuTeam {
+  int rank = 0;   // this thread, 0 .. size - 1
+  int size = 1;   // threads in the team
+  SpinBarrier* barrier = nullptr;
+  // A phase is shared only when every thread gets at least this many
+  // items (about ten microseconds of a light kernel): below, the barrier
+  // would cost more than the split saves.
+  static constexpr int kMinShare = 48;
+
+  void sync() {
+    if (size > 1) barrier->wait();
+  }
+
+  // f(i) for i in [begin, end), split evenly when large enough; the team
+  // meets when all are done.
+  template <class F>
+  void each(int begin, int end, F f) {
+    const int n = end - begin;
+    if (n >= size * kMinShare || size == 1) {
+      const int64_t lo = begin + int64_t(n) * rank / size, hi = begin + int64_t(n) * (rank + 1) / size;
+      for (int64_t i = lo; i < hi; ++i) f(int(i));
+    } else if (rank == 0) {
+      for (int i = begin; i < end; ++i) f(i);
+    }
+    sync();
+  }
+  template <class F>
+  void each(int n, F f) {
+    each(0, n, f);
+  }
+
+  // f(contact) over every colour in turn (offsets: first contact of each
+  // colour, then the end). Colours from serial_from on share bodies and
+  // run in order on one thread; so do runs of colours too small to share,
+  // with one meeting after the run rather than one per colour.
+  template <class F>
+  void by_color(const std::vector<int32_t>& offsets, int serial_from, F f) {
+    by_color(offsets, serial_from, f, [&](int first, int n) {
+      for (int i = first; i < first + n; ++i) f(i);
+    });
+  }
+
+  // The same, with contacts of one colour handed to group(first, n) in
+  // runs of up to kGroup (n of them), so that a kernel can take several
+  // at once; f(contact) runs the serial colours.
+  static constexpr int kGroup = 4;
+  template <class F, class G>
+  void by_color(const std::vector<int32_t>& offsets, int serial_from, F f, G group) {
+    auto groups = [&](int begin, int end) {
+      for (int i = begin; i < end; i += kGroup) group(i, end - i < kGroup ? end - i : kGroup);
+    };
+    const int ncolor = int(offsets.size()) - 1;
+    auto shared = [&](int k) { return k < serial_from && size > 1 && offsets[k + 1] - offsets[k] >= size * kMinShare; };
+    int k = 0;
+    while (k < ncolor) {
+      if (shared(k)) {
+        // Each thread's share starts at a multiple of kGroup.
+        const int begin = offsets[k], n = offsets[k + 1] - begin, blocks = (n + kGroup - 1) / kGroup;
+        const int lo = begin + int(int64_t(blocks) * rank / size) * kGroup;
+        const int hi = begin + int(int64_t(blocks) * (rank + 1) / size) * kGroup;
+        groups(lo, hi < offsets[k + 1] ? hi : offsets[k + 1]);
+        sync();
+        ++k;
+        continue;
+      }
+      int end = k + 1;  // a run of small (or serial) colours
+      while (end < ncolor && !shared(end)) ++end;
+      if (rank == 0)
+        for (int j = k; j < end; ++j) {
+          if (j < serial_from) groups(offsets[j], offsets[j + 1]);
+          else
+            for (int i = offsets[j]; i < offsets[j + 1]; ++i) f(i);
+        }
+      sync();
+      k = end;
+    }
+  }
+};
+
+// Runs f(team) on `threads` threads (the caller among them), or on the
+// calling thread alone when threads is 1. Returns the number of parallel
+// regions entered (0 or 1).
+template <class F>
+int run_team(int threads, F f) {
+  flush_denormals_here();
+  if (threads <= 1) {
+    CpuTeam team;
+    f(team);
+    return 0;
+  }
+  SpinBarrier barrier(threads);
+#pragma omp parallel num_threads(threads)
+  {
+    flush_denormals_here();
+    CpuTeam team{omp_get_thread_num(), threads, &barrier};
+    if (omp_get_num_threads() == threads) {
+      f(team);
+    } else if (team.rank == 0) {
+      // Fewer threads than asked (a limit set outside the engine): the
+      // first does all the work.
+      CpuTeam alone;
+      f(alone);
+    }
+  }
+  return 1;
+}
+
+}  // namespace werk

@@ -1,0 +1,121 @@
+// The CPU backend's four-lane contact passes against the scalar kernels:
+// the same bits, for every mix of lanes, point counts, static sides,
+// speculative points, idle points and visiting orders.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/contact_solver_wide.h"
+
+using namespace werk;
+
+namespace {
+
+struct Bodies {
+  std::vector<Vec3> vel, angvel, pos;
+  std::vector<BodyDelta> delta;
+  std::vector<Quat> quat0;
+  std::vector<float> inv_mass;
+  std::vector<Mat3> inv_inertia;
+  SolverBodies view() {
+    return {vel.data(), angvel.data(), delta.data(), quat0.data(), pos.data(), quat0.data(),
+            inv_mass.data(), inv_inertia.data()};
+  }
+};
+
+// Eight dynamic bodies (0..7), a static one (8) and a sleeping one (9),
+// with random motion; four manifolds that share no moving body (as in one
+// colour), the static and sleeping bodies on several of them.
+struct Case {
+  Bodies bodies;
+  std::vector<Contact> contacts;
+};
+
+Case random_case(std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f), pos(0.0f, 1.0f);
+  auto v3 = [&](float s) { return Vec3{s * u(rng), s * u(rng), s * u(rng)}; };
+  Case k;
+  Bodies& b = k.bodies;
+  const int n = 10;
+  for (int i = 0; i < n; ++i) {
+    b.vel.push_back(v3(2.0f));
+    b.angvel.push_back(v3(3.0f));
+    b.pos.push_back(v3(1.0f));
+    b.delta.push_back({v3(0.01f), v3(0.02f)});
+    b.quat0.push_back(quat_normalize(Quat{1.0f + pos(rng), 0.3f * u(rng), 0.3f * u(rng), 0.3f * u(rng)}));
+    const bool moves = i < 8;
+    b.inv_mass.push_back(moves ? 0.1f + 10.0f * pos(rng) : 0.0f);
+    // A symmetric, positive inverse inertia (diagonal plus small coupling).
+    const float d0 = 1 + 50 * pos(rng), d1 = 1 + 50 * pos(rng), d2 = 1 + 50 * pos(rng);
+    const float o01 = 0.2f * u(rng), o02 = 0.2f * u(rng), o12 = 0.2f * u(rng);
+    b.inv_inertia.push_back(moves ? Mat3{{d0, o01, o02}, {o01, d1, o12}, {o02, o12, d2}} : Mat3{});
+  }
+  const int pairs[4][2] = {{0, 1}, {2, 8}, {9, 3}, {4, 5}};
+  const uint16_t follows[3] = {kFollowHalf, kFollowFull, 0};
+  for (int j = 0; j < 4; ++j) {
+    Contact c{};
+    c.a = pairs[j][0], c.b = pairs[j][1];
+    if (rng() % 2) std::swap(c.a, c.b);
+    // Normals near the tangent basis's switch at |n.x| = 0.57735 too.
+    c.normal = rng() % 4 == 0 ? normalize(Vec3{0.57735f + 1e-6f * u(rng), 0.5f * u(rng), 0.8f}) : normalize(v3(1.0f));
+    c.friction = 0.8f * pos(rng);
+    c.count = int16_t(1 + rng() % 4);
+    c.follow = follows[rng() % 3];
+    for (int p = 0; p < 4; ++p) {
+      ContactPoint& q = c.p[p];
+      q.ra = v3(0.1f);
+      q.separation = 0.004f * u(rng);  // overlapping and speculative
+      q.normal_mass = 0.05f + pos(rng);
+      q.tangent_mass1 = 0.05f + pos(rng);
+      q.tangent_mass2 = 0.05f + pos(rng);
+      const bool idle = rng() % 3 == 0;  // carries no impulse
+      q.normal_impulse = idle ? 0.0f : 2.0f * pos(rng);
+      q.tangent_impulse1 = idle ? 0.0f : 0.5f * u(rng);
+      q.tangent_impulse2 = idle ? 0.0f : 0.5f * u(rng);
+      c.id[p] = uint32_t(p);
+    }
+    k.contacts.push_back(c);
+  }
+  // Sometimes a manifold between two bodies that do not move.
+  if (rng() % 5 == 0) k.contacts[2].a = 8, k.contacts[2].b = 9;
+  return k;
+}
+
+template <class T>
+bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit", "[contact][wide]") {
+  std::mt19937 rng(12345);
+  const float h = 1.0f / 480, inv_h = 1.0f / h;
+  const Softness soft = make_soft(kContactHertzPerRate * inv_h, kContactDampingRatio, h);
+  const Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
+  int compared = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const Case k = random_case(rng);
+    for (int lanes = 1; lanes <= 4; ++lanes) {
+      for (int pass = 0; pass < 5; ++pass) {  // warm start; solve and relax, each in both orders
+        const bool warm = pass == 0, use_bias = pass == 1 || pass == 2, reverse = pass == 2 || pass == 4;
+        Case scalar = k, wide = k;
+        SolverBodies s = scalar.bodies.view(), w = wide.bodies.view();
+        for (int i = 0; i < lanes; ++i) {
+          if (warm) warm_start_contact(scalar.contacts[i], nullptr, s);
+          else solve_contact(scalar.contacts[i], nullptr, s, inv_h, soft, static_soft, use_bias, reverse);
+        }
+        if (warm) wide::warm_start_contacts(wide.contacts.data(), 0, lanes, w);
+        else wide::solve_contacts(wide.contacts.data(), 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse);
+        INFO("trial " << trial << ", lanes " << lanes << ", pass " << pass);
+        REQUIRE(same_bytes(scalar.contacts, wide.contacts));
+        REQUIRE(same_bytes(scalar.bodies.vel, wide.bodies.vel));
+        REQUIRE(same_bytes(scalar.bodies.angvel, wide.bodies.angvel));
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared == 400 * 4 * 5);
+}
