@@ -1,7 +1,8 @@
 // The contact solver's warm start and Gauss-Seidel pass over four manifolds
 // at once, in the lanes of SSE registers: the CPU backend's form of
-// warm_start_contact and solve_contact (contact_solver.h) for manifolds
-// without extras (no belt, bounce or rolling friction).
+// warm_start_contact and solve_contact (contact_solver.h). Belts and
+// bounces are handled in the lanes; a group with rolling or spinning
+// friction is handed to the scalar kernels, one manifold after another.
 //
 // Each lane performs exactly the scalar kernel's float operations in the
 // scalar kernel's order (the build keeps a * b + c unfused), and a branch of
@@ -101,9 +102,12 @@ struct Group {
   F closing;
   V3 dtheta_a, dtheta_b;
   V3 t1, t2;
+  // Belt surface velocity (ContactExtra; zero without extras).
+  V3 belt;
+  F belt_spin;
 };
 
-inline void load_group(const Contact* c, int first, int lanes, const SolverBodies& s, Group& g) {
+inline void load_group(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s, Group& g) {
   const Contact* k[kLanes];
   int a[kLanes], b[kLanes], live[kLanes];
   float share[kLanes];
@@ -152,6 +156,10 @@ inline void load_group(const Contact* c, int first, int lanes, const SolverBodie
   const F inv = one / sel(positive, len, one);
   g.t1 = sel(positive, inv * c1, V3{zero, zero, zero});
   g.t2 = cross(g.n, g.t1);
+  if (x) {
+    const ContactExtra *e0 = &x[g.index[0]], *e1 = &x[g.index[1]], *e2 = &x[g.index[2]], *e3 = &x[g.index[3]];
+    gather4(&e0->belt.x, &e1->belt.x, &e2->belt.x, &e3->belt.x, g.belt.x, g.belt.y, g.belt.z, g.belt_spin);
+  }
 }
 
 inline void store_bodies(const Group& g, const Contact* c, const SolverBodies& s) {
@@ -168,13 +176,15 @@ inline void store_bodies(const Group& g, const Contact* c, const SolverBodies& s
 struct Slot {
   int point[kLanes];  // the point's index in its manifold, or -1
   M used;
+  V3 anchor;            // ContactPoint::ra
   V3 ra, rb, rna, rnb;  // PointNow
   F separation;
+  F max_impulse;        // ContactExtra::max_normal_impulse
   F normal_mass, tangent_mass1, tangent_mass2;
   F normal_impulse, tangent_impulse1, tangent_impulse2;
 };
 
-inline void load_slot(const Contact* c, const Group& g, int slot, bool reverse, Slot& p) {
+inline void load_slot(const Contact* c, const ContactExtra* x, const Group& g, int slot, bool reverse, Slot& p) {
   int used[kLanes];
   const ContactPoint* q[kLanes];
   for (int l = 0; l < kLanes; ++l) {
@@ -193,6 +203,12 @@ inline void load_slot(const Contact* c, const Group& g, int slot, bool reverse, 
           p.tangent_mass1, p.tangent_mass2, p.normal_impulse);
   gather2(&q[0]->tangent_impulse1, &q[1]->tangent_impulse1, &q[2]->tangent_impulse1, &q[3]->tangent_impulse1,
           p.tangent_impulse1, p.tangent_impulse2);
+  p.anchor = ra0;
+  if (x) {
+    float m[kLanes];
+    for (int l = 0; l < kLanes; ++l) m[l] = x[g.index[l]].max_normal_impulse[p.point[l] >= 0 ? p.point[l] : 0];
+    p.max_impulse = gather1(m[0], m[1], m[2], m[3]);
+  }
   // point_now()
   p.ra = ra0 + g.shift;
   p.rb = p.ra - g.ab;
@@ -201,14 +217,28 @@ inline void load_slot(const Contact* c, const Group& g, int slot, bool reverse, 
   p.separation = sep0 + g.closing + dot(g.dtheta_b, p.rnb) - dot(g.dtheta_a, p.rna);
 }
 
-inline void store_slot(Contact* c, const Group& g, const Slot& p) {
+inline void store_slot(Contact* c, ContactExtra* x, const Group& g, const Slot& p) {
   for (int l = 0; l < kLanes; ++l) {
     if (!p.used[l]) continue;
     ContactPoint& q = c[g.index[l]].p[p.point[l]];
     q.normal_impulse = p.normal_impulse[l];
     q.tangent_impulse1 = p.tangent_impulse1[l];
     q.tangent_impulse2 = p.tangent_impulse2[l];
+    if (x) x[g.index[l]].max_normal_impulse[p.point[l]] = p.max_impulse[l];
   }
+}
+
+// Whether some of the manifolds need the scalar kernel: rolling or
+// spinning friction (a torque per manifold, solved after the points).
+inline bool needs_scalar(const ContactExtra* x, int first, int lanes) {
+  if (!x) return false;
+  for (int l = 0; l < lanes; ++l) {
+    const ContactExtra& e = x[first + l];
+    if (e.rolling != 0.0f || e.spinning != 0.0f || e.angular_impulse.x != 0.0f || e.angular_impulse.y != 0.0f ||
+        e.angular_impulse.z != 0.0f)
+      return true;
+  }
+  return false;
 }
 
 // carries_impulse(), lane by lane.
@@ -235,15 +265,20 @@ inline int max_points(const Group& g) {
   return n;
 }
 
-// warm_start_contact() of c[first], ..., c[first + lanes - 1].
-inline void warm_start_contacts(const Contact* c, int first, int lanes, const SolverBodies& s) {
+// warm_start_contact() of c[first], ..., c[first + lanes - 1] (x: their
+// extras, or null).
+inline void warm_start_contacts(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s) {
+  if (needs_scalar(x, first, lanes)) {
+    for (int i = first; i < first + lanes; ++i) warm_start_contact(c[i], &x[i], s);
+    return;
+  }
   Group g;
-  load_group(c, first, lanes, s, g);
+  load_group(c, nullptr, first, lanes, s, g);
   if (!any(g.live)) return;
   const int points = max_points(g);
   for (int i = 0; i < points; ++i) {
     Slot p;
-    load_slot(c, g, i, false, p);
+    load_slot(c, nullptr, g, i, false, p);
     const M m = p.used & carries(p);
     if (!any(m)) continue;
     push(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
@@ -251,11 +286,16 @@ inline void warm_start_contacts(const Contact* c, int first, int lanes, const So
   store_bodies(g, c, s);
 }
 
-// solve_contact() of c[first], ..., c[first + lanes - 1].
-inline void solve_contacts(Contact* c, int first, int lanes, const SolverBodies& s, float inv_h, Softness soft,
-                           Softness static_soft, bool use_bias, bool reverse) {
+// solve_contact() of c[first], ..., c[first + lanes - 1] (x: their
+// extras, or null).
+inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, const SolverBodies& s, float inv_h,
+                           Softness soft, Softness static_soft, bool use_bias, bool reverse) {
+  if (needs_scalar(x, first, lanes)) {
+    for (int i = first; i < first + lanes; ++i) solve_contact(c[i], &x[i], s, inv_h, soft, static_soft, use_bias, reverse);
+    return;
+  }
   Group g;
-  load_group(c, first, lanes, s, g);
+  load_group(c, x, first, lanes, s, g);
   if (!any(g.live)) return;
   const F zero = splat(0.0f), one = splat(1.0f);
   const M fixed_side = (g.v.ima == zero) | (g.v.imb == zero);
@@ -264,7 +304,7 @@ inline void solve_contacts(Contact* c, int first, int lanes, const SolverBodies&
   const F impulse_scale = sel(fixed_side, splat(static_soft.impulse_scale), splat(soft.impulse_scale));
   const int points = max_points(g);
   Slot slots[4];
-  for (int i = 0; i < points; ++i) load_slot(c, g, i, reverse, slots[i]);
+  for (int i = 0; i < points; ++i) load_slot(c, x, g, i, reverse, slots[i]);
   Pairs& v = g.v;
   for (int i = 0; i < points; ++i) {
     Slot& p = slots[i];
@@ -281,6 +321,7 @@ inline void solve_contacts(Contact* c, int first, int lanes, const SolverBodies&
     const F updated = vmax(p.normal_impulse + impulse, zero);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = sel(p.used, updated, p.normal_impulse);
+    if (x) p.max_impulse = vmax(p.max_impulse, impulse);
     // push_normal()
     const M m = p.used & (impulse != zero);
     const M ma = m & (v.ima > zero), mb = m & (v.imb > zero);
@@ -293,7 +334,12 @@ inline void solve_contacts(Contact* c, int first, int lanes, const SolverBodies&
     Slot& p = slots[i];
     const M m = p.used & carries(p);
     if (!any(m)) continue;
-    const V3 dv = (v.vb + cross(v.wb, p.rb)) - (v.va + cross(v.wa, p.ra));
+    V3 dv = (v.vb + cross(v.wb, p.rb)) - (v.va + cross(v.wa, p.ra));
+    if (x) {
+      // belt_slip(): the belt's velocity at the anchor
+      const V3 turn{-p.anchor.y, p.anchor.x, zero};
+      dv = dv - (g.belt + g.belt_spin * turn);
+    }
     F l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, g.t1);
     F l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, g.t2);
     const F limit = g.friction * p.normal_impulse;
@@ -307,7 +353,7 @@ inline void solve_contacts(Contact* c, int first, int lanes, const SolverBodies&
     p.tangent_impulse2 = sel(m, l2, p.tangent_impulse2);
     push(v, p, impulse, m);
   }
-  for (int i = 0; i < points; ++i) store_slot(c, g, slots[i]);
+  for (int i = 0; i < points; ++i) store_slot(c, x, g, slots[i]);
   store_bodies(g, c, s);
 }
 

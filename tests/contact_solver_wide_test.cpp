@@ -1,6 +1,7 @@
 // The CPU backend's four-lane contact passes against the scalar kernels:
 // the same bits, for every mix of lanes, point counts, static sides,
-// speculative points, idle points and visiting orders.
+// speculative points, idle points, visiting orders, belts and bounces (and
+// the hand-over of groups with rolling friction to the scalar kernels).
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -31,6 +32,7 @@ struct Bodies {
 struct Case {
   Bodies bodies;
   std::vector<Contact> contacts;
+  std::vector<ContactExtra> extras;  // belts (straight and turning), bounce; now and then rolling friction
 };
 
 Case random_case(std::mt19937& rng) {
@@ -80,6 +82,15 @@ Case random_case(std::mt19937& rng) {
   }
   // Sometimes a manifold between two bodies that do not move.
   if (rng() % 5 == 0) k.contacts[2].a = 8, k.contacts[2].b = 9;
+  for (int j = 0; j < 4; ++j) {
+    ContactExtra e{};
+    if (rng() % 2) e.belt = Vec3{u(rng), u(rng), 0.0f};
+    if (rng() % 3 == 0) e.belt_spin = u(rng);
+    e.restitution = rng() % 2 ? 0.5f * pos(rng) : 0.0f;
+    for (int p = 0; p < 4; ++p) e.max_normal_impulse[p] = rng() % 2 ? 0.0f : pos(rng);
+    if (rng() % 8 == 0) e.rolling = 0.01f * pos(rng), e.spinning = 0.01f * pos(rng);
+    k.extras.push_back(e);
+  }
   return k;
 }
 
@@ -99,23 +110,27 @@ TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit
   for (int trial = 0; trial < 400; ++trial) {
     const Case k = random_case(rng);
     for (int lanes = 1; lanes <= 4; ++lanes) {
-      for (int pass = 0; pass < 5; ++pass) {  // warm start; solve and relax, each in both orders
-        const bool warm = pass == 0, use_bias = pass == 1 || pass == 2, reverse = pass == 2 || pass == 4;
+      for (int pass = 0; pass < 10; ++pass) {  // warm start; solve and relax, each in both orders; without and with extras
+        const int kind = pass % 5;
+        const bool warm = kind == 0, use_bias = kind == 1 || kind == 2, reverse = kind == 2 || kind == 4, extras = pass >= 5;
         Case scalar = k, wide = k;
         SolverBodies s = scalar.bodies.view(), w = wide.bodies.view();
+        ContactExtra* xs = extras ? scalar.extras.data() : nullptr;
+        ContactExtra* xw = extras ? wide.extras.data() : nullptr;
         for (int i = 0; i < lanes; ++i) {
-          if (warm) warm_start_contact(scalar.contacts[i], nullptr, s);
-          else solve_contact(scalar.contacts[i], nullptr, s, inv_h, soft, static_soft, use_bias, reverse);
+          if (warm) warm_start_contact(scalar.contacts[i], xs ? &xs[i] : nullptr, s);
+          else solve_contact(scalar.contacts[i], xs ? &xs[i] : nullptr, s, inv_h, soft, static_soft, use_bias, reverse);
         }
-        if (warm) wide::warm_start_contacts(wide.contacts.data(), 0, lanes, w);
-        else wide::solve_contacts(wide.contacts.data(), 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse);
+        if (warm) wide::warm_start_contacts(wide.contacts.data(), xw, 0, lanes, w);
+        else wide::solve_contacts(wide.contacts.data(), xw, 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse);
         INFO("trial " << trial << ", lanes " << lanes << ", pass " << pass);
         REQUIRE(same_bytes(scalar.contacts, wide.contacts));
+        REQUIRE(same_bytes(scalar.extras, wide.extras));
         REQUIRE(same_bytes(scalar.bodies.vel, wide.bodies.vel));
         REQUIRE(same_bytes(scalar.bodies.angvel, wide.bodies.angvel));
         ++compared;
       }
     }
   }
-  CHECK(compared == 400 * 4 * 5);
+  CHECK(compared == 400 * 4 * 10);
 }

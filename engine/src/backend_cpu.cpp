@@ -39,18 +39,19 @@ struct System : OmpDevice {
   static int each(Policy, int threads, int n, int64_t work, F f) {
     return run_team(work >= kParallelWork ? threads : 1, [&](CpuTeam& team) { team.each(n, f); });
   }
-  // Solver passes four manifolds at a time where the wide kernels apply
-  // (contact_solver_wide.h: the scalar kernels' results, bit for bit).
+  // Solver passes four manifolds at a time (contact_solver_wide.h: the
+  // scalar kernels' results, bit for bit); the bounce pass, once a step,
+  // one at a time.
   static void contact_pass(CpuTeam& team, const std::vector<int32_t>& offsets, int serial_from, const ContactPass& pass) {
-    if (pass.x || pass.kind == ContactPass::Restitution) {
+    if (pass.kind == ContactPass::Restitution) {
       team.by_color(offsets, serial_from, pass);
       return;
     }
     team.by_color(offsets, serial_from, pass, [&](int first, int n) {
       if (pass.kind == ContactPass::WarmStart)
-        wide::warm_start_contacts(pass.c, first, n, pass.sb);
+        wide::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
       else
-        wide::solve_contacts(pass.c, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
+        wide::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
                              pass.kind == ContactPass::Solve, pass.reverse);
     });
   }

@@ -617,9 +617,10 @@ class Pipeline final : public werk::Backend {
   }
 
   // A contact pass costs about this many body updates; a narrowphase
-  // pair, about this many more.
+  // pair (a clipped box pair, a hull's separating-axis search), about this
+  // many: 64 pairs are worth a team.
   static constexpr int kContactCost = 8;
-  static constexpr int kCollideCost = 16;
+  static constexpr int kCollideCost = 64;
 
   template <class Team>
   void substeps_on(Team& team, const werk::BodyParams& p, const werk::BodyState& s) {
