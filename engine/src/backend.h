@@ -27,8 +27,10 @@ struct StepStats {
   int64_t launches = 0;
   int64_t syncs = 0;
   int64_t allocations = 0;
+  int threads = 1;  // CPU threads the last step ran on (team_tuner.h)
   // The same, summed over every step since the backend was loaded.
   int64_t total_launches = 0, total_syncs = 0, total_allocations = 0;
+  int64_t total_team_steps = 0;  // steps run on more than one CPU thread
 };
 
 // The backend's own state arrays (nworld x nbody) when they live in host

@@ -249,6 +249,8 @@ class Pipeline final : public werk::Backend {
     stats_.total_launches += stats_.launches;
     stats_.total_syncs += stats_.syncs;
     stats_.total_allocations += stats_.allocations;
+    stats_.threads = threads_;
+    stats_.total_team_steps += threads_ > 1 ? 1 : 0;
     ++step_;
   }
 

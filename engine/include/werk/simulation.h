@@ -133,9 +133,12 @@ class WERK_API Simulation {
   int last_color_count() const;
   // Device work since the simulation started, counted the same way on
   // every backend: algorithm launches, host-device synchronisations (values
-  // read back) and allocations (see docs/architecture.md).
+  // read back) and allocations (see docs/architecture.md); and the steps
+  // the CPU ran on more than one thread (the engine chooses one thread or
+  // all, whichever is faster at the moment).
   struct DeviceWork {
     int64_t launches = 0, syncs = 0, allocations = 0;
+    int64_t team_steps = 0;
   };
   DeviceWork device_work() const;
   size_t device_bytes() const;
