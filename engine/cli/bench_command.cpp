@@ -27,6 +27,8 @@ void add_bench_options(CLI::App& bench, BenchArgs& a) {
       ->check(CLI::NonNegativeNumber);
   bench.add_option("--backend", a.backend, "auto | cpu | cuda | emulated-cuda");
   bench.add_option("--threads", a.threads, "CPU backend threads (0: all cores)");
+  bench.add_flag("--all-threads", a.all_threads,
+                 "Run every step on all the threads (by default each step runs on one or all, whichever has lately been faster)");
   bench.add_flag("--json", a.json, "Also print one JSON line");
 }
 
@@ -34,6 +36,7 @@ int bench_command(const BenchArgs& a) {
   SimulationOptions so;
   so.backend = a.backend;
   so.threads = a.threads;
+  so.adaptive_threads = !a.all_threads;
   Simulation sim(load_scene(a.scene), so);  // owns the model: no copy
   const Model& model = sim.model();
   // Warm up (first-touch allocations, caches), then restart from t = 0.

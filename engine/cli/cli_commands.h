@@ -33,6 +33,7 @@ struct BenchArgs {
   double settle = 0;  // simulated seconds run (and kept) before timing
   std::string backend = "auto";
   int threads = 0;
+  bool all_threads = false;  // no tuning: every step on all threads
   bool json = false;
 };
 

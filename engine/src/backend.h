@@ -75,11 +75,13 @@ class Backend {
   virtual std::string name() const = 0;
 };
 
+// adaptive: each step on one thread or all, whichever is faster now
+// (team_tuner.h); otherwise always on all.
 namespace cpu {
-std::unique_ptr<Backend> make_backend(int threads);
+std::unique_ptr<Backend> make_backend(int threads, bool adaptive = true);
 }
 namespace emulated {
-std::unique_ptr<Backend> make_backend(int threads);
+std::unique_ptr<Backend> make_backend(int threads, bool adaptive = true);
 }
 #ifdef WERK_HAVE_CUDA
 namespace cuda {

@@ -61,10 +61,10 @@ struct System : OmpDevice {
 
 }  // namespace impl
 
-std::unique_ptr<Backend> make_backend(int threads) {
+std::unique_ptr<Backend> make_backend(int threads, bool adaptive) {
   if (threads > 0) omp_set_num_threads(threads);
   int n = threads > 0 ? threads : omp_get_max_threads();
-  return std::make_unique<impl::Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"), n);
+  return std::make_unique<impl::Pipeline>("cpu(openmp, " + std::to_string(n) + (n == 1 ? " thread)" : " threads)"), n, adaptive);
 }
 
 }  // namespace werk::cpu

@@ -55,7 +55,8 @@ class Pipeline final : public werk::Backend {
   using Cache = werk::TemporaryCache<typename System::base_policy>;
   using Policy = decltype(System::policy(std::declval<Cache&>()));
 
-  explicit Pipeline(std::string name, int threads = 1) : name_(std::move(name)), tuner_(threads), threads_(threads) {}
+  explicit Pipeline(std::string name, int threads = 1, bool adaptive = false)
+      : name_(std::move(name)), tuner_(threads, adaptive), threads_(threads) {}
 
   void load(const werk::Model& model, const werk::State& state) override {
     model_ = &model;

@@ -31,9 +31,9 @@ Simulation::Simulation(std::shared_ptr<const Model> model, const SimulationOptio
     throw RuntimeError("the CUDA backend was not compiled into this build (backends: " + compiled_backends() + ")");
 #endif
   } else if (kind == "emulated-cuda") {
-    backend_ = emulated::make_backend(options.threads);
+    backend_ = emulated::make_backend(options.threads, options.adaptive_threads);
   } else {
-    backend_ = cpu::make_backend(options.threads);
+    backend_ = cpu::make_backend(options.threads, options.adaptive_threads);
   }
   nworld_ = options.nworld;
   state_ = make_state(*model_, options.nworld);

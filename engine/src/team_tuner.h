@@ -21,11 +21,12 @@ namespace werk {
 
 class TeamTuner {
  public:
-  explicit TeamTuner(int threads) : threads_(threads), width_(threads) {}
+  // Not adaptive: always all threads.
+  TeamTuner(int threads, bool adaptive) : threads_(threads), adaptive_(adaptive), width_(threads) {}
 
   // Threads for the next step.
   int next() {
-    if (threads_ <= 1) return 1;
+    if (threads_ <= 1 || !adaptive_) return threads_;
     probing_ = ++steps_ >= next_probe_;
     width_ = probing_ ? other(best_) : best_;
     start_ = std::chrono::steady_clock::now();
@@ -34,7 +35,7 @@ class TeamTuner {
 
   // The step that next() began has ended.
   void done() {
-    if (threads_ <= 1) return;
+    if (threads_ <= 1 || !adaptive_) return;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     double& avg = width_ == 1 ? one_ : all_;
     avg = avg < 0 ? s : avg + kWeight * (s - avg);
@@ -65,6 +66,7 @@ class TeamTuner {
   static constexpr double kMargin = 0.05;
 
   const int threads_;
+  const bool adaptive_;
   int width_, best_ = threads_;
   long long steps_ = 0, interval_ = kProbeEvery, next_probe_ = 4;  // the first probe soon
   bool probing_ = false;

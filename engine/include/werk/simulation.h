@@ -34,6 +34,9 @@ struct SimulationOptions {
   std::string backend = "auto";
   int threads = 0;               // CPU backend threads; 0 = all cores
   int nworld = 1;                // worlds sharing the model
+  // CPU: run each step on one thread or on all, whichever has lately been
+  // faster (results are the same either way); false: always on all.
+  bool adaptive_threads = true;
 };
 
 // A read-only view of one world's entries of a state array (like C++20's
