@@ -40,6 +40,24 @@ constexpr float kMaxPushOut = 3.0f;            // overlap recovery speed limit (
 constexpr float kContactHertzPerRate = 0.16f;
 constexpr float kStaticHertzPerRate = 0.16f;
 constexpr float kContactDampingRatio = 10.0f;
+// Relax passes in a world's steps within kImpactRelaxTime of a step where
+// one of its contacts approached faster than kImpactSpeed (one otherwise).
+// The soft solve's push-out leaves the bodies of a compressed chain (a
+// column of parts landing on each other) moving apart; one relax pass
+// takes that motion out only next to the ground, the rest is carried to
+// the next sub-step by warm starting, and the chain springs up. PILE-1000
+// (ten layers landing on each other) gained, from one step to the next,
+// 153 J (1.4% of its initial 10.7 kJ) with one pass, 41 J with two, 8 J
+// with three; with five passes for 0.25 s after an impact, at most 0.04%
+// (about 4 J). The chain stays compressed for a few steps after the
+// impact itself.
+// Settled scenes have no such approach and keep one pass. Contacts of
+// bouncy materials (restitution > 0) do not count: their bounce is the
+// restitution pass's. Each world decides for itself, from its own
+// contacts, and counts its steps left in the solver memory.
+constexpr float kImpactSpeed = 0.5f;        // m/s
+constexpr float kImpactRelaxTime = 0.25f;   // s
+constexpr int kImpactRelaxPasses = 5;
 
 // Soft constraint coefficients for stiffness `hertz`, damping `zeta`, sub-step h.
 struct Softness {
@@ -263,6 +281,20 @@ WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBod
     }
   }
   if (x && (x->rolling > 0.0f || x->spinning > 0.0f)) x->angular_impulse = resting_twist(c, *x, t, ab);
+}
+
+// Fastest approach of the manifold's points along the normal (m/s, 0 when
+// none approaches or the contact may bounce: see kImpactSpeed), from the
+// bodies' velocities at step start.
+WERK_HD inline float inelastic_approach(const Contact& c, const ContactExtra* x, const SolverBodies& s) {
+  if (x && x->restitution != 0.0f) return 0.0f;
+  const Vec3 ab = s.pos[c.b] - s.pos[c.a];
+  float fastest = 0.0f;
+  for (int k = 0; k < c.count; ++k) {
+    const Vec3 dv = point_velocity(s, c.b, c.p[k].ra - ab) - point_velocity(s, c.a, c.p[k].ra);
+    fastest = maxf(fastest, -dot(dv, c.normal));
+  }
+  return fastest;
 }
 
 // Whether a point holds any accumulated impulse.

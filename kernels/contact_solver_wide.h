@@ -107,7 +107,10 @@ struct Group {
   F belt_spin;
 };
 
-inline void load_group(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s, Group& g) {
+// Lanes of manifolds in worlds w with only[w] <= 0 (when only is given;
+// a manifold's world is c.a / nbody) are masked off like inactive ones.
+inline void load_group(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s, Group& g,
+                       const int32_t* only = nullptr, int nbody = 0) {
   const Contact* k[kLanes];
   int a[kLanes], b[kLanes], live[kLanes];
   float share[kLanes];
@@ -116,7 +119,7 @@ inline void load_group(const Contact* c, const ContactExtra* x, int first, int l
     k[l] = &c[g.index[l]];
     g.count[l] = k[l]->count;
     a[l] = k[l]->a, b[l] = k[l]->b;
-    live[l] = l < lanes && (s.inv_mass[a[l]] > 0.0f || s.inv_mass[b[l]] > 0.0f) ? -1 : 0;
+    live[l] = l < lanes && (s.inv_mass[a[l]] > 0.0f || s.inv_mass[b[l]] > 0.0f) && (!only || only[a[l] / nbody] > 0) ? -1 : 0;
     share[l] = float(k[l]->follow) * (1.0f / float(kFollowFull));
   }
   g.live = M{live[0], live[1], live[2], live[3]};
@@ -287,15 +290,17 @@ inline void warm_start_contacts(const Contact* c, const ContactExtra* x, int fir
 }
 
 // solve_contact() of c[first], ..., c[first + lanes - 1] (x: their
-// extras, or null).
+// extras, or null); given `only`, of those in worlds w with only[w] > 0.
 inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, const SolverBodies& s, float inv_h,
-                           Softness soft, Softness static_soft, bool use_bias, bool reverse) {
+                           Softness soft, Softness static_soft, bool use_bias, bool reverse,
+                           const int32_t* only = nullptr, int nbody = 0) {
   if (needs_scalar(x, first, lanes)) {
-    for (int i = first; i < first + lanes; ++i) solve_contact(c[i], &x[i], s, inv_h, soft, static_soft, use_bias, reverse);
+    for (int i = first; i < first + lanes; ++i)
+      if (!only || only[c[i].a / nbody] > 0) solve_contact(c[i], &x[i], s, inv_h, soft, static_soft, use_bias, reverse);
     return;
   }
   Group g;
-  load_group(c, x, first, lanes, s, g);
+  load_group(c, x, first, lanes, s, g, only, nbody);
   if (!any(g.live)) return;
   const F zero = splat(0.0f), one = splat(1.0f);
   const M fixed_side = (g.v.ima == zero) | (g.v.imb == zero);

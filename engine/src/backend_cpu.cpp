@@ -43,7 +43,7 @@ struct System : OmpDevice {
   // scalar kernels' results, bit for bit); the bounce pass, once a step,
   // one at a time.
   static void contact_pass(CpuTeam& team, const std::vector<int32_t>& offsets, int serial_from, const ContactPass& pass) {
-    if (pass.kind == ContactPass::Restitution) {
+    if (pass.kind == ContactPass::Restitution || (pass.world_left && pass.kind == ContactPass::WarmStart)) {
       team.by_color(offsets, serial_from, pass);
       return;
     }
@@ -52,7 +52,7 @@ struct System : OmpDevice {
         wide::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
       else
         wide::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
-                             pass.kind == ContactPass::Solve, pass.reverse);
+                             pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody);
     });
   }
 };

@@ -17,8 +17,15 @@ struct ContactPass {
   Softness soft, static_soft;
   Kind kind;
   bool reverse;
+  // When set, only contacts of worlds w with world_left[w] > 0 (the
+  // worlds relaxing after an impact; a contact's world is c.a / nbody).
+  const int32_t* world_left = nullptr;
+  int nbody = 0;
+
+  WERK_HD bool skips(int i) const { return world_left && world_left[c[i].a / nbody] <= 0; }
 
   WERK_HD void operator()(int i) const {
+    if (skips(i)) return;
     ContactExtra* xi = x ? &x[i] : nullptr;
     switch (kind) {
       case WarmStart: warm_start_contact(c[i], xi, sb); break;

@@ -28,22 +28,27 @@ struct is_big_shape {
   const werk::ShapeBounds* bounds;
   WERK_HD bool operator()(int i) const { return cells[i] == 0 && !werk::is_empty(bounds[i].box); }
 };
-// A step's contact figures, summed in one pass: points and the deepest
-// overlap (most negative separation).
+// A step's contact figures, summed in one pass: points, the deepest
+// overlap (most negative separation) and the fastest inelastic approach.
 struct ContactTally {
   int64_t points;
   float min_separation;
+  float max_approach;  // m/s, see werk::kImpactSpeed
 };
 struct tally_contact {
-  WERK_HD ContactTally operator()(const werk::Contact& c) const {
+  const werk::Contact* contacts;
+  const werk::ContactExtra* extras;  // null when the scene has none
+  werk::SolverBodies bodies;
+  WERK_HD ContactTally operator()(int i) const {
+    const werk::Contact& c = contacts[i];
     float m = 0.0f;
     for (int k = 0; k < c.count; ++k) m = werk::minf(m, c.p[k].separation);
-    return {c.count, m};
+    return {c.count, m, werk::inelastic_approach(c, extras ? &extras[i] : nullptr, bodies)};
   }
 };
 struct add_tallies {
   WERK_HD ContactTally operator()(const ContactTally& a, const ContactTally& b) const {
-    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation)};
+    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation), werk::maxf(a.max_approach, b.max_approach)};
   }
 };
 
@@ -107,6 +112,8 @@ class Pipeline final : public werk::Backend {
     step_ = s.step;
     // A new state has no contact history to warm start from.
     memory_.clear();
+    impact_steps_.assign(size_t(nworld_), 0);
+    impact_bound_ = 0;
   }
 
   void read_state(werk::State& s) override {
@@ -129,6 +136,7 @@ class Pipeline final : public werk::Backend {
     f("asleep", asleep_);
     f("rest_time", rest_);
     f("contact_memory", memory_);
+    f("impact_steps", impact_steps_);
   }
 
   void read_memory(werk::SolverMemory& m) override {
@@ -158,9 +166,13 @@ class Pipeline final : public werk::Backend {
     });
     // Per-body and per-joint arrays must fit this model and world count.
     const size_t bodies = size_t(nworld_) * nbody_, joints = size_t(nworld_) * model_->njoint();
-    if (asleep_.size() != bodies || rest_.size() != bodies || joint_impulse_.size() != joints)
-      throw werk::RuntimeError("solver memory: expected " + std::to_string(bodies) + " bodies and " +
-                               std::to_string(joints) + " joints, found arrays of another size");
+    if (asleep_.size() != bodies || rest_.size() != bodies || joint_impulse_.size() != joints ||
+        impact_steps_.size() != size_t(nworld_))
+      throw werk::RuntimeError("solver memory: expected " + std::to_string(bodies) + " bodies, " +
+                               std::to_string(joints) + " joints and " + std::to_string(nworld_) +
+                               " worlds, found arrays of another size");
+    impact_bound_ = int(thrust::reduce(policy(nworld_), impact_steps_.begin(), impact_steps_.end(), int32_t(0), thrust::maximum<int32_t>()));
+    host_read();
   }
 
   void set_conveyor_speed(size_t i, float v) override { conveyor_speed_[i] = v; }
@@ -523,9 +535,21 @@ class Pipeline final : public werk::Backend {
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
     });
-    const ContactTally tally = thrust::transform_reduce(policy(n), solver_contacts_.begin(), solver_contacts_.end(),
-                                                        tally_contact(), ContactTally{0, 0.0f}, add_tallies());
+    const ContactTally tally =
+        thrust::transform_reduce(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+                                 tally_contact{c, extra, sb}, ContactTally{0, 0.0f, 0.0f}, add_tallies());
     host_read();
+    if (tally.max_approach > werk::kImpactSpeed) {
+      // The worlds of such contacts relax more often for a while (see
+      // werk::kImpactRelaxPasses); every contact of a world stores the same.
+      const int32_t steps = int32_t(std::ceil(werk::kImpactRelaxTime / model_->dt));
+      int32_t* left = raw(impact_steps_);
+      const int nbody = nbody_;
+      each(n, [=] WERK_HD(int i) {
+        if (werk::inelastic_approach(c[i], extra ? &extra[i] : nullptr, sb) > werk::kImpactSpeed) left[c[i].a / nbody] = steps;
+      });
+      impact_bound_ = steps;
+    }
     stats_.contacts = tally.points;
     stats_.manifolds = n;
     stats_.max_penetration = -tally.min_separation;
@@ -617,6 +641,13 @@ class Pipeline final : public werk::Backend {
   void solve_substeps(const werk::BodyParams& p, const werk::BodyState& s) {
     const int64_t work = int64_t(nworld_) * nbody_ + int64_t(ncontact_) * kContactCost;
     region(work, [&](auto& team) { substeps_on(team, p, s); });
+    if (impact_bound_ > 0) {
+      int32_t* impact_left = raw(impact_steps_);
+      each(nworld_, [=] WERK_HD(int w) {
+        if (impact_left[w] > 0) --impact_left[w];
+      });
+      --impact_bound_;
+    }
   }
 
   // A contact pass costs about this many body updates; a narrowphase
@@ -638,6 +669,10 @@ class Pipeline final : public werk::Backend {
     werk::ContactExtra* x = has_extra_ ? raw(extras_) : nullptr;
     const werk::SolverBodies sb = solver_bodies();
     const bool contacts = ncontact_ > 0;
+    // Worlds soon after an impact relax more often: the extra passes run
+    // only while some world has steps left, and pass over the others.
+    const int relax_passes = impact_bound_ > 0 ? werk::kImpactRelaxPasses : 1;
+    int32_t* impact_left = raw(impact_steps_);
     const werk::JointParams jp = joint_params();
     const uint8_t* asleep = raw(asleep_);
     werk::Mat3* inv_inertia = raw(world_inv_inertia_);
@@ -665,6 +700,9 @@ class Pipeline final : public werk::Backend {
       });
       solve_joints(team, jp, joint_soft, h, false, false);
       if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Relax, reverse});
+      if (contacts)
+        for (int pass = 1; pass < relax_passes; ++pass)
+          contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Relax, reverse, impact_left, nbody});
     }
     if (contacts && has_restitution_)
       contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Restitution, false});
@@ -1034,6 +1072,8 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
   bool has_extra_ = false;
   bool has_restitution_ = false;           // some material bounces: the restitution pass runs
+  Vector<int32_t> impact_steps_;           // per world: steps left to relax with kImpactRelaxPasses (carried)
+  int impact_bound_ = 0;                   // no world has more steps left than this
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
