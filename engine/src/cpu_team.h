@@ -21,6 +21,7 @@
 #pragma once
 
 #include <omp.h>
+#include <sched.h>
 #include <xmmintrin.h>
 
 #include <atomic>
@@ -55,6 +56,12 @@ class SpinBarrier {
       if (generation_.load(std::memory_order_acquire) != generation) return;
       _mm_pause();
     }
+    // Still waiting: the partner may be waiting for this core (more
+    // runnable threads than cores). Yield it a few times before sleeping.
+    for (int i = 0; i < kYields; ++i) {
+      if (generation_.load(std::memory_order_acquire) != generation) return;
+      sched_yield();
+    }
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     while (generation_.load(std::memory_order_seq_cst) == generation) generation_.wait(generation, std::memory_order_seq_cst);
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
@@ -62,6 +69,7 @@ class SpinBarrier {
 
  private:
   static constexpr int kSpins = 2000;
+  static constexpr int kYields = 16;
   const int threads_;
   alignas(64) std::atomic<int> arrived_{0};
   alignas(64) std::atomic<uint32_t> generation_{0};
