@@ -7,9 +7,9 @@
 // a thread waits at each meeting until the scheduler runs its partner
 // again, and the same scene runs several times slower than on one thread.
 // Which case holds is a property of the machine at the moment, not of the
-// scene, so the engine measures it: it times its steps, and every so often
-// runs one step the other way (less and less often while that way keeps
-// losing badly). Results do not depend on the choice
+// scene, so the engine measures it: every so often it runs one step the
+// other way and compares it with the step before (less and less often
+// while that way keeps losing badly). Results do not depend on the choice
 // (every phase gives the same bits on any number of threads), so tuning
 // changes speed only.
 #pragma once
@@ -37,22 +37,28 @@ class TeamTuner {
   void done() {
     if (threads_ <= 1 || !adaptive_) return;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    double& avg = width_ == 1 ? one_ : all_;
-    avg = avg < 0 ? s : avg + kWeight * (s - avg);
-    if (probing_) {
-      // A probe that lost badly (a team on a busy machine can be ten times
-      // slower) comes back ever later, so that probing costs little; one
-      // that came close comes back soon.
-      const double kept = width_ == 1 ? all_ : one_;
-      interval_ = kept >= 0 && s > 1.5 * kept ? std::min(2 * interval_, kMaxInterval) : kProbeEvery;
-      next_probe_ = steps_ + interval_;
+    if (!probing_) {
+      last_ = s;
+      return;
     }
-    // Keep the faster by a margin, so that noise does not flip the choice
-    // back and forth; an untried width is tried at the next probe.
-    if (one_ >= 0 && all_ >= 0) {
-      if (best_ == threads_ && one_ < all_ * (1 - kMargin)) best_ = 1, interval_ = kProbeEvery;
-      else if (best_ == 1 && all_ < one_ * (1 - kMargin)) best_ = threads_, interval_ = kProbeEvery;
+    // A probe is compared with the step just before it, which saw nearly
+    // the same scene (a pile's steps grow dearer as it settles, so times
+    // far apart would not compare). The ratio is averaged over probes.
+    if (last_ > 0) {
+      const double ratio = s / last_;
+      ratio_ = ratio_ < 0 ? ratio : ratio_ + kWeight * (ratio - ratio_);
+      if (ratio_ < 1 - kMargin) {
+        best_ = width_;
+        ratio_ = 1 / ratio_;
+        interval_ = kProbeEvery;
+      } else {
+        // A probe that lost badly (a team on a busy machine can be ten
+        // times slower) comes back ever later, so that probing costs
+        // little; one that came close comes back soon.
+        interval_ = ratio > 1.5 ? std::min(2 * interval_, kMaxInterval) : kProbeEvery;
+      }
     }
+    next_probe_ = steps_ + interval_;
   }
 
   int threads() const { return threads_; }
@@ -62,7 +68,7 @@ class TeamTuner {
 
   static constexpr long long kProbeEvery = 16;    // steps between probes, at first
   static constexpr long long kMaxInterval = 4096;  // ... and at most
-  static constexpr double kWeight = 0.25;  // of the newest time in the running mean
+  static constexpr double kWeight = 0.5;   // of the newest ratio in the running mean
   static constexpr double kMargin = 0.05;
 
   const int threads_;
@@ -70,7 +76,8 @@ class TeamTuner {
   int width_, best_ = threads_;
   long long steps_ = 0, interval_ = kProbeEvery, next_probe_ = 4;  // the first probe soon
   bool probing_ = false;
-  double one_ = -1, all_ = -1;  // running mean step time (s) on one thread, on all
+  double last_ = -1;   // time of the last step at the chosen width (s)
+  double ratio_ = -1;  // running mean of probe time over the step before it
   std::chrono::steady_clock::time_point start_;
 };
 
