@@ -17,12 +17,6 @@
 #include "werk/version.h"
 
 int main(int argc, char** argv) {
-  // The phases of a step meet at the engine's own barrier (cpu_team.h);
-  // OpenMP's waiting matters only between the few parallel regions of a
-  // step, where threads that spin long take the cores from other work on a
-  // busy machine. Spin briefly (tens of microseconds), then sleep, unless
-  // the user chose a policy.
-  if (!std::getenv("OMP_WAIT_POLICY")) setenv("GOMP_SPINCOUNT", "2000", 0);
   CLI::App app{"werk: digital-twin physics and process simulation of production lines"};
   app.require_subcommand(0, 1);
   bool show_version = false;

@@ -31,6 +31,11 @@ struct System : OmpDevice {
   // Phases run on a team of threads (cpu_team.h): the sub-step loop in
   // one region, a light stage on the calling thread alone.
   static void begin_step() { flush_denormals_here(); }
+  // Thrust's algorithms (sorts, scans, compactions) run on the calling
+  // thread: they are a small part of any step, and OpenMP's threads, woken
+  // for them, would spin on the cores the engine's team needs (OpenMP reads
+  // its wait policy before the program can set it).
+  static void narrow(int, int64_t) { omp_set_num_threads(1); }
   template <class Policy, class F>
   static int region(Policy, int threads, int64_t work, F f) {
     return run_team(work >= kParallelWork ? threads : 1, f);

@@ -27,6 +27,7 @@ struct System : GpuStrategy {
   static constexpr bool host_memory = false;
   static void begin_step() {}
   static void narrow(int, int64_t) {}  // the device decides
+  static void end_step(int) {}
 };
 
 #include "pipeline.inl"

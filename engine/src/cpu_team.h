@@ -24,8 +24,12 @@
 #include <sched.h>
 #include <xmmintrin.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace werk {
@@ -156,6 +160,94 @@ struct CpuTeam {
   }
 };
 
+// The engine's own worker threads, kept between steps. A team's region is
+// handed to them (the caller is rank 0): they wait for work as the barrier
+// does (spin, yield, then sleep), so starting a region costs the same
+// whatever OpenMP's wait policy, and threads that stay idle sleep. One
+// region at a time: a caller that finds the pool busy (several
+// simulations stepped from several threads) opens an OpenMP region
+// instead, with the same results.
+class TeamPool {
+ public:
+  static TeamPool& get() {
+    // Never destroyed: its threads may sleep in it until the process ends.
+    static TeamPool* pool = [] {
+      pthread_atfork(nullptr, nullptr, [] { reset_after_fork(); });
+      return new TeamPool;
+    }();
+    return *pool;
+  }
+
+  // Runs job(rank) for rank 0 .. threads - 1, rank 0 on the caller;
+  // returns false (running nothing) when the pool is busy.
+  template <class F>
+  bool run(int threads, F& job) {
+    std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
+    if (!lock.owns_lock() || forked_) return false;
+    while (int(workers_.size()) < threads - 1) {
+      const int rank = int(workers_.size()) + 1;
+      const uint32_t now = generation_.load(std::memory_order_acquire);  // it waits for the next region
+      workers_.emplace_back([this, rank, now] { work(rank, now); });
+      workers_.back().detach();
+    }
+    call_ = [](void* f, int rank) { (*static_cast<F*>(f))(rank); };
+    job_ = &job;
+    threads_ = threads;
+    finished_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+    job(0);
+    // The job's last phase ends with the whole team meeting, so the
+    // others are a moment from done: spin for them.
+    const int expected = int(workers_.size());
+    while (finished_.load(std::memory_order_acquire) < expected) _mm_pause();
+    return true;
+  }
+
+ private:
+  // A child of fork() has only the forking thread: its pool has none.
+  static void reset_after_fork() { get().forked_ = true; }
+
+  void work(int rank, uint32_t seen) {
+    for (;;) {
+      wait_change(seen);
+      seen = generation_.load(std::memory_order_acquire);
+      if (rank < threads_) {
+        flush_denormals_here();
+        call_(job_, rank);
+      }
+      finished_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  // Waits until the generation differs from `seen`: about 100 microseconds
+  // of spinning (a step's regions follow each other closely), a few
+  // yields, then sleep.
+  void wait_change(uint32_t seen) {
+    for (int i = 0; i < 4000; ++i) {
+      if (generation_.load(std::memory_order_acquire) != seen) return;
+      _mm_pause();
+    }
+    for (int i = 0; i < 16; ++i) {
+      if (generation_.load(std::memory_order_acquire) != seen) return;
+      sched_yield();
+    }
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    while (generation_.load(std::memory_order_seq_cst) == seen) generation_.wait(seen, std::memory_order_seq_cst);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  std::mutex busy_;
+  std::vector<std::thread> workers_;
+  void (*call_)(void*, int) = nullptr;
+  void* job_ = nullptr;
+  int threads_ = 0;
+  bool forked_ = false;
+  alignas(64) std::atomic<uint32_t> generation_{0};
+  alignas(64) std::atomic<int> finished_{0};
+  alignas(64) std::atomic<int> sleepers_{0};
+};
+
 // Runs f(team) on `threads` threads (the caller among them), or on the
 // calling thread alone when threads is 1. Returns the number of parallel
 // regions entered (0 or 1).
@@ -168,6 +260,11 @@ int run_team(int threads, F f) {
     return 0;
   }
   SpinBarrier barrier(threads);
+  auto job = [&](int rank) {
+    CpuTeam team{rank, threads, &barrier};
+    f(team);
+  };
+  if (TeamPool::get().run(threads, job)) return 1;
 #pragma omp parallel num_threads(threads)
   {
     flush_denormals_here();

@@ -41,6 +41,8 @@ struct OmpDevice {
   // Threads for the next algorithm over `work` items (OpenMP's setting
   // for this thread's next regions, which Thrust's algorithms open).
   static void narrow(int threads, int64_t work) { omp_set_num_threads(work >= kParallelWork ? threads : 1); }
+  // The caller's own OpenMP regions get every thread again.
+  static void end_step(int threads) { omp_set_num_threads(threads); }
 };
 
 }  // namespace werk

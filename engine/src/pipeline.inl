@@ -202,8 +202,7 @@ class Pipeline final : public werk::Backend {
       step_once();
       tuner_.done();
     }
-    // The caller's own OpenMP regions get every thread again.
-    System::narrow(tuner_.threads(), std::numeric_limits<int64_t>::max());
+    System::end_step(tuner_.threads());
   }
 
   werk::StepStats stats() const override { return stats_; }
