@@ -14,9 +14,13 @@
 #include <thread>
 
 #include "checkpoint.h"
+#include "line/line.h"
+#include "process/experiment.h"
 #include "test_util.h"
 #include "werk/recorder.h"
+#include "werk/process.h"
 #include "werk/scene.h"
+#include "yaml_read.h"
 
 using namespace werk;
 
@@ -221,6 +225,70 @@ TEST_CASE("state and solver memory through a checkpoint file continue a simulati
     cold.step(300);
     CHECK(cold.hash() != ref.hash());
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a physical line's state through a checkpoint file continues the line bit for bit", "[checkpoint][line]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  INFO(backend);
+  auto dir = test::temp_dir("ckpt_line_api");
+  // The main job for 10 s (1200 steps), cut after 700: parts on the belts,
+  // in the station and in the bin, belt rules holding and ramping.
+  const std::string path = std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml";
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const Model m = compile_scene(text, path);
+  yaml::Source src{path};
+  const YAML::Node root = yaml::load_string(src, text);
+  process::Model pm = process::compile_model(src, root["process"], 10.0, m.seed);
+  pm.duration = process::to_ticks(10.0);
+  const line::LineSpec spec = line::compile_line(src, root, m, &pm);
+  auto kpis = [](const process::Experiment& e) {
+    std::vector<std::pair<std::string, std::vector<double>>> k;
+    for (const auto& s : e.kpis) k.emplace_back(s.name, s.values);
+    return k;
+  };
+  // Uninterrupted, one thread.
+  Simulation ref(m, SimulationOptions{backend, 1});
+  line::LineRun ref_line(ref, &pm, spec, m.seed);
+  ref_line.step(1200);
+  const auto ref_kpis = kpis(ref_line.finish());
+  REQUIRE(ref_line.pool_count(0).spawned > 3);  // parts did flow
+  // Cut after 700 steps on two threads, through a checkpoint file.
+  Simulation first(m, SimulationOptions{backend, 2});
+  line::LineRun first_line(first, &pm, spec, m.seed);
+  first_line.step(700);
+  Checkpoint c;
+  c.state = first.state();
+  c.memory = first.solver_memory();
+  c.line_state = first_line.save();
+  const std::string file = (dir / "c.checkpoint").string();
+  write_checkpoint(file, c);
+  // Continued in a new simulation and line, one thread.
+  Simulation second(m, SimulationOptions{backend, 1});
+  const Checkpoint r = read_checkpoint(file, second.state());
+  second.set_state(r.state);
+  second.set_solver_memory(r.memory);
+  line::LineRun second_line(second, &pm, spec, m.seed, nullptr, &r.line_state);
+  second_line.step(500);
+  CHECK(second.step_count() == 1200);
+  CHECK(second.hash() == ref.hash());
+  for (int s = 0; s < int(spec.sensors.size()); ++s) {
+    INFO("sensor " << spec.sensors[size_t(s)].name);
+    CHECK(second_line.sensor_series(s).size() == ref_line.sensor_series(s).size());
+    CHECK(second_line.sensor_value(s) == ref_line.sensor_value(s));
+    CHECK(second_line.sensor_events(s) == ref_line.sensor_events(s));
+  }
+  CHECK(second_line.sensor_log().size() == ref_line.sensor_log().size());
+  CHECK(kpis(second_line.finish()) == ref_kpis);
+  // Without the line's state (the bodies and the solver memory restored,
+  // the coupling started afresh) the run differs: the line state matters.
+  Simulation cold(m, SimulationOptions{backend, 1});
+  cold.set_state(r.state);
+  cold.set_solver_memory(r.memory);
+  line::LineRun cold_line(cold, &pm, spec, m.seed);
+  cold_line.step(500);
+  CHECK(kpis(cold_line.finish()) != ref_kpis);
   std::filesystem::remove_all(dir);
 }
 
