@@ -71,8 +71,12 @@ fuzz_once() {
   mkdir -p "$work"
   [[ $t == scene ]] && dict=(-dict=tests/fuzz/yaml.dict)
   [[ $t == sweep ]] && dict=(-dict=tests/fuzz/sweep.dict)
+  # The CPU time it got (user + system s) goes to $log.cpu: on a busy
+  # machine the rate per CPU second says what a free core would do.
+  local timer=()
+  [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -o "$log.cpu" -f "%U %S")
   ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0" \
-    "$FUZZ_DIR/fuzz/fuzz_$t" "$work" "$seeds/$t" "${dict[@]}" "$@" \
+    "${timer[@]}" "$FUZZ_DIR/fuzz/fuzz_$t" "$work" "$seeds/$t" "${dict[@]}" "$@" \
     -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}" \
     -artifact_prefix="$FUZZ_DIR/findings/$t-" -print_final_stats=1 < /dev/null > "$log" 2>&1
 }
@@ -95,7 +99,9 @@ if [[ -n ${FUZZ_GOAL:-} ]]; then
       fi
       n=$(fuzz_stat number_of_executed_units)
       echo $((done_runs + n)) > "$count_file"
-      echo "$(date -u +%FT%TZ) $t $n $(fuzz_stat average_exec_per_sec) $(fuzz_stat slowest_unit_time_sec)" >> "$FUZZ_DIR/counts/chunks.log"
+      cpu=$(awk '{print $1 + $2}' "$log.cpu" 2>/dev/null || echo "?")
+      # time, target, executions, per wall second, slowest input (s), CPU s
+      echo "$(date -u +%FT%TZ) $t $n $(fuzz_stat average_exec_per_sec) $(fuzz_stat slowest_unit_time_sec) $cpu" >> "$FUZZ_DIR/counts/chunks.log"
       echo "fuzz: $t: $n executions in this chunk ($(fuzz_stat average_exec_per_sec) per second), $((done_runs + n)) in all, no findings"
     done
     (( left )) || break
