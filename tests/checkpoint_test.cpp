@@ -8,14 +8,19 @@
 #include <hdf5.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
 
 #include "checkpoint.h"
+#include "line/line.h"
+#include "process/experiment.h"
 #include "test_util.h"
 #include "werk/recorder.h"
+#include "werk/process.h"
 #include "werk/scene.h"
+#include "yaml_read.h"
 
 using namespace werk;
 
@@ -35,12 +40,38 @@ std::string dataset_bytes(const std::string& file, const std::string& name) {
   hid_t d = H5Lexists(f, name.c_str(), H5P_DEFAULT) > 0 ? H5Dopen2(f, name.c_str(), H5P_DEFAULT) : -1;
   if (d >= 0) {
     hid_t type = H5Dget_type(d), native = H5Tget_native_type(type, H5T_DIR_ASCEND), space = H5Dget_space(d);
-    out.assign(size_t(H5Sget_simple_extent_npoints(space)) * H5Tget_size(native), '\0');
-    if (!out.empty()) H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+    const size_t n = size_t(H5Sget_simple_extent_npoints(space));
+    if (H5Tis_variable_str(type) > 0) {
+      // Text of variable length: the strings, not their pointers.
+      std::vector<char*> text(n, nullptr);
+      if (n > 0) H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data());
+      for (char* t : text) out += std::string(t ? t : "") + '\0';
+      if (n > 0) H5Dvlen_reclaim(native, space, H5P_DEFAULT, text.data());
+    } else {
+      out.assign(n * H5Tget_size(native), '\0');
+      if (!out.empty()) H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+    }
     H5Sclose(space), H5Tclose(native), H5Tclose(type), H5Dclose(d);
   }
   H5Fclose(f);
   return out;
+}
+
+// The names of every dataset in a file.
+std::vector<std::string> all_datasets(const std::string& file) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  std::vector<std::string> names;
+  hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return names;
+  H5Ovisit(
+      f, H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t, const char* name, const H5O_info_t* info, void* out) -> herr_t {
+        if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->push_back(name);
+        return 0;
+      },
+      &names);
+  H5Fclose(f);
+  return names;
 }
 
 // Every recorded trajectory value and every process KPI of a result.
@@ -96,9 +127,10 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
 // delays, resumes it and checks that the result equals `reference`'s, with
 // the interrupted part on `threads_a` threads and the rest on `threads_b`.
 // Returns how many stops landed mid-run.
+// `names` are the datasets compared (by default kResultData).
 int stop_and_resume(const std::vector<std::string>& args, const std::string& out, const std::string& reference,
                     const std::vector<int>& delays_ms, const std::string& threads_a, const std::string& threads_b,
-                    const std::string& log) {
+                    const std::string& log, const std::vector<std::string>& names = kResultData) {
   int stopped = 0;
   for (int ms : delays_ms) {
     INFO("SIGTERM after " << ms << " ms, threads " << threads_a << " then " << threads_b);
@@ -122,7 +154,8 @@ int stop_and_resume(const std::vector<std::string>& args, const std::string& out
             }() + "--threads " + threads_b + " --resume " + checkpoint_path(out),
                            &resumed) == 0);
     INFO(resumed);
-    for (const auto& name : kResultData) {
+    CHECK(all_datasets(out) == all_datasets(reference));
+    for (const auto& name : names) {
       INFO(name);
       CHECK(dataset_bytes(out, name) == dataset_bytes(reference, name));
     }
@@ -195,6 +228,70 @@ TEST_CASE("state and solver memory through a checkpoint file continue a simulati
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a physical line's state through a checkpoint file continues the line bit for bit", "[checkpoint][line]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  INFO(backend);
+  auto dir = test::temp_dir("ckpt_line_api");
+  // The main job for 10 s (1200 steps), cut after 700: parts on the belts,
+  // in the station and in the bin, belt rules holding and ramping.
+  const std::string path = std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml";
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const Model m = compile_scene(text, path);
+  yaml::Source src{path};
+  const YAML::Node root = yaml::load_string(src, text);
+  process::Model pm = process::compile_model(src, root["process"], 10.0, m.seed);
+  pm.duration = process::to_ticks(10.0);
+  const line::LineSpec spec = line::compile_line(src, root, m, &pm);
+  auto kpis = [](const process::Experiment& e) {
+    std::vector<std::pair<std::string, std::vector<double>>> k;
+    for (const auto& s : e.kpis) k.emplace_back(s.name, s.values);
+    return k;
+  };
+  // Uninterrupted, one thread.
+  Simulation ref(m, SimulationOptions{backend, 1});
+  line::LineRun ref_line(ref, &pm, spec, m.seed);
+  ref_line.step(1200);
+  const auto ref_kpis = kpis(ref_line.finish());
+  REQUIRE(ref_line.pool_count(0).spawned > 3);  // parts did flow
+  // Cut after 700 steps on two threads, through a checkpoint file.
+  Simulation first(m, SimulationOptions{backend, 2});
+  line::LineRun first_line(first, &pm, spec, m.seed);
+  first_line.step(700);
+  Checkpoint c;
+  c.state = first.state();
+  c.memory = first.solver_memory();
+  c.line_state = first_line.save();
+  const std::string file = (dir / "c.checkpoint").string();
+  write_checkpoint(file, c);
+  // Continued in a new simulation and line, one thread.
+  Simulation second(m, SimulationOptions{backend, 1});
+  const Checkpoint r = read_checkpoint(file, second.state());
+  second.set_state(r.state);
+  second.set_solver_memory(r.memory);
+  line::LineRun second_line(second, &pm, spec, m.seed, nullptr, &r.line_state);
+  second_line.step(500);
+  CHECK(second.step_count() == 1200);
+  CHECK(second.hash() == ref.hash());
+  for (int s = 0; s < int(spec.sensors.size()); ++s) {
+    INFO("sensor " << spec.sensors[size_t(s)].name);
+    CHECK(second_line.sensor_series(s).size() == ref_line.sensor_series(s).size());
+    CHECK(second_line.sensor_value(s) == ref_line.sensor_value(s));
+    CHECK(second_line.sensor_events(s) == ref_line.sensor_events(s));
+  }
+  CHECK(second_line.sensor_log().size() == ref_line.sensor_log().size());
+  CHECK(kpis(second_line.finish()) == ref_kpis);
+  // Without the line's state (the bodies and the solver memory restored,
+  // the coupling started afresh) the run differs: the line state matters.
+  Simulation cold(m, SimulationOptions{backend, 1});
+  cold.set_state(r.state);
+  cold.set_solver_memory(r.memory);
+  line::LineRun cold_line(cold, &pm, spec, m.seed);
+  cold_line.step(500);
+  CHECK(kpis(cold_line.finish()) != ref_kpis);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identical", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_physics");
   // The bundled line: chute, belts, a curve, sixty castings (contacts,
@@ -246,15 +343,17 @@ TEST_CASE("a process run stopped by SIGTERM resumes to the same KPIs", "[checkpo
 TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identical", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_periodic");
   const std::string log = (dir / "log").string();
-  // A physics run (SWMR running file) and a process run (its series are
-  // written outside SWMR mode), each killed outright.
+  // A physics run (SWMR running file), a process run (its series are
+  // written outside SWMR mode) and a physical line (its process series are
+  // written beside the trajectories in SWMR mode), each killed outright.
   struct Case {
     std::string scene;
     std::vector<std::string> options;
   };
   const std::vector<Case> cases{
       {std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml", {"--duration", "3"}},
-      {std::string(WERK_SCENES_DIR) + "/process_mm1.yaml", {"--duration", "300000", "--replications", "4"}}};
+      {std::string(WERK_SCENES_DIR) + "/process_mm1.yaml", {"--duration", "300000", "--replications", "4"}},
+      {std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml", {"--duration", "20"}}};
   int killed = 0;
   for (const Case& c : cases) {
     INFO(c.scene);
@@ -276,11 +375,17 @@ TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identic
     REQUIRE(test::run_werk("run " + c.scene + " -q --threads 1 -o " + out + options + " --resume " + checkpoint_path(out),
                            &msg) == 0);
     INFO(msg);
-    for (const auto& name : kResultData) {
+    // Every dataset: trajectories, KPIs, the process series (and a line's
+    // sensor series and event log).
+    // Nothing is left beside the result, not even a checkpoint the kill
+    // interrupted while it was being written.
+    CHECK_FALSE(std::filesystem::exists(checkpoint_path(out)));
+    CHECK_FALSE(std::filesystem::exists(checkpoint_path(out) + ".writing"));
+    REQUIRE(all_datasets(out) == all_datasets(ref));
+    for (const auto& name : all_datasets(ref)) {
       INFO(name);
       CHECK(dataset_bytes(out, name) == dataset_bytes(ref, name));
     }
-    CHECK(dataset_bytes(out, "observables/queue/length/value") == dataset_bytes(ref, "observables/queue/length/value"));
   }
   CHECK(killed >= 1);
   std::filesystem::remove_all(dir);
@@ -338,14 +443,27 @@ TEST_CASE("a checkpoint of another run, or a damaged one, is refused with exit 2
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a physical line refuses checkpoint options before writing anything", "[checkpoint]") {
+TEST_CASE("a physical line stopped by SIGTERM resumes bit-identical: trajectories, sensors, events, KPIs", "[checkpoint][line]") {
   auto dir = test::temp_dir("ckpt_line");
+  // The main job: parts spawned from pools, photo-eye and zones, belt
+  // rules with delays and ramps, a station taking and placing parts, the
+  // bin as a sink zone; 15 s of it (about 15 parts through the line).
   const std::string scene = std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml";
-  const std::string out = (dir / "out.h5").string();
+  const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
+  const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
   std::string msg;
-  CHECK(test::run_werk("run " + scene + " -q --duration 1 --checkpoint-every 5 -o " + out, &msg) == 2);
-  CHECK(msg.find("checkpoints of physical lines are not supported") != std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(out));
-  CHECK_FALSE(std::filesystem::exists(running_path(out)));
+  REQUIRE(test::run_werk("run " + scene + " -q --duration 15 --threads 1 -o " + ref + " --kpis " + ref_kpis, &msg) == 0);
+  // Every dataset is compared: the trajectories and activity flags, the
+  // sensors' series and the line's event log, the process observables
+  // written while the run goes, the process and line KPIs.
+  const std::vector<std::string> names = all_datasets(ref);
+  for (const char* must : {"particles/bodies/active/value", "line/events/step", "process/kpis/values"})
+    REQUIRE(std::find(names.begin(), names.end(), must) != names.end());
+  const std::vector<std::string> args{"run", scene, "-q", "--duration", "15", "-o", out, "--kpis", kpis};
+  int stopped = stop_and_resume(args, out, ref, {150, 500}, "2", "1", log, names);
+  CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
+  stopped += stop_and_resume(args, out, ref, {300}, "1", "2", log, names);
+  CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
+  CHECK(stopped >= 2);  // most stops land mid-run
   std::filesystem::remove_all(dir);
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "mesh_import.h"
+#include "sweep/sweep.h"
 #include "test_util.h"
 #include "werk/error.h"
 #include "werk/process.h"
@@ -71,5 +72,24 @@ TEST_CASE("fuzz findings: werk info on damaged files exits 1 or 2 with a message
     const int status = werk::test::run_werk("info " + p.string(), &log);
     CHECK((status == 0 || status == 1 || status == 2));
     if (status != 0) CHECK(log.find(p.string()) != std::string::npos);
+  }
+}
+
+TEST_CASE("fuzz findings: sweep files end in a located error or load", "[fuzz][regression][sweep]") {
+  // As in the fuzz target: each text is read as scenes/sweeps/fuzz.yaml.
+  const std::string path = std::string(WERK_SCENES_DIR) + "/sweeps/fuzz.yaml";
+  for (const auto& p : inputs("sweep")) {
+    INFO(p.string());
+    std::string error;
+    try {
+      werk::sweep::Spec s = werk::sweep::load_text(path, bytes(p));
+      for (int v = 0; v < s.nvariant(); ++v) (void)werk::sweep::variant_document(s, v);
+    } catch (const werk::InputError& e) {
+      error = e.what();
+    }
+    // An error names the sweep file (with a line and column when it has one).
+    if (!error.empty()) CHECK(error.rfind(path, 0) == 0);
+    // A scene that is a device never ends: it is read up to the scene limit.
+    if (p.filename() == "scene_from_a_device.yaml") CHECK(error.find("at most 64 MB, found more") != std::string::npos);
   }
 }

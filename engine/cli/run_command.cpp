@@ -175,10 +175,6 @@ int run_command(const RunArgs& a) {
   }
   if (a.checkpoint_every && !(*a.checkpoint_every > 0 && std::isfinite(*a.checkpoint_every)))
     throw usage("--checkpoint-every: expected a positive number of seconds, found " + format_number(*a.checkpoint_every));
-  if (line_run && (a.checkpoint_every || !a.resume.empty()))
-    throw usage(std::string(a.checkpoint_every ? "--checkpoint-every" : "--resume") +
-                ": expected a scene without a physical line (part pools, sensors, a process moving parts), found one; "
-                "checkpoints of physical lines are not supported yet");
 
   SimulationOptions so;
   so.backend = a.backend;
@@ -237,6 +233,7 @@ int run_command(const RunArgs& a) {
     c.frames = rec.frames();
     c.process_done = process_done;
     c.process_state = process_state;
+    if (line_run) c.line_state = line_run->save();  // flushes its process series first
     c.state = sim.state();
     c.memory = sim.solver_memory();
     rec.flush();  // every frame the checkpoint counts is in the running file
@@ -259,13 +256,18 @@ int run_command(const RunArgs& a) {
   auto close_output = [&] {
     rec.close();
     std::remove(ckpt_path.c_str());
+    std::remove((ckpt_path + ".writing").c_str());  // one a kill interrupted while it was written
   };
 
   // Process simulation first: it is fast, and its groups must exist
   // before the trajectory recording switches the file to SWMR mode.
   process::Outcome outcome;
   if (line_run) {
-    line_run->start(sim, rec.file_id());
+    // A physical line has no process phase of its own: its process runs
+    // with the physics, and its checkpoints hold the line's state.
+    process_done = true;
+    if (continuing) line_run->resume(sim, rec.file_id(), resumed.line_state);
+    else line_run->start(sim, rec.file_id());
     if (!a.process.kpis_json.empty()) written.push_back(a.process.kpis_json);
   } else if (has_process && !(continuing && resumed.process_done)) {
     process::RunOptions po = a.process;
@@ -342,8 +344,7 @@ int run_command(const RunArgs& a) {
     }
   }
   progress.finish();
-  // A physical line keeps no checkpoint: SIGTERM ends it like SIGINT.
-  if (stop_is_preemption() && !line_run && sim.step_count() < total_steps) return preempted(false);
+  if (stop_is_preemption() && sim.step_count() < total_steps) return preempted(false);
   rec.set_wall_seconds(wall_clock.elapsed());
   close_output();
   const double wall = progress.elapsed();

@@ -21,7 +21,7 @@ namespace werk {
 namespace {
 
 constexpr const char* kFormat = "werk checkpoint";
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;  // 2: body activity flags, a physical line's state
 
 // HDF5 element type and components per entry of a State array's type.
 template <class T>
@@ -249,6 +249,9 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
     hsize_t n = c.process_state.size();
     dataset(file, "process_state", H5T_NATIVE_UINT8, 1, &n, c.process_state.data());
     digest.add(c.process_state.data(), c.process_state.size());
+    n = c.line_state.size();
+    dataset(file, "line_state", H5T_NATIVE_UINT8, 1, &n, c.line_state.data());
+    digest.add(c.line_state.data(), c.line_state.size());
     attr_text(file, "content_sha256", digest.hex());
     if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw RuntimeError("cannot write the checkpoint '" + tmp + "'");
   }
@@ -314,6 +317,9 @@ Checkpoint read_checkpoint(const std::string& path, const State& like,
   std::vector<uint8_t> process_state = read_dataset(file, "process_state", H5T_NATIVE_UINT8, 1, -1, bad);
   c.process_state.assign(process_state.begin(), process_state.end());
   digest.add(c.process_state.data(), c.process_state.size());
+  std::vector<uint8_t> line_state = read_dataset(file, "line_state", H5T_NATIVE_UINT8, 1, -1, bad);
+  c.line_state.assign(line_state.begin(), line_state.end());
+  digest.add(c.line_state.data(), c.line_state.size());
   if (read_attr_text(file, "content_sha256", bad) != digest.hex())
     throw bad("a damaged checkpoint (its contents do not match their checksum)");
   return c;

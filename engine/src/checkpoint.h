@@ -13,6 +13,9 @@
 //   /solver_memory     the backend's carried memory (SolverMemory), bytes
 //   /process_state     the paused process phase (event lists, random
 //                      streams, statistics, trace rows), bytes
+//   /line_state        a physical line's coupling state (LineRun: pools,
+//                      sensors, belt rules, each world's process, trace
+//                      rows), bytes; empty for other scenes
 // It is written under a temporary name and renamed, so a kill while
 // writing leaves the previous checkpoint whole.
 #pragma once
@@ -33,6 +36,7 @@ struct Checkpoint {
   int64_t frames = 0;        // frames in the running file at the checkpoint
   bool process_done = false; // the process phase has run and its results are in the running file
   std::string process_state; // before that: the paused process phase (empty: not started)
+  std::string line_state;    // a physical line's coupling state (empty: not a line)
   State state;
   SolverMemory memory;
 };

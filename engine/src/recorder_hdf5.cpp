@@ -261,7 +261,16 @@ Recorder::Recorder(const Model& model, const std::string& path, const RecorderOp
   // SWMR needs the latest file format; it is also the most compact.
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  r.file = H5Fcreate(r.wpath.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  // File space freed while the run goes (a compressed chunk rewritten as
+  // it grows) is never reused: after a kill, the chunk indexes on disk may
+  // be those of any flush since the last checkpoint, and each chunk they
+  // point to must still hold what it held then (series only grow, so any
+  // version of a chunk starts with the rows a checkpoint counts). The file
+  // grows by the rewritten chunks, a few percent.
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1);
+  r.file = H5Fcreate(r.wpath.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+  H5Pclose(fcpl);
   H5Pclose(fapl);
   // Named as the caller named it; the running file's name is a detail.
   if (r.file < 0)

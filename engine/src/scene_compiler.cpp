@@ -368,15 +368,7 @@ Model compile_scene(const std::string& text, const std::string& path) {
 }
 
 Model load_scene(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, 0, 0, "expected a scene file, found a folder");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, 0, "cannot open scene file (does it exist and is it readable?)");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && int64_t(size) > limits::kSceneFileBytes)
-    throw InputError(path, 0, 0, "expected a scene file of at most " + std::to_string(limits::kSceneFileBytes >> 20) +
-                                     " MB, found " + std::to_string(size >> 20) + " MB");
-  std::string text(std::istreambuf_iterator<char>(in), {});
+  const std::string text = yaml::read_file(yaml::Source{path}, "scene file", limits::kSceneFileBytes);
   return compile_scene(text, path);
 }
 

@@ -35,6 +35,12 @@ constexpr int64_t kMeshFileBytes = 256ll << 20;
 // Process replications (scene or --replications) and process objects.
 constexpr int64_t kReplications = 1000000;
 constexpr int64_t kProcessObjects = 100000;
+// Variants of a sweep (each is compiled when the sweep file is read).
+#ifndef WERK_FUZZING
+constexpr int64_t kVariants = 1000000;
+#else  // the sweep fuzzer keeps every input well under a second
+constexpr int64_t kVariants = 16;
+#endif
 // Simulated duration (s) and the steps it takes.
 constexpr double kDuration = 1e9;
 constexpr int64_t kSteps = 1ll << 40;

@@ -1,9 +1,12 @@
 #include "yaml_read.h"
 
+#include "werk_limits.h"
+
 #include <yaml-cpp/depthguard.h>
 
 #include <cmath>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -239,13 +242,30 @@ YAML::Node load_string(const Source& src, const std::string& text) {
   }
 }
 
+std::string read_file(const Source& src, const std::string& what, int64_t limit) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(src.file, ec)) throw InputError(src.file, 0, 0, "expected a " + what + ", found a folder");
+  std::ifstream in(src.file, std::ios::binary);
+  if (!in) throw InputError(src.file, 0, 0, "cannot open " + what + " (does it exist and is it readable?)");
+  auto too_big = [&](const std::string& found) {
+    return InputError(src.file, 0, 0, "expected a " + what + " of at most " + std::to_string(limit >> 20) + " MB, found " + found);
+  };
+  const auto size = std::filesystem::file_size(src.file, ec);
+  if (!ec && int64_t(size) > limit) throw too_big(std::to_string(size >> 20) + " MB");
+  // Read in blocks up to the limit: a pipe or a device may not end.
+  std::string text;
+  char block[65536];
+  while (in.read(block, sizeof block) || in.gcount() > 0) {
+    text.append(block, size_t(in.gcount()));
+    if (int64_t(text.size()) > limit) throw too_big("more (a stream that goes on)");
+  }
+  return text;
+}
+
 YAML::Node load_file(const Source& src) {
-  std::ifstream in(src.file);
-  if (!in) throw InputError(src.file, 0, 0, "cannot open scene file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  check_text(src, ss.str());
-  return load_string(src, ss.str());
+  const std::string text = read_file(src, "scene file", limits::kSceneFileBytes);
+  check_text(src, text);
+  return load_string(src, text);
 }
 
 }  // namespace werk::yaml

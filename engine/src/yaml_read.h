@@ -88,7 +88,12 @@ class MapReader {
 // Rejects what is not text (a zero byte: an HDF5 result, an image).
 void check_text(const Source& src, const std::string& text);
 
-// Loads a YAML file; a syntax error becomes an InputError with location.
+// Reads the file src.file whole, refusing a folder, a file that cannot be
+// opened and more than `limit` bytes (also from a pipe or a device, which
+// have no size to check first). `what` names it in messages ("scene file").
+std::string read_file(const Source& src, const std::string& what, int64_t limit);
+
+// Loads a YAML file or text; a syntax error becomes an InputError with location.
 YAML::Node load_file(const Source& src);
 YAML::Node load_string(const Source& src, const std::string& text);
 

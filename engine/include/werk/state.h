@@ -49,6 +49,7 @@ void for_each_field(S& s, F&& f) {
   f("body_quat", s.body_quat);
   f("body_vel", s.body_vel);
   f("body_angvel", s.body_angvel);
+  f("body_active", s.body_active);
   f("conveyor_speed", s.conveyor_speed);
   f("joint_motor_target", s.joint_motor_target);
 }

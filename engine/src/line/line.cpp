@@ -15,6 +15,7 @@
 #include "werk/error.h"
 #include "../h5_common.h"
 #include "../../kernels/geometry.h"
+#include "../process/archive.h"
 #include "../process/simulator.h"
 
 namespace werk::line {
@@ -297,7 +298,8 @@ struct LineRun::Impl {
   int64_t step_count = 0;
   bool finished = false;
 
-  Impl(Simulation& s, const process::Model* model, LineSpec spec, uint64_t seed, process::Trace* trace)
+  Impl(Simulation& s, const process::Model* model, LineSpec spec, uint64_t seed, process::Trace* trace,
+       const std::string* resume)
       : sim(s), m(s.model()), pm(model), l(std::move(spec)), nworld(s.nworld()), dt(s.model().dt) {
     const int nb = m.nbody();
     body_pool.assign(size_t(nb), -1);
@@ -379,10 +381,64 @@ struct LineRun::Impl {
       World& wd = worlds[size_t(w)];
       if (!pm) continue;
       wd.proc = std::make_unique<process::Simulator>(*pm, seed, uint64_t(w), w == 0 ? trace : nullptr, &hooks[size_t(w)]);
-      wd.proc->begin(pm->duration);
+      if (!resume) wd.proc->begin(pm->duration);
+    }
+    if (resume) {
+      load(*resume);
+      return;
     }
     // Sensors at t = 0.
     for (int w = 0; w < nworld; ++w) evaluate_sensors(w);
+  }
+
+  // Everything carried from step to step (see save()), written and read
+  // through this one list; a member added to World must be added here.
+  template <class A>
+  void io(A& a) {
+    using process::archive::all;
+    all(a, step_count, series, log);
+    for (World& wd : worlds) {
+      all(a, wd.part_body, wd.body_part, wd.free_bodies, wd.counts, wd.sensor_value, wd.sensor_events, wd.sensor_max,
+          wd.sensor_area, wd.inside, wd.belt_speed, wd.rule_since, wd.belt_clear_since, wd.belt_stopped,
+          wd.belt_carried, wd.on_belt, wd.parts_spawned);
+      std::string proc = wd.proc && !A::loading ? wd.proc->save() : std::string();
+      all(a, proc);
+      if (A::loading && wd.proc) wd.proc->load(proc);
+    }
+  }
+
+  std::string save() {
+    process::archive::Save a;
+    io(a);
+    return std::move(a.bytes);
+  }
+
+  void load(const std::string& bytes) {
+    process::archive::Load a{bytes};
+    io(a);
+    if (a.left() != 0) throw RuntimeError("line state: bytes left over (not this scene's line)");
+    // Every array must have this scene's shape and every index point into it.
+    const size_t nb = size_t(m.nbody()), ns = l.sensors.size(), nbelt = l.belts.size();
+    auto body_ok = [&](int64_t b) { return b >= -1 && b < int64_t(nb); };
+    bool ok = step_count >= 0 && series.size() == ns;
+    for (const SensorEvent& e : log) ok = ok && e.sensor >= 0 && size_t(e.sensor) < ns && body_ok(e.body);
+    for (World& wd : worlds) {
+      ok = ok && wd.body_part.size() == nb && wd.free_bodies.size() == size_t(m.npool()) &&
+           wd.counts.size() == size_t(m.npool()) && wd.sensor_value.size() == ns && wd.sensor_events.size() == ns &&
+           wd.sensor_max.size() == ns && wd.sensor_area.size() == ns && wd.inside.size() == ns &&
+           wd.belt_speed.size() == nbelt && wd.rule_since.size() == nbelt && wd.belt_clear_since.size() == nbelt &&
+           wd.belt_stopped.size() == size_t(m.nconveyor()) && wd.belt_carried.size() == size_t(m.nconveyor()) &&
+           wd.on_belt.size() == size_t(m.nconveyor());
+      if (!ok) break;
+      for (size_t k = 0; k < ns; ++k) ok = ok && wd.inside[k].size() == (l.sensors[k].kind == SensorKind::zone ? nb : 0);
+      for (size_t k = 0; k < nbelt; ++k) ok = ok && wd.rule_since[k].size() == l.belts[k].rules.size();
+      for (const auto& on : wd.on_belt) ok = ok && on.size() == nb;
+      for (int32_t b : wd.part_body) ok = ok && body_ok(b);
+      for (const auto& q : wd.free_bodies)
+        for (int32_t b : q) ok = ok && b >= 0 && size_t(b) < nb;
+      if (!ok) break;
+    }
+    if (!ok) throw RuntimeError("line state: another scene's line, or damaged");
   }
 
   // The process's hooks of one world.
@@ -762,8 +818,10 @@ struct LineRun::Impl {
   }
 };
 
-LineRun::LineRun(Simulation& sim, const process::Model* pm, LineSpec spec, uint64_t seed, process::Trace* trace)
-    : impl_(std::make_unique<Impl>(sim, pm, std::move(spec), seed, trace)) {}
+LineRun::LineRun(Simulation& sim, const process::Model* pm, LineSpec spec, uint64_t seed, process::Trace* trace,
+                 const std::string* resume)
+    : impl_(std::make_unique<Impl>(sim, pm, std::move(spec), seed, trace, resume)) {}
+std::string LineRun::save() const { return impl_->save(); }
 LineRun::~LineRun() = default;
 void LineRun::step(int n) { impl_->step(n); }
 process::Experiment LineRun::finish() { return impl_->finish(); }

@@ -100,14 +100,22 @@ struct PoolCount {
 class LineRun {
  public:
   // `sim` runs one replication per world; process replication w drives
-  // world w (replication 0 reports to `trace`). `pm` may be null.
-  LineRun(Simulation& sim, const process::Model* pm, LineSpec spec, uint64_t seed, process::Trace* trace = nullptr);
+  // world w (replication 0 reports to `trace`). `pm` may be null. With
+  // `resume` (what save() gave), the line continues from that state instead
+  // of starting: nothing is evaluated or reported at construction.
+  LineRun(Simulation& sim, const process::Model* pm, LineSpec spec, uint64_t seed, process::Trace* trace = nullptr,
+          const std::string* resume = nullptr);
   ~LineRun();
   LineRun(const LineRun&) = delete;
   LineRun& operator=(const LineRun&) = delete;
 
   // n coupled steps (see the top of this file).
   void step(int n = 1);
+  // Everything the coupling carries from one step to the next (pools,
+  // sensors, belt rules, statistics, each world's process), as bytes for a
+  // checkpoint; with the Simulation's State and SolverMemory it continues
+  // a run bit for bit. Wall-clock figures are not kept.
+  std::string save() const;
   // Process results per world plus the line's KPIs (belts, sensors, parts).
   process::Experiment finish();
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "werk/error.h"
+#include "../process/archive.h"
 #include "../process/h5_output.h"
 #include "../werk_limits.h"
 
@@ -33,6 +34,25 @@ Session::~Session() = default;
 void Session::start(Simulation& sim, int64_t h5file) {
   if (pm_ && h5file >= 0) trace_ = std::make_unique<process::H5Trace>(hid_t(h5file), *pm_);
   run_ = std::make_unique<LineRun>(sim, pm_.get(), spec_, seed_, trace_.get());
+}
+
+void Session::resume(Simulation& sim, int64_t h5file, const std::string& state) {
+  process::archive::Load a{state};
+  std::vector<int64_t> rows;
+  std::string line;
+  process::archive::all(a, rows, line);
+  if (a.left() != 0) throw RuntimeError("line state: bytes left over (not this scene's line)");
+  if (pm_ && h5file >= 0) trace_ = std::make_unique<process::H5Trace>(hid_t(h5file), *pm_, &rows);
+  else if (!rows.empty()) throw RuntimeError("line state: process series where this run writes none");
+  run_ = std::make_unique<LineRun>(sim, pm_.get(), spec_, seed_, trace_.get(), &line);
+}
+
+std::string Session::save() {
+  std::vector<int64_t> rows = trace_ ? trace_->sync() : std::vector<int64_t>{};
+  std::string line = run_->save();
+  process::archive::Save a;
+  process::archive::all(a, rows, line);
+  return std::move(a.bytes);
 }
 
 void Session::step(int n) { run_->step(n); }

@@ -24,7 +24,13 @@ class Session {
   // observables and event log while the run goes (call before the first
   // frame is recorded: the recorder then switches to SWMR mode).
   void start(Simulation& sim, int64_t h5file);
+  // The same for a run continued from a checkpoint: `state` is what save()
+  // gave; the process series in `h5file` are cut back to the rows it counts.
+  void resume(Simulation& sim, int64_t h5file, const std::string& state);
   void step(int n);
+  // The coupling's whole state for a checkpoint (the process series are
+  // flushed into the file first; with the Simulation's State and memory).
+  std::string save();
   LineRun& run() { return *run_; }
   // Prints the KPI tables to `out`, writes the KPIs, the sensors' series
   // and the line's event log into the closed result file `h5path` (when not

@@ -204,6 +204,8 @@ struct Simulator::Impl {
     archive::all(a, now, window_start, parts, free_parts, next_part_id, nodes, wake, wake_pending, sources, buffers,
                  stations, conveyors, routers, pools, wip, wip_area, wip_last, good, scrapped, departures, sojourn_sum,
                  overlap_sum, lead_times, events, started);
+    // Stepwise runs beside the physics (a physical line) carry these too.
+    archive::all(a, physical_waiters, ended, same_tick, last_tick);
   }
 
   Impl(const Model& model, uint64_t seed, uint64_t rep, Trace* t, Physical* phys) : m(model), trace(t), physical(phys) {
@@ -1192,6 +1194,8 @@ void Simulator::load(const std::string& bytes) {
   const size_t nparts = r.parts.size();
   for (uint32_t p : r.free_parts)
     if (p >= nparts) throw RuntimeError("process state: a part index out of range (damaged)");
+  for (uint32_t n : r.physical_waiters)
+    if (n >= r.m.nodes.size()) throw RuntimeError("process state: an object index out of range (damaged)");
   if (r.nodes.size() != r.m.nodes.size() || r.wake_pending.size() != r.m.nodes.size() ||
       r.stations.size() != r.m.stations.size() || r.pools.size() != r.m.pools.size())
     throw RuntimeError("process state: another model's state");

@@ -17,6 +17,7 @@
 #include "werk/process.h"
 #include "werk/recorder.h"
 #include "werk/scene.h"
+#include "werk_limits.h"
 
 namespace werk::sweep {
 
@@ -302,6 +303,11 @@ Output read_output(Spec& s, const Source& src, const YAML::Node& n) {
   return o;
 }
 
+// The variant limit as a person writes it ("a million").
+std::string variant_limit() {
+  return limits::kVariants == 1000000 ? std::string("a million") : std::to_string(limits::kVariants);
+}
+
 void generate_variants(Spec& s, const Source& src, const YAML::Node& design_node, const YAML::Node& rows) {
   const int d = int(s.params.size());
   if (s.design == "grid") {
@@ -310,7 +316,8 @@ void generate_variants(Spec& s, const Source& src, const YAML::Node& design_node
       if (p.bounded)
         fail_at(s, p.at, p.path + ": expected values or {from, to, step} for a grid design, found {min, max} (bounds are for lhs and sobol)");
       total *= p.values.size();
-      if (total > 1000000) fail_at(s, p.at, "parameters: expected at most a million variants, found more");
+      if (total > size_t(limits::kVariants))
+        fail_at(s, p.at, "parameters: expected at most " + variant_limit() + " variants, found more");
     }
     // Row-major: the first parameter changes slowest, as in nested loops.
     for (size_t v = 0; v < total; ++v) {
@@ -392,18 +399,14 @@ std::vector<std::vector<double>> sobol_points(int n, int d, bool scramble, uint6
 // --- the file ----------------------------------------------------------------------
 
 Spec load(const std::string& path, const LoadOptions& options) {
+  return load_text(path, yaml::read_file(Source{path}, "sweep file", limits::kSceneFileBytes), options);
+}
+
+Spec load_text(const std::string& path, const std::string& text, const LoadOptions& options) {
   Spec s;
   s.file = path;
   Source src{path};
-  {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw InputError(path, 0, 0, "expected a sweep file, found a folder");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path, 0, 0, "cannot open sweep file (does it exist and is it readable?)");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    s.text = ss.str();
-  }
+  s.text = text;
   yaml::check_text(src, s.text);
   s.sha256 = sha256_hex(s.text);
   s.name = std::filesystem::path(path).stem().string();
@@ -418,11 +421,14 @@ Spec load(const std::string& path, const LoadOptions& options) {
   if (sp.is_relative()) sp = std::filesystem::path(path).parent_path() / sp;
   s.scene_file = sp.lexically_normal().string();
   {
-    std::ifstream in(s.scene_file, std::ios::binary);
-    if (!in) yaml::fail(src, scene_node, "scene: expected a readable scene file, found no file '" + s.scene_file + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    s.scene_text = ss.str();
+    std::error_code ec;
+    if (!std::filesystem::exists(s.scene_file, ec))
+      yaml::fail(src, scene_node, "scene: expected a readable scene file, found no file '" + s.scene_file + "'");
+    try {
+      s.scene_text = yaml::read_file(Source{s.scene_file}, "scene file", limits::kSceneFileBytes);
+    } catch (const InputError& e) {
+      yaml::fail(src, scene_node, "scene: expected a readable scene file, found '" + s.scene_file + "': " + e.message());
+    }
   }
   Model base;
   try {
@@ -446,7 +452,7 @@ Spec load(const std::string& path, const LoadOptions& options) {
       MapReader d(src, design, "design");
       s.design = d.choice("type", {"grid", "cases", "lhs", "sobol"});
       if (s.design == "lhs" || s.design == "sobol") {
-        s.samples = int(d.in_range("samples", 1, 1000000));
+        s.samples = int(d.in_range("samples", 1, double(limits::kVariants)));
         if (double(s.samples) != d.number("samples")) yaml::fail(src, d.required("samples"), "design.samples: expected an integer, found a fraction");
       }
       if (s.design == "sobol") s.scramble = d.boolean("scramble", true);

@@ -99,6 +99,9 @@ struct LoadOptions {
 
 // Reads, validates and expands a sweep file. Throws InputError.
 Spec load(const std::string& path, const LoadOptions& options = {});
+// The same for a sweep file's text; `path` names it in messages and is the
+// folder a relative `scene:` is found from.
+Spec load_text(const std::string& path, const std::string& text, const LoadOptions& options = {});
 
 // The scene document of variant v: a deep copy of the base with the
 // variant's values written in. Throws InputError at the parameter.
