@@ -30,6 +30,7 @@ static_assert(offsetof(Contact, friction) == offsetof(Contact, normal) + 12, "no
 static_assert(offsetof(ContactPoint, separation) == 12 && offsetof(ContactPoint, normal_mass) == 16 &&
                   offsetof(ContactPoint, normal_impulse) == 28 && offsetof(ContactPoint, tangent_impulse2) == 36,
               "a point's fields in runs of 16, 16 and 8 bytes");
+static_assert(offsetof(ContactExtra, belt_spin) == offsetof(ContactExtra, belt) + 12, "belt, belt_spin: 16 bytes");
 typedef float F __attribute__((vector_size(16)));
 typedef int32_t M __attribute__((vector_size(16)));  // lane masks: -1 true, 0 false
 
