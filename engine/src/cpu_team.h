@@ -40,6 +40,24 @@ namespace werk {
 // the thread count.
 inline void flush_denormals_here() { _mm_setcsr(_mm_getcsr() | 0x8040); }  // FTZ | DAZ
 
+// Waits until `word` differs from `seen`: `spins` pause instructions (a
+// phase of a small scene is shorter, so a team at work never sleeps), a few
+// yields (the thread being waited for may be queued on this core), then
+// sleep on a futex, counted in `sleepers` so that the writer knows to wake.
+inline void await_change(const std::atomic<uint32_t>& word, uint32_t seen, std::atomic<int>& sleepers, int spins) {
+  for (int i = 0; i < spins; ++i) {
+    if (word.load(std::memory_order_acquire) != seen) return;
+    _mm_pause();
+  }
+  for (int i = 0; i < 16; ++i) {
+    if (word.load(std::memory_order_acquire) != seen) return;
+    sched_yield();
+  }
+  sleepers.fetch_add(1, std::memory_order_seq_cst);
+  while (word.load(std::memory_order_seq_cst) == seen) word.wait(seen, std::memory_order_seq_cst);
+  sleepers.fetch_sub(1, std::memory_order_relaxed);
+}
+
 // A reusable barrier for a fixed number of threads: spin, then sleep.
 class SpinBarrier {
  public:
@@ -53,27 +71,11 @@ class SpinBarrier {
       if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
       return;
     }
-    // About 20 to 60 microseconds of pause instructions: longer than a
-    // phase of a small scene, so a team at work never sleeps; short enough
-    // that a thread outliving its region does not hold a core.
-    for (int i = 0; i < kSpins; ++i) {
-      if (generation_.load(std::memory_order_acquire) != generation) return;
-      _mm_pause();
-    }
-    // Still waiting: the partner may be waiting for this core (more
-    // runnable threads than cores). Yield it a few times before sleeping.
-    for (int i = 0; i < kYields; ++i) {
-      if (generation_.load(std::memory_order_acquire) != generation) return;
-      sched_yield();
-    }
-    sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    while (generation_.load(std::memory_order_seq_cst) == generation) generation_.wait(generation, std::memory_order_seq_cst);
-    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    await_change(generation_, generation, sleepers_, kSpins);
   }
 
  private:
-  static constexpr int kSpins = 2000;
-  static constexpr int kYields = 16;
+  static constexpr int kSpins = 2000;  // 20 to 60 microseconds
   const int threads_;
   alignas(64) std::atomic<int> arrived_{0};
   alignas(64) std::atomic<uint32_t> generation_{0};
@@ -210,7 +212,9 @@ class TeamPool {
 
   void work(int rank, uint32_t seen) {
     for (;;) {
-      wait_change(seen);
+      // About 100 microseconds of spinning: a step's regions follow each
+      // other closely.
+      await_change(generation_, seen, sleepers_, 4000);
       seen = generation_.load(std::memory_order_acquire);
       if (rank < threads_) {
         flush_denormals_here();
@@ -218,23 +222,6 @@ class TeamPool {
       }
       finished_.fetch_add(1, std::memory_order_acq_rel);
     }
-  }
-
-  // Waits until the generation differs from `seen`: about 100 microseconds
-  // of spinning (a step's regions follow each other closely), a few
-  // yields, then sleep.
-  void wait_change(uint32_t seen) {
-    for (int i = 0; i < 4000; ++i) {
-      if (generation_.load(std::memory_order_acquire) != seen) return;
-      _mm_pause();
-    }
-    for (int i = 0; i < 16; ++i) {
-      if (generation_.load(std::memory_order_acquire) != seen) return;
-      sched_yield();
-    }
-    sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    while (generation_.load(std::memory_order_seq_cst) == seen) generation_.wait(seen, std::memory_order_seq_cst);
-    sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
 
   std::mutex busy_;
