@@ -347,7 +347,10 @@ WERK_COLLIDE_FN void collide_poly_core(const Polytope& p, const Transform& xp, V
       }
     }
   }
-  // A capsule along a face: two points on that face.
+  // A capsule along a face: two points on that face. When the nearest
+  // point lies just past the face's edge and the core rises steeply from
+  // it, the clipped points lie higher than the nearest one (even beyond the
+  // margin), so the nearest point joins them.
   if (seg) {
     int fbest = 0;
     float cbest = -2.0f;
@@ -355,7 +358,14 @@ WERK_COLLIDE_FN void collide_poly_core(const Polytope& p, const Transform& xp, V
       float c = dot(poly_face_normal(p, f), n);
       if (c > cbest) cbest = c, fbest = f;
     }
-    if (cbest >= 0.999f && segment_face_manifold(p, fbest, s0, s1, r, margin, xp, m)) return;
+    if (cbest >= 0.999f && segment_face_manifold(p, fbest, s0, s1, r, margin, xp, m) && m.count > 0) {
+      float lowest = m.points[0].separation;
+      for (int k = 1; k < m.count; ++k) lowest = minf(lowest, m.points[k].separation);
+      if (sep <= margin && lowest > sep + 1.0e-4f)
+        push_point(m, transform_point(xp, cs - (r + 0.5f * sep) * n), sep, feature);
+      return;
+    }
+    m.count = 0;
   }
   if (sep > margin) return;
   m.normal = rotate(xp.q, n);

@@ -66,6 +66,15 @@ Quat random_quat(std::mt19937& rng) {
   return quat_normalize(Quat{n(rng), n(rng), n(rng), n(rng)});
 }
 
+// A random pose at (x, y, z) = (u, u, z0 + zs u), drawn in one fixed order:
+// the arguments of a call are evaluated in an order that differs between
+// compilers, and each test must meet the same poses under every compiler.
+Transform random_at(std::mt19937& rng, std::uniform_real_distribution<float>& u, float z0 = 0.0f, float zs = 1.0f) {
+  Quat q = random_quat(rng);
+  float z = z0 + zs * u(rng), y = u(rng), x = u(rng);
+  return at(x, y, z, q);
+}
+
 // Swapping A and B must give the same points and separations, normal flipped.
 void require_symmetric(const Shapes& s, int a, const Transform& xa, int b, const Transform& xb, float margin) {
   Manifold ab = run(s, a, xa, b, xb, margin), ba = run(s, b, xb, a, xa, margin);
@@ -180,7 +189,7 @@ TEST_CASE("rotated boxes: swapping A and B flips the normal only", "[narrowphase
   std::uniform_real_distribution<float> u(-0.5f, 0.5f);
   int touching = 0;
   for (int i = 0; i < 200; ++i) {
-    Transform xa = at(u(rng), u(rng), u(rng), random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+    Transform xa = random_at(rng, u), xb = random_at(rng, u);
     require_symmetric(s, a, xa, b, xb, 0.05f);
     touching += run(s, a, xa, b, xb, 0.05f).count > 0;
   }
@@ -214,7 +223,7 @@ TEST_CASE("hull of a cube's corners collides like the box", "[narrowphase][hull]
   std::uniform_real_distribution<float> u(-0.4f, 0.4f);
   for (int i = 0; i < 100; ++i) {
     Transform xf = at(0, 0, -0.5f);
-    Transform x = at(u(rng), u(rng), 0.2f + 0.5f * u(rng), random_quat(rng));
+    Transform x = random_at(rng, u, 0.2f, 0.5f);
     Manifold mb = run(s, floor, xf, box, x, 0.05f), mh = run(s, floor, xf, hull, x, 0.05f);
     REQUIRE(mb.count == mh.count);
     if (mb.count == 0) continue;
@@ -237,7 +246,7 @@ TEST_CASE("box-box: dedicated and generic SAT agree on random poses", "[narrowph
   std::uniform_real_distribution<float> u(-0.6f, 0.6f);
   GeometryView g = s.view();
   for (int i = 0; i < 300; ++i) {
-    Transform xa = at(0, 0, 0, random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+    Transform xa = at(0, 0, 0, random_quat(rng)), xb = random_at(rng, u);
     Manifold m1, m2;
     collide(g, a, xa, b, xb, 0.1f, m1);
     collide_polytopes(make_box_poly(ha), xa, make_box_poly(hb), xb, 0.1f, m2);
@@ -448,7 +457,7 @@ TEST_CASE("box-box face contacts lie on both surfaces", "[narrowphase]") {
   std::uniform_real_distribution<float> u(-0.7f, 0.7f);
   int checked = 0;
   for (int i = 0; i < 500; ++i) {
-    Transform xa = at(0, 0, 0, random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+    Transform xa = at(0, 0, 0, random_quat(rng)), xb = random_at(rng, u);
     Manifold m = run(s, a, xa, b, xb, 0.05f);
     for (int k = 0; k < m.count; ++k) {
       const ManifoldPoint& p = m.points[k];
@@ -491,7 +500,7 @@ TEST_CASE("every shape pair: finite, unit normal, symmetric, overlapping centres
   for (int i = 0; i < 400; ++i) {
     for (int a : shapes) {
       for (int b : shapes) {
-        Transform xa = at(u(rng), u(rng), u(rng), random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+        Transform xa = random_at(rng, u), xb = random_at(rng, u);
         Manifold m = run(s, a, xa, b, xb, 0.05f);
         REQUIRE(m.count <= 4);
         if (m.count > 0) REQUIRE(length(m.normal) == Approx(1.0f).margin(1e-4));
@@ -508,7 +517,7 @@ TEST_CASE("every shape pair: finite, unit normal, symmetric, overlapping centres
         REQUIRE(run(s, a, xa, b, at(xa.p.x + 1.0f, xa.p.y, xa.p.z, xb.q), 0.05f).count == 0);
       }
       for (int st : {plane, tri}) {
-        Transform xs = at(0, 0, 0, random_quat(rng)), xb = at(u(rng), u(rng), u(rng), random_quat(rng));
+        Transform xs = at(0, 0, 0, random_quat(rng)), xb = random_at(rng, u);
         Manifold m = run(s, st, xs, a, xb, 0.05f);
         REQUIRE(m.count <= 4);
         if (m.count > 0) REQUIRE(length(m.normal) == Approx(1.0f).margin(1e-4));
@@ -549,7 +558,7 @@ TEST_CASE("capsule and sphere against box and hull: separation is the true dista
   std::uniform_real_distribution<float> u(-0.4f, 0.4f);
   int checked = 0;
   for (int i = 0; i < 300; ++i) {
-    Transform xp = at(0, 0, 0, random_quat(rng)), xc = at(u(rng), u(rng), u(rng), random_quat(rng));
+    Transform xp = at(0, 0, 0, random_quat(rng)), xc = random_at(rng, u);
     // Brute force: distance from the core segment to the box, sampled finely.
     Vec3 a = transform_point(xc, {0, 0, -0.12f}), b = transform_point(xc, {0, 0, 0.12f});
     float best = 1e30f;
@@ -573,6 +582,29 @@ TEST_CASE("capsule and sphere against box and hull: separation is the true dista
     }
   }
   REQUIRE(checked > 50);
+}
+
+TEST_CASE("a capsule rising steeply from just past a box's edge keeps its nearest point", "[narrowphase][hull]") {
+  // The core's lower end lies 3.3 mm past the edge of the box's -y face and
+  // 127.3 mm from the edge; the core leaves that face steeply. Clipping the
+  // core to the face alone put the points 102.8 mm off, beyond the margin:
+  // no contact, though the surfaces are 97.3 mm apart.
+  Shapes s;
+  Vec3 h{0.2f, 0.15f, 0.1f};
+  int box = s.add(ShapeType::Box, h), hull = s.add_hull(cube_points(h));
+  int cap = s.add(ShapeType::Capsule, {0.03f, 0.12f, 0});
+  Transform xp{Vec3{0, 0, 0}, Quat{-0x1.8c558ap-2f, 0x1.902a3ep-6f, -0x1.3bce5cp-1f, -0x1.5eb0dp-1f}};
+  Transform xc{Vec3{0x1.3bcc42p-2f, -0x1.a01cd8p-4f, -0x1.e08412p-3f},
+               Quat{0x1.d87222p-6f, 0x1.612872p-1f, 0x1.70c724p-1f, -0x1.161674p-4f}};
+  Vec3 a = inv_transform_point(xp, transform_point(xc, {0, 0, -0.12f}));
+  float past = -0.2f - a.x, off = -0.15f - a.y;  // beyond the x = -0.2 edge, below the y = -0.15 face
+  REQUIRE(past > 0.003f);
+  float nearest = std::sqrt(past * past + off * off) - 0.03f;
+  for (int target : {box, hull}) {
+    Manifold m = run(s, target, xp, cap, xc, 0.1f);
+    REQUIRE(m.count >= 1);
+    REQUIRE(min_sep(m) == Approx(nearest).margin(1e-5));
+  }
 }
 
 TEST_CASE("24-sided hull cylinders stand on boxes and on each other", "[narrowphase][hull]") {
