@@ -549,7 +549,7 @@ TEST_CASE("a sweep under mpirun -np 3 writes the same results as a local run", "
   const std::string local = (dir / "local.h5").string(), mpi = (dir / "mpi.h5").string();
   REQUIRE(test::run_werk("sweep " + f + " -q --jobs 2 -o " + local) == 0);
   std::string cmd = "mpirun --allow-run-as-root --oversubscribe -np 3 ";
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(WERK_TEST_SANITIZED)
   // Open MPI's components leak at MPI_Finalize and are unloaded before
   // LeakSanitizer runs, so their reports name no module a suppression could
   // match: the ranks of the sanitizer build run without leak checking
