@@ -58,6 +58,25 @@ constexpr float kContactDampingRatio = 10.0f;
 constexpr float kImpactSpeed = 0.5f;        // m/s
 constexpr float kImpactRelaxTime = 0.25f;   // s
 constexpr int kImpactRelaxPasses = 5;
+// Mixed masses. A contact is a spring over its effective mass, which a
+// light part sets: a heavy part resting on a light one sinks in by
+// (1 + r) g / omega^2 at a mass ratio r (12.7 mm at r = 300), and a stack
+// alternating light and heavy parts stands on springs scaled by the light
+// ones and buckles (from a density ratio of 30). Stiffer springs alone make
+// it worse: the solve then fails to converge across the light part, and
+// the heavy one goes through. A world in which two moving bodies touch
+// with masses kMixedMassRatio or more apart solves its contacts
+// kMixedHertzScale times stiffer and runs kMixedPasses solve and relax
+// passes per sub-step, which converge: a stack of six alternating boxes
+// stands at a density ratio of 100 (its top moves 0.16 mm in 9 s) and a
+// heavy box on a light one sinks in 1.4 mm at a mass ratio of 300 (both at
+// 480 sub-steps per second). With 6 passes the light box at the default
+// dt rocked now and then; 2.5 times stiffer leaves 2.03 mm at 300. Each
+// world decides for itself, every step, from its own contacts; worlds of
+// like masses pay nothing.
+constexpr float kMixedMassRatio = 10.0f;
+constexpr float kMixedHertzScale = 3.0f;
+constexpr int kMixedPasses = 8;
 
 // Soft constraint coefficients for stiffness `hertz`, damping `zeta`, sub-step h.
 struct Softness {
@@ -295,6 +314,13 @@ WERK_HD inline float inelastic_approach(const Contact& c, const ContactExtra* x,
     fastest = maxf(fastest, -dot(dv, c.normal));
   }
   return fastest;
+}
+
+// The ratio of the two bodies' masses when both move (1 otherwise).
+WERK_HD inline float mass_ratio(const Contact& c, const SolverBodies& s) {
+  const float ia = s.inv_mass[c.a], ib = s.inv_mass[c.b];
+  if (ia <= 0.0f || ib <= 0.0f) return 1.0f;
+  return ia > ib ? ia / ib : ib / ia;
 }
 
 // Whether a point holds any accumulated impulse.

@@ -294,10 +294,14 @@ inline void warm_start_contacts(const Contact* c, const ContactExtra* x, int fir
 // extras, or null); given `only`, of those in worlds w with only[w] > 0.
 inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, const SolverBodies& s, float inv_h,
                            Softness soft, Softness static_soft, bool use_bias, bool reverse,
-                           const int32_t* only = nullptr, int nbody = 0) {
+                           const int32_t* only = nullptr, int nbody = 0, const int32_t* stiff = nullptr,
+                           Softness stiff_soft = {}, Softness stiff_static = {}) {
+  auto is_stiff = [&](int i) { return stiff && stiff[c[i].a / nbody] > 0; };
   if (needs_scalar(x, first, lanes)) {
     for (int i = first; i < first + lanes; ++i)
-      if (!only || only[c[i].a / nbody] > 0) solve_contact(c[i], &x[i], s, inv_h, soft, static_soft, use_bias, reverse);
+      if (!only || only[c[i].a / nbody] > 0)
+        solve_contact(c[i], &x[i], s, inv_h, is_stiff(i) ? stiff_soft : soft, is_stiff(i) ? stiff_static : static_soft,
+                      use_bias, reverse);
     return;
   }
   Group g;
@@ -305,9 +309,17 @@ inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, co
   if (!any(g.live)) return;
   const F zero = splat(0.0f), one = splat(1.0f);
   const M fixed_side = (g.v.ima == zero) | (g.v.imb == zero);
-  const F bias_rate = sel(fixed_side, splat(static_soft.bias_rate), splat(soft.bias_rate));
-  const F mass_scale = sel(fixed_side, splat(static_soft.mass_scale), splat(soft.mass_scale));
-  const F impulse_scale = sel(fixed_side, splat(static_soft.impulse_scale), splat(soft.impulse_scale));
+  F bias_rate = sel(fixed_side, splat(static_soft.bias_rate), splat(soft.bias_rate));
+  F mass_scale = sel(fixed_side, splat(static_soft.mass_scale), splat(soft.mass_scale));
+  F impulse_scale = sel(fixed_side, splat(static_soft.impulse_scale), splat(soft.impulse_scale));
+  if (stiff && use_bias) {
+    const M st{is_stiff(g.index[0]) ? -1 : 0, is_stiff(g.index[1]) ? -1 : 0, is_stiff(g.index[2]) ? -1 : 0,
+               is_stiff(g.index[3]) ? -1 : 0};
+    bias_rate = sel(st, sel(fixed_side, splat(stiff_static.bias_rate), splat(stiff_soft.bias_rate)), bias_rate);
+    mass_scale = sel(st, sel(fixed_side, splat(stiff_static.mass_scale), splat(stiff_soft.mass_scale)), mass_scale);
+    impulse_scale =
+        sel(st, sel(fixed_side, splat(stiff_static.impulse_scale), splat(stiff_soft.impulse_scale)), impulse_scale);
+  }
   const int points = max_points(g);
   Slot slots[4];
   for (int i = 0; i < points; ++i) load_slot(c, x, g, i, reverse, slots[i]);

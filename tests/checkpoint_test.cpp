@@ -372,9 +372,10 @@ TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identic
     REQUIRE(status == 128 + SIGKILL);
     REQUIRE(std::filesystem::exists(checkpoint_path(out)));
     ++killed;
-    REQUIRE(test::run_werk("run " + c.scene + " -q --threads 1 -o " + out + options + " --resume " + checkpoint_path(out),
-                           &msg) == 0);
+    const int resumed =
+        test::run_werk("run " + c.scene + " -q --threads 1 -o " + out + options + " --resume " + checkpoint_path(out), &msg);
     INFO(msg);
+    REQUIRE(resumed == 0);
     // Every dataset: trajectories, KPIs, the process series (and a line's
     // sensor series and event log).
     // Nothing is left beside the result, not even a checkpoint the kill

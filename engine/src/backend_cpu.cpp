@@ -57,7 +57,8 @@ struct System : OmpDevice {
         wide::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
       else
         wide::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
-                             pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody);
+                             pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody, pass.stiff,
+                             pass.stiff_soft, pass.stiff_static);
     });
   }
 };

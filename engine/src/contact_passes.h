@@ -21,15 +21,20 @@ struct ContactPass {
   // worlds relaxing after an impact; a contact's world is c.a / nbody).
   const int32_t* world_left = nullptr;
   int nbody = 0;
+  // When set, contacts of worlds w with stiff[w] > 0 (mixed masses, see
+  // kMixedMassRatio) solve with stiff_soft and stiff_static instead.
+  const int32_t* stiff = nullptr;
+  Softness stiff_soft{}, stiff_static{};
 
   WERK_HD bool skips(int i) const { return world_left && world_left[c[i].a / nbody] <= 0; }
 
   WERK_HD void operator()(int i) const {
     if (skips(i)) return;
     ContactExtra* xi = x ? &x[i] : nullptr;
+    const bool s = stiff && stiff[c[i].a / nbody] > 0;
     switch (kind) {
       case WarmStart: warm_start_contact(c[i], xi, sb); break;
-      case Solve: solve_contact(c[i], xi, sb, inv_h, soft, static_soft, true, reverse); break;
+      case Solve: solve_contact(c[i], xi, sb, inv_h, s ? stiff_soft : soft, s ? stiff_static : static_soft, true, reverse); break;
       case Relax: solve_contact(c[i], xi, sb, inv_h, soft, static_soft, false, reverse); break;
       case Restitution: restitution_contact(c[i], xi, sb); break;
     }

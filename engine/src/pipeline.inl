@@ -34,6 +34,7 @@ struct ContactTally {
   int64_t points;
   float min_separation;
   float max_approach;  // m/s, see werk::kImpactSpeed
+  float max_ratio;     // of two moving bodies' masses, see werk::kMixedMassRatio
 };
 struct tally_contact {
   const werk::Contact* contacts;
@@ -43,12 +44,13 @@ struct tally_contact {
     const werk::Contact& c = contacts[i];
     float m = 0.0f;
     for (int k = 0; k < c.count; ++k) m = werk::minf(m, c.p[k].separation);
-    return {c.count, m, werk::inelastic_approach(c, extras ? &extras[i] : nullptr, bodies)};
+    return {c.count, m, werk::inelastic_approach(c, extras ? &extras[i] : nullptr, bodies), werk::mass_ratio(c, bodies)};
   }
 };
 struct add_tallies {
   WERK_HD ContactTally operator()(const ContactTally& a, const ContactTally& b) const {
-    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation), werk::maxf(a.max_approach, b.max_approach)};
+    return {a.points + b.points, werk::minf(a.min_separation, b.min_separation), werk::maxf(a.max_approach, b.max_approach),
+            werk::maxf(a.max_ratio, b.max_ratio)};
   }
 };
 
@@ -536,7 +538,7 @@ class Pipeline final : public werk::Backend {
     });
     const ContactTally tally =
         thrust::transform_reduce(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
-                                 tally_contact{c, extra, sb}, ContactTally{0, 0.0f, 0.0f}, add_tallies());
+                                 tally_contact{c, extra, sb}, ContactTally{0, 0.0f, 0.0f, 1.0f}, add_tallies());
     host_read();
     if (tally.max_approach > werk::kImpactSpeed) {
       // The worlds of such contacts relax more often for a while (see
@@ -548,6 +550,17 @@ class Pipeline final : public werk::Backend {
         if (werk::inelastic_approach(c[i], extra ? &extra[i] : nullptr, sb) > werk::kImpactSpeed) left[c[i].a / nbody] = steps;
       });
       impact_bound_ = steps;
+    }
+    // Worlds with mixed masses this step (werk::kMixedMassRatio).
+    mixed_any_ = tally.max_ratio >= werk::kMixedMassRatio;
+    if (mixed_any_) {
+      fit(mixed_, nworld_);
+      thrust::fill(policy(nworld_), mixed_.begin(), mixed_.end(), 0);
+      int32_t* mixed = raw(mixed_);
+      const int nbody = nbody_;
+      each(n, [=] WERK_HD(int i) {
+        if (werk::mass_ratio(c[i], sb) >= werk::kMixedMassRatio) mixed[c[i].a / nbody] = 1;
+      });
     }
     stats_.contacts = tally.points;
     stats_.manifolds = n;
@@ -664,6 +677,9 @@ class Pipeline final : public werk::Backend {
     const werk::Softness static_soft =
         werk::make_soft(werk::kStaticHertzPerRate * inv_h, werk::kContactDampingRatio, h);
     const werk::Softness joint_soft = werk::make_soft(2.0f * werk::kContactHertzPerRate * inv_h, werk::kJointDampingRatio, h);
+    const float stiffer = werk::kMixedHertzScale * inv_h;
+    const werk::Softness stiff_soft = werk::make_soft(stiffer * werk::kContactHertzPerRate, werk::kContactDampingRatio, h);
+    const werk::Softness stiff_static = werk::make_soft(stiffer * werk::kStaticHertzPerRate, werk::kContactDampingRatio, h);
     werk::Contact* c = raw(solver_contacts_);
     werk::ContactExtra* x = has_extra_ ? raw(extras_) : nullptr;
     const werk::SolverBodies sb = solver_bodies();
@@ -673,6 +689,13 @@ class Pipeline final : public werk::Backend {
     const int relax_passes = impact_bound_ > 0 ? werk::kImpactRelaxPasses : 1;
     int32_t* impact_left = raw(impact_steps_);
     const werk::JointParams jp = joint_params();
+    // Worlds with mixed masses solve stiffer and more often (kMixedPasses).
+    const int32_t* mixed = ncontact_ > 0 && mixed_any_ ? raw(mixed_) : nullptr;
+    auto pass = [&](werk::ContactPass::Kind kind, bool reverse, const int32_t* only = nullptr) {
+      werk::ContactPass p{c, x, sb, inv_h, soft, static_soft, kind, reverse, only, nbody};
+      p.stiff = mixed, p.stiff_soft = stiff_soft, p.stiff_static = stiff_static;
+      return p;
+    };
     const uint8_t* asleep = raw(asleep_);
     werk::Mat3* inv_inertia = raw(world_inv_inertia_);
     werk::BodyDelta* delta = raw(delta_);
@@ -685,10 +708,12 @@ class Pipeline final : public werk::Backend {
         if (!asleep[i]) werk::integrate_velocity(i, nbody, p, g, h, s);
       });
       solve_joints(team, jp, joint_soft, h, true, true);
-      if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::WarmStart, false});
+      if (contacts) contact_pass(team, pass(werk::ContactPass::WarmStart, false));
       solve_joints(team, jp, joint_soft, h, true, false);
       const bool reverse = (sub & 1) != 0;
-      if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Solve, reverse});
+      if (contacts) contact_pass(team, pass(werk::ContactPass::Solve, reverse));
+      if (mixed)
+        for (int k = 1; k < werk::kMixedPasses; ++k) contact_pass(team, pass(werk::ContactPass::Solve, reverse, mixed));
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
       team.each(total, [=] WERK_HD(int i) {
@@ -698,13 +723,14 @@ class Pipeline final : public werk::Backend {
         delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
       });
       solve_joints(team, jp, joint_soft, h, false, false);
-      if (contacts) contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Relax, reverse});
+      if (contacts) contact_pass(team, pass(werk::ContactPass::Relax, reverse));
+      if (mixed)
+        for (int k = 1; k < werk::kMixedPasses; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, mixed));
       if (contacts)
-        for (int pass = 1; pass < relax_passes; ++pass)
-          contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Relax, reverse, impact_left, nbody});
+        for (int k = 1; k < relax_passes; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, impact_left));
     }
     if (contacts && has_restitution_)
-      contact_pass(team, {c, x, sb, inv_h, soft, static_soft, werk::ContactPass::Restitution, false});
+      contact_pass(team, pass(werk::ContactPass::Restitution, false));
   }
 
   // Solver masses: a sleeping body is immovable until it wakes.
@@ -1073,6 +1099,8 @@ class Pipeline final : public werk::Backend {
   bool has_restitution_ = false;           // some material bounces: the restitution pass runs
   Vector<int32_t> impact_steps_;           // per world: steps left to relax with kImpactRelaxPasses (carried)
   int impact_bound_ = 0;                   // no world has more steps left than this
+  Vector<int32_t> mixed_;                  // per world: mixed masses touch this step (werk::kMixedMassRatio)
+  bool mixed_any_ = false;                 // some world has them (mixed_ is set only then)
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
