@@ -2,7 +2,7 @@
 // the same bits, for every mix of lanes, point counts, static sides,
 // speculative points, idle points, visiting orders, belts and bounces, the
 // hand-over of groups with rolling friction to the scalar kernels, and
-// passes limited to some worlds.
+// passes limited to some worlds or stiffened in some (mixed masses).
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -107,6 +107,8 @@ TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit
   const float h = 1.0f / 480, inv_h = 1.0f / h;
   const Softness soft = make_soft(kContactHertzPerRate * inv_h, kContactDampingRatio, h);
   const Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
+  const Softness stiff_soft = make_soft(kMixedHertzScale * kContactHertzPerRate * inv_h, kContactDampingRatio, h);
+  const Softness stiff_static = make_soft(kMixedHertzScale * kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
   int compared = 0;
   for (int trial = 0; trial < 400; ++trial) {
     const Case k = random_case(rng);
@@ -114,6 +116,10 @@ TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit
       // Worlds for the filtered passes: with nbody 2, body b is in world b / 2.
       const int32_t only[5] = {int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2),
                                int32_t(rng() % 2)};
+      // Worlds with mixed masses (stiffer contacts), in odd trials.
+      const int32_t stiff[5] = {int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2),
+                                int32_t(rng() % 2)};
+      const bool stiffened = trial % 2 == 1;
       // Warm start; solve and relax, each in both orders; without and with
       // extras; and with extras, only the manifolds of some worlds.
       for (int pass = 0; pass < 15; ++pass) {
@@ -128,11 +134,15 @@ TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit
         for (int i = 0; i < lanes; ++i) {
           if (filtered && only[scalar.contacts[i].a / 2] <= 0) continue;
           if (warm) warm_start_contact(scalar.contacts[i], xs ? &xs[i] : nullptr, s);
-          else solve_contact(scalar.contacts[i], xs ? &xs[i] : nullptr, s, inv_h, soft, static_soft, use_bias, reverse);
+          else {
+            const bool st = stiffened && stiff[scalar.contacts[i].a / 2] > 0;
+            solve_contact(scalar.contacts[i], xs ? &xs[i] : nullptr, s, inv_h, st ? stiff_soft : soft,
+                          st ? stiff_static : static_soft, use_bias, reverse);
+          }
         }
         if (warm) wide::warm_start_contacts(wide.contacts.data(), xw, 0, lanes, w);
         else wide::solve_contacts(wide.contacts.data(), xw, 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse,
-                                  filtered ? only : nullptr, 2);
+                                  filtered ? only : nullptr, 2, stiffened ? stiff : nullptr, stiff_soft, stiff_static);
         INFO("trial " << trial << ", lanes " << lanes << ", pass " << pass);
         REQUIRE(same_bytes(scalar.contacts, wide.contacts));
         REQUIRE(same_bytes(scalar.extras, wide.extras));
