@@ -392,6 +392,41 @@ TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identic
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a run killed after its output was in place but before it removed its checkpoint resumes to nothing to do", "[checkpoint]") {
+  // The last moment of a run: the running file is renamed to the output,
+  // then the checkpoint is removed. A kill between the two leaves a
+  // checkpoint whose running file is gone; a scheduler requeueing the job
+  // resumes from it, which must end the run, not fail on every requeue.
+  auto dir = test::temp_dir("ckpt_spent");
+  const std::string scene = std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml";
+  const std::string out = (dir / "out.h5").string(), log = (dir / "log").string(), spent = (dir / "spent").string();
+  const std::vector<std::string> args{"run", scene, "-q", "--duration", "3", "--threads", "1", "-o", out};
+  const int status = run_and_signal(args, out, 300, SIGTERM, log);
+  if (status == 0) return;  // it ended before the stop
+  REQUIRE(status == 128 + SIGTERM);
+  const std::string ckpt = checkpoint_path(out);
+  std::filesystem::copy_file(ckpt, spent);
+  std::string msg;
+  REQUIRE(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + out + " --resume " + ckpt, &msg) == 0);
+  REQUIRE_FALSE(std::filesystem::exists(ckpt));
+  const std::string result = read_bytes(out);
+  // The spent checkpoint back, older than the output, as the kill left it.
+  std::filesystem::copy_file(spent, ckpt);
+  std::filesystem::last_write_time(ckpt, std::filesystem::last_write_time(out) - std::chrono::seconds(1));
+  CHECK(test::run_werk("run " + scene + " --duration 3 --threads 1 -o " + out + " --resume " + ckpt, &msg) == 0);
+  INFO(msg);
+  CHECK(msg.find("already written") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(ckpt));
+  CHECK(read_bytes(out) == result);
+  // A checkpoint newer than the output, its running file gone, is a lost
+  // run: that stays an error and touches nothing.
+  std::filesystem::copy_file(spent, ckpt);
+  CHECK(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + out + " --resume " + ckpt, &msg) == 1);
+  CHECK(msg.find("running file") != std::string::npos);
+  CHECK(read_bytes(out) == result);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a checkpoint of another run, or a damaged one, is refused with exit 2", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_refuse");
   const std::string scene = test::write_file(dir / "a.yaml", mixed_scene(2, 60));

@@ -207,6 +207,19 @@ int run_command(const RunArgs& a) {
                                              c.output + "' (give the same -o)");
     });
   }
+  // Killed after its output was complete and in place but before it
+  // removed its checkpoint: nothing is left to do. (A later run on this
+  // output would have removed the checkpoint when it began, so an output
+  // newer than the checkpoint is this run's.)
+  if (resuming && !std::filesystem::exists(running_path(out)) && std::filesystem::exists(out) &&
+      std::filesystem::last_write_time(out) >= std::filesystem::last_write_time(a.resume)) {
+    std::remove(a.resume.c_str());
+    std::remove((a.resume + ".writing").c_str());
+    if (!a.quiet)
+      std::fprintf(stderr, "werk: the interrupted run had already written %s; removed its spent checkpoint %s\n",
+                   out.c_str(), a.resume.c_str());
+    return 0;
+  }
   const bool continuing = resuming && (resumed.process_done || !resumed.process_state.empty());
   RecorderOptions ro;
   ro.backend = sim.backend_name();
