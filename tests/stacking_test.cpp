@@ -99,6 +99,10 @@ TEST_CASE("a heavy box on a light one sinks in no deeper than the contact stiffn
       CHECK(worst <= law * 1.05);
       CHECK(worst <= 2e-3);  // at most 2 mm up to a mass ratio of 300
       CHECK(sim.state().body_pos[2].z > 0.1f);  // still on top
+      // The world solves mixed masses in every step (the boxes start
+      // touching), or in none.
+      const int64_t steps = int64_t(std::lround(3.0 / m.dt));
+      CHECK(sim.device_work().mixed_steps == (ratio >= kMixedMassRatio ? steps : 0));
     }
   }
 }

@@ -58,6 +58,7 @@ int bench_command(const BenchArgs& a) {
   const double syncs = double(work1.syncs - work0.syncs) / a.steps;
   const double allocations = double(work1.allocations - work0.allocations) / a.steps;
   const double team_share = double(work1.team_steps - work0.team_steps) / a.steps;
+  const double mixed_share = double(work1.mixed_steps - work0.mixed_steps) / a.steps;
   uint64_t hash = state_hash(s);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -118,19 +119,19 @@ int bench_command(const BenchArgs& a) {
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak RSS %.1f MB, "
               "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds with %lld points "
               "and %d colour%s at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s, %.0f%% "
-              "of steps on more than one thread]; "
+              "of steps on more than one thread]; %.0f%% of steps with mixed masses; "
               "blow-up check %.3f ms (%.2f%% of a step); checkpoint %.1f ms, %.2f MB\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss / 1024.0,
               engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points, colors,
-              colors == 1 ? "" : "s", launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), 100.0 * team_share, check_s * 1e3,
+              colors == 1 ? "" : "s", launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), 100.0 * team_share, 100.0 * mixed_share, check_s * 1e3,
               100.0 * check_s * steps_per_s, checkpoint_s * 1e3, checkpoint_bytes / 1e6);
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"
                 "\"manifolds\":%lld,\"contact_points\":%lld,\"colors\":%d,\"launches_per_step\":%.2f,\"syncs_per_step\":%.2f,"
-                "\"allocations_per_step\":%.3f,\"team_share\":%.3f,\"kinetic_energy_j\":%.6g,\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
+                "\"allocations_per_step\":%.3f,\"team_share\":%.3f,\"mixed_share\":%.3f,\"kinetic_energy_j\":%.6g,\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
                 model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                sim.device_bytes(), double(penetration), manifolds, points, colors, launches, syncs, allocations, team_share, kinetic,
+                sim.device_bytes(), double(penetration), manifolds, points, colors, launches, syncs, allocations, team_share, mixed_share, kinetic,
                 top, (unsigned long long)hash,
                 sim.backend_name().c_str());
   return 0;

@@ -31,6 +31,7 @@ struct StepStats {
   // The same, summed over every step since the backend was loaded.
   int64_t total_launches = 0, total_syncs = 0, total_allocations = 0;
   int64_t total_team_steps = 0;  // steps run on more than one CPU thread
+  int64_t total_mixed_steps = 0; // steps in which some world had mixed masses (kMixedMassRatio)
 };
 
 // The backend's own state arrays (nworld x nbody) when they live in host

@@ -265,6 +265,7 @@ class Pipeline final : public werk::Backend {
     stats_.total_allocations += stats_.allocations;
     stats_.threads = threads_;
     stats_.total_team_steps += threads_ > 1 ? 1 : 0;
+    stats_.total_mixed_steps += ncontact_ > 0 && mixed_any_ ? 1 : 0;
     ++step_;
   }
 

@@ -205,7 +205,7 @@ float Simulation::last_max_penetration() const { return backend_->stats().max_pe
 int Simulation::last_color_count() const { return backend_->stats().colors; }
 Simulation::DeviceWork Simulation::device_work() const {
   const StepStats s = backend_->stats();
-  return {s.total_launches, s.total_syncs, s.total_allocations, s.total_team_steps};
+  return {s.total_launches, s.total_syncs, s.total_allocations, s.total_team_steps, s.total_mixed_steps};
 }
 size_t Simulation::device_bytes() const { return backend_->device_bytes(); }
 

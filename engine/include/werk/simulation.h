@@ -138,10 +138,13 @@ class WERK_API Simulation {
   // every backend: algorithm launches, host-device synchronisations (values
   // read back) and allocations (see docs/architecture.md); and the steps
   // the CPU ran on more than one thread (the engine chooses one thread or
-  // all, whichever is faster at the moment).
+  // all, whichever is faster at the moment); and the steps in which some
+  // world solved mixed masses (bodies ten times apart in mass touching:
+  // stiffer contacts and more solver passes, see docs/architecture.md).
   struct DeviceWork {
     int64_t launches = 0, syncs = 0, allocations = 0;
     int64_t team_steps = 0;
+    int64_t mixed_steps = 0;
   };
   DeviceWork device_work() const;
   size_t device_bytes() const;
