@@ -488,7 +488,11 @@ TEST_CASE("a physical line stopped by SIGTERM resumes bit-identical: trajectorie
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
   const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
   std::string msg;
+  const auto start = std::chrono::steady_clock::now();
   REQUIRE(test::run_werk("run " + scene + " -q --duration 15 --threads 1 -o " + ref + " --kpis " + ref_kpis, &msg) == 0);
+  // The stops come at fractions of the reference run's wall time, so that
+  // they land mid-run on a fast machine as on a slow one.
+  const int ms = int(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   // Every dataset is compared: the trajectories and activity flags, the
   // sensors' series and the line's event log, the process observables
   // written while the run goes, the process and line KPIs.
@@ -496,9 +500,9 @@ TEST_CASE("a physical line stopped by SIGTERM resumes bit-identical: trajectorie
   for (const char* must : {"particles/bodies/active/value", "line/events/step", "process/kpis/values"})
     REQUIRE(std::find(names.begin(), names.end(), must) != names.end());
   const std::vector<std::string> args{"run", scene, "-q", "--duration", "15", "-o", out, "--kpis", kpis};
-  int stopped = stop_and_resume(args, out, ref, {150, 500}, "2", "1", log, names);
+  int stopped = stop_and_resume(args, out, ref, {ms / 4, ms / 2}, "2", "1", log, names);
   CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
-  stopped += stop_and_resume(args, out, ref, {300}, "1", "2", log, names);
+  stopped += stop_and_resume(args, out, ref, {ms * 2 / 5}, "1", "2", log, names);
   CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
   CHECK(stopped >= 2);  // most stops land mid-run
   std::filesystem::remove_all(dir);
