@@ -299,10 +299,14 @@ TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identi
   const std::string scene = std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml";
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
   std::string msg;
+  const auto start = std::chrono::steady_clock::now();
   REQUIRE(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + ref, &msg) == 0);
+  // Stops at fractions of the reference run's wall time (it takes about a
+  // second), so that they land mid-run on a fast machine as on a slow one.
+  const int ms = int(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   const std::vector<std::string> args{"run", scene, "-q", "--duration", "3", "-o", out};
-  int stopped = stop_and_resume(args, out, ref, {300, 900}, "2", "1", log);
-  stopped += stop_and_resume(args, out, ref, {600}, "1", "2", log);
+  int stopped = stop_and_resume(args, out, ref, {ms / 3, ms * 2 / 3}, "2", "1", log);
+  stopped += stop_and_resume(args, out, ref, {ms / 2}, "1", "2", log);
   CHECK(stopped >= 2);  // most stops land mid-run
   std::filesystem::remove_all(dir);
 }
