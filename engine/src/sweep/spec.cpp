@@ -553,7 +553,17 @@ Spec load_text(const std::string& path, const std::string& text, const LoadOptio
     // past the warm-up: the names and their order do not depend on the run.
     process::Model m = process::compile_model(Source{s.scene_file}, s.scene_root["process"], scene_duration, scene_seed);
     m.duration = m.warmup + 1;
-    process::Experiment e = process::run_experiment(m, 0, 1, 1);
+    process::Experiment e;
+    try {
+      e = process::run_experiment(m, 0, 1, 1);
+    } catch (const RuntimeError& err) {
+      // A physical line's process needs its physics: a process-only run
+      // cannot list its KPIs.
+      for (const Output& o : s.outputs)
+        if (o.figure == Figure::process_kpi)
+          fail_at(s, o.at, "outputs: '" + o.kpi + "' is a process KPI, which a sweep of this scene cannot give (" + err.what() + ")");
+      throw;
+    }
     for (const auto& k : e.kpis) kpi_names.push_back(k.name);
     for (Output& o : s.outputs) {
       if (o.figure != Figure::process_kpi) continue;
