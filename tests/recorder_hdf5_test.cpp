@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "test_util.h"
@@ -288,5 +289,44 @@ TEST_CASE("the scene's shapes are recorded in /geometry as the scene gives them"
   H5Aclose(a), H5Gclose(p), H5Fclose(f);
   CHECK(wall > 0);
   CHECK(wall < 600);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a result is renamed into place only once HDF5 has really closed it", "[recorder][interrupt]") {
+  // HDF5 keeps a file open while any of its objects is. Renamed then, the
+  // output would be marked as still being written until that object
+  // closed, and a kill in between would leave it unreadable.
+  auto dir = test::temp_dir("close_open");
+  Model m = compile_scene(tumbling_scene(3, 1, 0.1), "t.yaml");
+  Simulation sim(m, SimulationOptions{"cpu"});
+  const std::string out = (dir / "out.h5").string();
+  test::write_file(dir / "out.h5", "the previous result");
+  {
+    Recorder rec(m, out, RecorderOptions{});
+    hid_t held = H5Gcreate2(hid_t(rec.file_id()), "held", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(held >= 0);
+    rec.record(sim.state());
+    CHECK_THROWS_WITH(rec.close(), Catch::Contains("still open"));
+    H5Gclose(held);
+  }
+  std::ifstream previous(out);
+  CHECK(std::string(std::istreambuf_iterator<char>(previous), {}) == "the previous result");
+  CHECK(std::filesystem::exists(running_path(out)));
+  // What could not be written in SWMR mode goes in before the rename: the
+  // output opens without SWMR and has it.
+  {
+    Recorder rec(m, out, RecorderOptions{});
+    rec.record(sim.state());
+    rec.close([](int64_t file) {
+      hid_t g = H5Gcreate2(hid_t(file), "appended", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      REQUIRE(g >= 0);
+      H5Gclose(g);
+    });
+  }
+  CHECK_FALSE(std::filesystem::exists(running_path(out)));
+  hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  CHECK(H5Lexists(f, "appended", H5P_DEFAULT) > 0);
+  H5Fclose(f);
   std::filesystem::remove_all(dir);
 }

@@ -267,7 +267,14 @@ int run_command(const RunArgs& a) {
   };
   // The run is complete at the output path: its checkpoint is spent.
   auto close_output = [&] {
-    rec.close();
+    if (line_run) {
+      // The line's process series close before the file does; its KPIs,
+      // sensor series and event log go in before the rename.
+      line_run->end();
+      rec.close([&](int64_t file) { line_run->write_h5(file); });
+    } else {
+      rec.close();
+    }
     std::remove(ckpt_path.c_str());
     std::remove((ckpt_path + ".writing").c_str());  // one a kill interrupted while it was written
   };
@@ -363,7 +370,7 @@ int run_command(const RunArgs& a) {
   const double wall = progress.elapsed();
   if (line_run) {
     std::ostream quiet(nullptr);
-    line_run->finish(out, a.quiet ? quiet : std::cout, a.process.kpis_json);
+    line_run->report(a.quiet ? quiet : std::cout, a.process.kpis_json);
   }
   // A signal after the last step interrupted nothing: the result is complete.
   const bool interrupted = stop_requested() && sim.step_count() < total_steps;

@@ -227,7 +227,7 @@ struct Recorder::Impl {
   std::vector<float> active_row;
 
   void close_file();
-  void write_wall_seconds() const;
+  void append_after_close(const std::function<void(int64_t)>& append) const;
   void reopen(int64_t frames);
   void close_series(Series& s) {
     for (hid_t id : {s.step, s.time, s.value}) if (id >= 0) H5Dclose(id);
@@ -421,24 +421,44 @@ void Recorder::Impl::close_file() {
 
 void Recorder::set_wall_seconds(double seconds) { impl_->wall_seconds = seconds; }
 
-// After SWMR no attribute may be added: the closed file is reopened for it.
-void Recorder::Impl::write_wall_seconds() const {
+// After SWMR no group, dataset or attribute may be added: the closed file
+// is reopened for the wall time and the caller's additions.
+void Recorder::Impl::append_after_close(const std::function<void(int64_t)>& append) const {
+  if (wall_seconds < 0 && !append) return;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  hid_t f = check(H5Fopen(wpath.c_str(), H5F_ACC_RDWR, fapl), "reopen the result to add its wall time");
+  hid_t f = check(H5Fopen(wpath.c_str(), H5F_ACC_RDWR, fapl), "reopen the result to complete it");
   H5Pclose(fapl);
-  hid_t params = check(H5Gopen2(f, "parameters", H5P_DEFAULT), "open /parameters");
-  attr_array(params, "wall_seconds", H5T_NATIVE_DOUBLE, std::vector<double>{wall_seconds});
-  H5Gclose(params);
+  try {
+    if (wall_seconds >= 0) {
+      hid_t params = check(H5Gopen2(f, "parameters", H5P_DEFAULT), "open /parameters");
+      attr_array(params, "wall_seconds", H5T_NATIVE_DOUBLE, std::vector<double>{wall_seconds});
+      H5Gclose(params);
+    }
+    if (append) append(f);
+  } catch (...) {
+    H5Fclose(f);
+    throw;
+  }
   if (H5Fclose(f) < 0) throw RuntimeError("HDF5: cannot close '" + wpath + "'");
 }
 
-void Recorder::close() {
+void Recorder::close(const std::function<void(int64_t)>& append) {
   Impl& r = *impl_;
   if (r.file < 0) return;
   H5Fflush(r.file, H5F_SCOPE_GLOBAL);
+  // HDF5 keeps a file open while any of its objects is: renamed then, a
+  // kill would leave the output marked as still being written (unreadable).
+  for (Series* s : {&r.pos, &r.quat, &r.vel, &r.angvel, &r.active}) r.close_series(*s);
+  const ssize_t open_objects =
+      H5Fget_obj_count(r.file, H5F_OBJ_LOCAL | H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR);
+  if (open_objects != 0) {
+    r.close_file();
+    throw RuntimeError("HDF5: " + std::to_string(open_objects) + " objects of '" + r.wpath +
+                       "' are still open at its close; it stays under that name");
+  }
   r.close_file();
-  if (r.wall_seconds >= 0) r.write_wall_seconds();
+  r.append_after_close(append);
   // Commit: the complete file replaces the output in one rename; a kill
   // before the rename leaves the output as it was.
   if (r.wpath != r.path) {

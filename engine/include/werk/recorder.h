@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -66,8 +67,13 @@ class WERK_API Recorder {
   // Flushes the data now.
   void flush();
   // Flushes and closes; an atomic recorder then renames the running file
-  // to the output path. Further calls do nothing.
-  void close();
+  // to the output path. `append` (when given) writes what could not be
+  // written in SWMR mode (new groups and datasets) into the closed file,
+  // reopened (its hid_t), before the rename. Throws RuntimeError, leaving
+  // the output path as it was, when another writer still holds an object
+  // of the file open: the file would not be complete when renamed. Further
+  // calls do nothing.
+  void close(const std::function<void(int64_t file)>& append = {});
   // Closes the file and leaves it under its running name; the output path
   // keeps what it had. Further calls do nothing.
   void abandon();

@@ -57,13 +57,22 @@ std::string Session::save() {
 
 void Session::step(int n) { run_->step(n); }
 
-void Session::finish(const std::string& h5path, std::ostream& out, const std::string& kpis_json) {
-  process::Experiment e = run_->finish();
+void Session::end() {
+  outcome_ = run_->finish();
   if (trace_) static_cast<process::H5Trace*>(trace_.get())->close();
+}
+
+void Session::write_h5(int64_t file) const {
+  const process::Model empty;
+  process::write_kpis_h5(hid_t(file), pm_ ? *pm_ : empty, outcome_, seed_);
+  run_->write_h5(hid_t(file));
+}
+
+void Session::report(std::ostream& out, const std::string& kpis_json) const {
   const process::Model empty;
   const process::Model& pm = pm_ ? *pm_ : empty;
-  if (pm_) process::print_kpi_table(pm, e, out);
-  print_line_kpis(spec_, model_, e, out);
+  if (pm_) process::print_kpi_table(pm, outcome_, out);
+  print_line_kpis(spec_, model_, outcome_, out);
   const double phys = run_->physics_seconds(), coupling = run_->coupling_seconds();
   if (phys + coupling > 0) {
     char buf[160];
@@ -71,20 +80,10 @@ void Session::finish(const std::string& h5path, std::ostream& out, const std::st
                   100.0 * coupling / (phys + coupling), phys, coupling);
     out << buf;
   }
-  if (!h5path.empty()) {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-    hid_t file = H5Fopen(h5path.c_str(), H5F_ACC_RDWR, fapl);
-    H5Pclose(fapl);
-    if (file < 0) throw RuntimeError("cannot reopen " + h5path + " to add the line's KPIs");
-    process::write_kpis_h5(file, pm, e, seed_);
-    run_->write_h5(file);
-    H5Fclose(file);
-  }
   if (!kpis_json.empty()) {
     const std::string tmp = kpis_json + ".partial";
     std::ofstream f(tmp);
-    f << process::kpis_json(pm, e, seed_) << "\n";
+    f << process::kpis_json(pm, outcome_, seed_) << "\n";
     f.close();
     if (!f || std::rename(tmp.c_str(), kpis_json.c_str()) != 0) throw RuntimeError("cannot write " + kpis_json);
   }

@@ -32,10 +32,15 @@ class Session {
   // flushed into the file first; with the Simulation's State and memory).
   std::string save();
   LineRun& run() { return *run_; }
-  // Prints the KPI tables to `out`, writes the KPIs, the sensors' series
-  // and the line's event log into the closed result file `h5path` (when not
-  // empty) and the KPI JSON (when asked for).
-  void finish(const std::string& h5path, std::ostream& out, const std::string& kpis_json);
+  // Ends the run: the process series are written out and their datasets
+  // closed (before the recorder closes the file). Call once.
+  void end();
+  // Writes the KPIs, the sensors' series and the line's event log into the
+  // result file (an hid_t, reopened outside SWMR mode), after end().
+  void write_h5(int64_t file) const;
+  // Prints the KPI tables to `out` and writes the KPI JSON (when asked
+  // for), after end().
+  void report(std::ostream& out, const std::string& kpis_json) const;
 
  private:
   std::unique_ptr<process::Model> pm_;
@@ -45,6 +50,7 @@ class Session {
   int worlds_ = 1;
   std::unique_ptr<process::Trace> trace_;
   std::unique_ptr<LineRun> run_;
+  process::Experiment outcome_;  // what end() gave
 };
 
 }  // namespace werk::line
