@@ -28,6 +28,22 @@ struct is_big_shape {
   const werk::ShapeBounds* bounds;
   WERK_HD bool operator()(int i) const { return cells[i] == 0 && !werk::is_empty(bounds[i].box); }
 };
+// A contact of a mixed-mass world with a near-vertical normal: a
+// candidate for the shock passes (kernels/shock_propagation.h).
+struct is_shock_candidate {
+  const werk::Contact* contacts;
+  const int32_t* mixed;
+  int nbody;
+  Vec3 up;
+  WERK_HD bool operator()(int i) const {
+    return mixed[contacts[i].a / nbody] > 0 && werk::lower_side(contacts[i], up) >= 0;
+  }
+};
+struct contact_world {
+  const werk::Contact* contacts;
+  int nbody;
+  WERK_HD int32_t operator()(int32_t i) const { return contacts[i].a / nbody; }
+};
 // A step's contact figures, summed in one pass: points, the deepest
 // overlap (most negative separation) and the fastest inelastic approach.
 struct ContactTally {
@@ -562,10 +578,54 @@ class Pipeline final : public werk::Backend {
       each(n, [=] WERK_HD(int i) {
         if (werk::mass_ratio(c[i], sb) >= werk::kMixedMassRatio) mixed[c[i].a / nbody] = 1;
       });
+      order_shocks();
     }
     stats_.contacts = tally.points;
     stats_.manifolds = n;
     stats_.max_penetration = -tally.min_separation;
+  }
+
+  // The shock passes of mixed worlds (kernels/shock_propagation.h): each
+  // world's heavy-on-light contacts, bottom of the stack first, in
+  // shock_idx_[shock_begin_[w], shock_begin_[w] + shock_count_[w]).
+  void order_shocks() {
+    const Vec3 g = model_->gravity;
+    const float gl = werk::length(g);
+    nshock_ = 0;
+    if (!(gl > 0.0f)) return;
+    const Vec3 up = (-1.0f / gl) * g;
+    const int n = ncontact_, nbody = nbody_, nworld = nworld_;
+    const werk::Contact* c = raw(solver_contacts_);
+    fit(shock_idx_, n);
+    auto last = thrust::copy_if(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
+                                shock_idx_.begin(), is_shock_candidate{c, raw(mixed_), nbody, up});
+    host_read();
+    nshock_ = int(last - shock_idx_.begin());
+    if (nshock_ == 0) return;
+    const int m = nshock_;
+    fit(shock_world_, m);
+    fit(shock_scratch_, m);
+    fit(shock_begin_, nworld + 1);
+    fit(shock_count_, nworld);
+    fit(shock_fired_, nworld);
+    fit(support_depth_, size_t(nworld) * nbody);
+    fit(support_count_, size_t(nworld) * nbody);
+    fit(support_load_, size_t(nworld) * nbody);
+    thrust::transform(policy(m), shock_idx_.begin(), shock_idx_.begin() + m, shock_world_.begin(), contact_world{c, nbody});
+    thrust::stable_sort_by_key(policy(m), shock_world_.begin(), shock_world_.begin() + m, shock_idx_.begin());
+    thrust::lower_bound(policy(nworld + 1), shock_world_.begin(), shock_world_.begin() + m,
+                        thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(nworld + 1),
+                        shock_begin_.begin());
+    int32_t *idx = raw(shock_idx_), *scratch = raw(shock_scratch_), *count = raw(shock_count_);
+    const int32_t* begin = raw(shock_begin_);
+    const werk::ContactExtra* x = has_extra_ ? raw(extras_) : nullptr;
+    const float* inv_mass = raw(inv_mass_);
+    uint8_t *depth = raw(support_depth_), *supports = raw(support_count_);
+    each(nworld, [=] WERK_HD(int w) {
+      count[w] = werk::order_shocks(idx, scratch, begin[w], begin[w + 1], c, x, inv_mass, depth, supports, w * nbody,
+                                    nbody, up);
+    });
+    shock_up_ = up;
   }
 
   // Colours and the colour order of contacts, in which write_contacts lays
@@ -697,6 +757,30 @@ class Pipeline final : public werk::Backend {
       p.stiff = mixed, p.stiff_soft = stiff_soft, p.stiff_static = stiff_static;
       return p;
     };
+    // Heavy parts on light ones, once more with the light side held
+    // (kernels/shock_propagation.h): one thread per world, bottom up.
+    const bool shocks = mixed && nshock_ > 0;
+    const int32_t* shock_idx = shocks ? raw(shock_idx_) : nullptr;
+    const int32_t* shock_begin = shocks ? raw(shock_begin_) : nullptr;
+    const int32_t* shock_count = shocks ? raw(shock_count_) : nullptr;
+    const uint8_t* supports = shocks ? raw(support_count_) : nullptr;
+    float* carried = shocks ? raw(support_load_) : nullptr;
+    const float weight_impulse = werk::length(g) * h;
+    const Vec3 up = shock_up_;
+    // After the relax passes the impulses are capped for the warm start.
+    int32_t* fired = shocks ? raw(shock_fired_) : nullptr;
+    auto shock_pass = [&](bool cap, bool reverse) {
+      team.each(nworld_, [=] WERK_HD(int w) {
+        const int first = shock_begin[w], n = shock_count[w];
+        int any = 0;
+        for (int j = first; j < first + n; ++j) any |= werk::shock_contact(c[shock_idx[j]], sb, inv_h, up, reverse) ? 1 : 0;
+        if (!cap) {
+          fired[w] = any;
+        } else if (any | fired[w]) {
+          werk::cap_shocks(c, shock_idx, first, n, sb.inv_mass, supports, carried, up, weight_impulse);
+        }
+      });
+    };
     const uint8_t* asleep = raw(asleep_);
     werk::Mat3* inv_inertia = raw(world_inv_inertia_);
     werk::BodyDelta* delta = raw(delta_);
@@ -715,6 +799,7 @@ class Pipeline final : public werk::Backend {
       if (contacts) contact_pass(team, pass(werk::ContactPass::Solve, reverse));
       if (mixed)
         for (int k = 1; k < werk::kMixedPasses; ++k) contact_pass(team, pass(werk::ContactPass::Solve, reverse, mixed));
+      if (shocks) shock_pass(false, reverse);
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
       team.each(total, [=] WERK_HD(int i) {
@@ -729,6 +814,7 @@ class Pipeline final : public werk::Backend {
         for (int k = 1; k < werk::kMixedPasses; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, mixed));
       if (contacts)
         for (int k = 1; k < relax_passes; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, impact_left));
+      if (shocks) shock_pass(true, reverse);
     }
     if (contacts && has_restitution_)
       contact_pass(team, pass(werk::ContactPass::Restitution, false));
@@ -1102,6 +1188,17 @@ class Pipeline final : public werk::Backend {
   int impact_bound_ = 0;                   // no world has more steps left than this
   Vector<int32_t> mixed_;                  // per world: mixed masses touch this step (werk::kMixedMassRatio)
   bool mixed_any_ = false;                 // some world has them (mixed_ is set only then)
+  // Shock passes of mixed worlds (order_shocks), set only when mixed_any_.
+  Vector<int32_t> shock_idx_;              // contacts, by world, then bottom up
+  Vector<int32_t> shock_world_, shock_scratch_;  // sort keys and order_shocks' working space
+  Vector<int32_t> shock_begin_;            // per world (+1): its first entry in shock_idx_
+  Vector<int32_t> shock_count_;            // per world: its shock contacts
+  Vector<int32_t> shock_fired_;            // per world: a shock acted in this sub-step's solve
+  Vector<uint8_t> support_depth_;          // per body: contacts down to something that does not move
+  Vector<uint8_t> support_count_;          // per body: shock contacts it rests on
+  Vector<float> support_load_;             // per body: impulse it passes down in a sub-step (cap_shocks)
+  int nshock_ = 0;                         // candidate contacts this step
+  Vec3 shock_up_{0, 0, 1};                 // against gravity
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair

@@ -34,4 +34,5 @@
 #include "kernels/contact_builder.h"
 #include "kernels/integrate.h"
 #include "kernels/joint_solver.h"
+#include "kernels/shock_propagation.h"
 #include "kernels/sleep.h"
