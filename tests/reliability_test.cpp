@@ -390,6 +390,11 @@ TEST_CASE("limits: counts beyond the documented limits give located errors", "[r
     test::write_file(bin, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
     CHECK(test::run_werk("validate " + bin, &log) == 2);
     CHECK(log.find("expected a YAML text file, found a binary file") != std::string::npos);
+    // A device that never ends is refused at its first block, not read
+    // up to the size limit.
+    CHECK(test::run_werk("validate /dev/zero", &log) == 2);
+    CHECK(log.find("/dev/zero: expected a YAML text file, found a binary file (a zero byte at offset 0)") !=
+          std::string::npos);
   }
   std::filesystem::remove_all(dir);
 }

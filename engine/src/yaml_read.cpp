@@ -224,8 +224,8 @@ void MapReader::finish() {
   }
 }
 
-void check_text(const Source& src, const std::string& text) {
-  const size_t nul = text.find('\0');
+void check_text(const Source& src, const std::string& text, size_t from) {
+  const size_t nul = text.find('\0', from);
   if (nul != std::string::npos)
     throw InputError(src.file, 0, 0, "expected a YAML text file, found a binary file (a zero byte at offset " +
                                          std::to_string(nul) + ")");
@@ -256,7 +256,9 @@ std::string read_file(const Source& src, const std::string& what, int64_t limit)
   std::string text;
   char block[65536];
   while (in.read(block, sizeof block) || in.gcount() > 0) {
+    const size_t from = text.size();
     text.append(block, size_t(in.gcount()));
+    check_text(src, text, from);
     if (int64_t(text.size()) > limit) throw too_big("more (a stream that goes on)");
   }
   return text;

@@ -85,12 +85,15 @@ class MapReader {
   std::set<std::string> seen_;
 };
 
-// Rejects what is not text (a zero byte: an HDF5 result, an image).
-void check_text(const Source& src, const std::string& text);
+// Rejects what is not text (a zero byte: an HDF5 result, an image), looking
+// from offset `from` on.
+void check_text(const Source& src, const std::string& text, size_t from = 0);
 
-// Reads the file src.file whole, refusing a folder, a file that cannot be
-// opened and more than `limit` bytes (also from a pipe or a device, which
-// have no size to check first). `what` names it in messages ("scene file").
+// Reads the text file src.file whole, refusing a folder, a file that cannot
+// be opened, a binary file (as check_text, block by block as it is read:
+// /dev/zero is refused at once) and more than `limit` bytes (also from a
+// pipe or a device, which have no size to check first). `what` names it in
+// messages ("scene file").
 std::string read_file(const Source& src, const std::string& what, int64_t limit);
 
 // Loads a YAML file or text; a syntax error becomes an InputError with location.
