@@ -64,11 +64,9 @@ vtkSmartPointer<vtkPolyData> with_normals(vtkPolyData* pd) {
   return n->GetOutput();
 }
 
-}  // namespace
-
-void ensure_display() {
-  if (display_answers()) return;
-  // Xvfb picks a free display number and writes it to the pipe (-displayfd).
+// Starts Xvfb on a free display (it picks the number and writes it to a
+// pipe: -displayfd) and returns the number, or "" when it cannot start.
+std::string start_xvfb() {
   int fds[2];
   if (pipe(fds) != 0) throw RuntimeError("cannot start Xvfb: no pipe");
   pid_t pid = fork();
@@ -88,14 +86,34 @@ void ensure_display() {
   close(fds[0]);
   if (num.empty()) {
     waitpid(pid, nullptr, 0);
-    throw RuntimeError(
-        "rendering needs an X display: DISPLAY is not set (or does not answer) and Xvfb could not be started "
-        "(install Debian's xvfb, or run under xvfb-run -a)");
+    return num;
   }
   xvfb_pid = pid;
-  std::atexit(stop_xvfb);
-  setenv("DISPLAY", (":" + num).c_str(), 1);
-  if (!display_answers()) throw RuntimeError("Xvfb started on :" + num + " but does not answer");
+  return num;
+}
+
+}  // namespace
+
+void ensure_display() {
+  if (display_answers()) return;
+  // Another Xvfb leaving the same display number as this one takes it may
+  // remove its socket after this one made it: then this one does not
+  // answer, and a fresh start (on a free number) does.
+  std::string num;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    num = start_xvfb();
+    if (num.empty())
+      throw RuntimeError(
+          "rendering needs an X display: DISPLAY is not set (or does not answer) and Xvfb could not be started "
+          "(install Debian's xvfb, or run under xvfb-run -a)");
+    setenv("DISPLAY", (":" + num).c_str(), 1);
+    if (display_answers()) {
+      std::atexit(stop_xvfb);
+      return;
+    }
+    stop_xvfb();
+  }
+  throw RuntimeError("Xvfb started on :" + num + " but does not answer (three times)");
 }
 
 void render_frames(const ResultFile& r, const std::vector<int64_t>& frames, const std::vector<std::string>& paths,
