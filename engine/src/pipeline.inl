@@ -271,6 +271,7 @@ class Pipeline final : public werk::Backend {
       stats_.contacts = stats_.manifolds = 0;
       stats_.max_penetration = 0;
       stats_.colors = 0;
+      mixed_any_ = false;
     }
     solve_substeps(p, s);
     if (model_->sleep) sleep_bodies(dt);
@@ -281,7 +282,7 @@ class Pipeline final : public werk::Backend {
     stats_.total_allocations += stats_.allocations;
     stats_.threads = threads_;
     stats_.total_team_steps += threads_ > 1 ? 1 : 0;
-    stats_.total_mixed_steps += ncontact_ > 0 && mixed_any_ ? 1 : 0;
+    stats_.total_mixed_steps += mixed_any_ ? 1 : 0;
     ++step_;
   }
 
@@ -751,7 +752,7 @@ class Pipeline final : public werk::Backend {
     int32_t* impact_left = raw(impact_steps_);
     const werk::JointParams jp = joint_params();
     // Worlds with mixed masses solve stiffer and more often (kMixedPasses).
-    const int32_t* mixed = ncontact_ > 0 && mixed_any_ ? raw(mixed_) : nullptr;
+    const int32_t* mixed = mixed_any_ ? raw(mixed_) : nullptr;
     auto pass = [&](werk::ContactPass::Kind kind, bool reverse, const int32_t* only = nullptr) {
       werk::ContactPass p{c, x, sb, inv_h, soft, static_soft, kind, reverse, only, nbody};
       p.stiff = mixed, p.stiff_soft = stiff_soft, p.stiff_static = stiff_static;
@@ -1187,7 +1188,7 @@ class Pipeline final : public werk::Backend {
   Vector<int32_t> impact_steps_;           // per world: steps left to relax with kImpactRelaxPasses (carried)
   int impact_bound_ = 0;                   // no world has more steps left than this
   Vector<int32_t> mixed_;                  // per world: mixed masses touch this step (werk::kMixedMassRatio)
-  bool mixed_any_ = false;                 // some world has them (mixed_ is set only then)
+  bool mixed_any_ = false;                 // some world has them this step (mixed_ is set only then)
   // Shock passes of mixed worlds (order_shocks), set only when mixed_any_.
   Vector<int32_t> shock_idx_;              // contacts, by world, then bottom up
   Vector<int32_t> shock_world_, shock_scratch_;  // sort keys and order_shocks' working space
