@@ -586,15 +586,19 @@ class Pipeline final : public werk::Backend {
     stats_.max_penetration = -tally.min_separation;
   }
 
+  // Against gravity (zero without gravity: no shock passes then).
+  Vec3 up_direction() const {
+    const float gl = werk::length(model_->gravity);
+    return gl > 0.0f ? (-1.0f / gl) * model_->gravity : Vec3{0, 0, 0};
+  }
+
   // The shock passes of mixed worlds (kernels/shock_propagation.h): each
-  // world's heavy-on-light contacts, bottom of the stack first, in
-  // shock_idx_[shock_begin_[w], shock_begin_[w] + shock_count_[w]).
+  // world's supported near-vertical contacts, bottom of the stack first,
+  // in shock_idx_[shock_begin_[w], shock_begin_[w] + shock_count_[w]).
   void order_shocks() {
-    const Vec3 g = model_->gravity;
-    const float gl = werk::length(g);
     nshock_ = 0;
-    if (!(gl > 0.0f)) return;
-    const Vec3 up = (-1.0f / gl) * g;
+    const Vec3 up = up_direction();
+    if (werk::length_sq(up) == 0.0f) return;
     const int n = ncontact_, nbody = nbody_, nworld = nworld_;
     const werk::Contact* c = raw(solver_contacts_);
     fit(shock_idx_, n);
@@ -626,7 +630,6 @@ class Pipeline final : public werk::Backend {
       count[w] = werk::order_shocks(idx, scratch, begin[w], begin[w + 1], c, x, inv_mass, depth, supports, w * nbody,
                                     nbody, up);
     });
-    shock_up_ = up;
   }
 
   // Colours and the colour order of contacts, in which write_contacts lays
@@ -767,9 +770,10 @@ class Pipeline final : public werk::Backend {
     const uint8_t* supports = shocks ? raw(support_count_) : nullptr;
     float* carried = shocks ? raw(support_load_) : nullptr;
     const float weight_impulse = werk::length(g) * h;
-    const Vec3 up = shock_up_;
-    // After the relax passes the impulses are capped for the warm start.
+    const Vec3 up = up_direction();
     int32_t* fired = shocks ? raw(shock_fired_) : nullptr;
+    // After the relax passes, in a sub-step where a shock acted, the
+    // impulses are capped for the warm start.
     auto shock_pass = [&](bool cap, bool reverse) {
       team.each(nworld_, [=] WERK_HD(int w) {
         const int first = shock_begin[w], n = shock_count[w];
@@ -1199,7 +1203,6 @@ class Pipeline final : public werk::Backend {
   Vector<uint8_t> support_count_;          // per body: shock contacts it rests on
   Vector<float> support_load_;             // per body: impulse it passes down in a sub-step (cap_shocks)
   int nshock_ = 0;                         // candidate contacts this step
-  Vec3 shock_up_{0, 0, 1};                 // against gravity
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
