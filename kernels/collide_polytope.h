@@ -61,12 +61,11 @@ struct EdgeQuery {
   Vec3 normal;  // p1 frame, from p1 to p2
 };
 
-// Edge pair (i of p1, j of p2, the latter's data given in p1's frame) as a
-// separating axis candidate; n0, n1, bxa: edge i's face normals and arc.
+// Edge pair (i of p1, j of p2, the latter's data given in p1's frame), its
+// arcs known to cross on the Gauss map, as a separating axis candidate.
 // Returns true when the axis separates by more than margin (stop).
-WERK_HD inline bool sat_edge_pair(const Polytope& p1, int i, Vec3 n0, Vec3 n1, Vec3 bxa, int j, Vec3 q0, Vec3 e2,
-                                  float l2, Vec3 m0, Vec3 m1, Vec3 dxc, float margin, EdgeQuery& eq) {
-  if (!is_minkowski_face(n0, n1, bxa, -m0, -m1, dxc)) return false;
+WERK_HD inline bool sat_edge_axis(const Polytope& p1, int i, int j, Vec3 q0, Vec3 e2, float l2, Vec3 m0, Vec3 m1,
+                                  float margin, EdgeQuery& eq) {
   Vec3 p0, p1v;
   poly_edge_points(p1, i, p0, p1v);
   Vec3 e1 = p1v - p0;
@@ -83,16 +82,63 @@ WERK_HD inline bool sat_edge_pair(const Polytope& p1, int i, Vec3 n0, Vec3 n1, V
   return s > margin;
 }
 
-WERK_HD inline void sat_edges(const Polytope& p1, const Polytope& p2, Quat q, Vec3 t, float margin, EdgeQuery& eq) {
+#if !defined(__CUDA_ARCH__)
+// The CPU's form of sat_edges for shapes of at most kEdgeCache edges,
+// vertices and faces (boxes, cylinders, most hulls): p2's vertices and
+// face normals are rotated into p1's frame once, not once per edge that
+// uses them, and the Gauss-map test of one edge of p2 runs against all of
+// p1's edges in one loop over arrays, which the compiler vectorises. Each
+// value is computed by the same float operations as in sat_edges and the
+// pairs are visited in the same order, so the result is the same.
+constexpr int kEdgeCache = 64;
+inline bool sat_edges_cached(const Polytope& p1, const Polytope& p2, Quat q, Vec3 t, float margin, EdgeQuery& eq) {
+  if (p1.ne > kEdgeCache || p2.nv > kEdgeCache || p2.nf > kEdgeCache || p2.kind == kPolyTriangle) return false;
+  eq.sep = -kHuge;
+  eq.e1 = eq.e2 = -1;
+  // p1's arcs: a = n0, b = n1 and their plane normal bxa, by component.
+  float ax[kEdgeCache], ay[kEdgeCache], az[kEdgeCache], bx[kEdgeCache], by[kEdgeCache], bz[kEdgeCache];
+  float cx[kEdgeCache], cy[kEdgeCache], cz[kEdgeCache];
+  const int ne = p1.ne;
+  for (int i = 0; i < ne; ++i) {
+    Vec3 n0, n1, bxa;
+    poly_edge_normals(p1, i, n0, n1, bxa);
+    ax[i] = n0.x, ay[i] = n0.y, az[i] = n0.z, bx[i] = n1.x, by[i] = n1.y, bz[i] = n1.z;
+    cx[i] = bxa.x, cy[i] = bxa.y, cz[i] = bxa.z;
+  }
+  Vec3 vertex[kEdgeCache], normal[kEdgeCache], local[kEdgeCache];
+  for (int v = 0; v < p2.nv; ++v) vertex[v] = t + rotate(q, poly_vertex(p2, v));
+  for (int f = 0; f < p2.nf; ++f) local[f] = poly_face_normal(p2, f), normal[f] = rotate(q, local[f]);
+  for (int j = 0; j < p2.ne; ++j) {
+    int v0, v1, f0, f1;
+    poly_edge_topology(p2, j, v0, v1, f0, f1);
+    const Vec3 q0 = vertex[v0], q1 = vertex[v1], m0 = normal[f0], m1 = normal[f1];
+    const Vec3 dxc = rotate(q, cross(local[f1], local[f0]));
+    const Vec3 c = -m0, d = -m1;  // p2's arc, negated: the Minkowski difference
+    // is_minkowski_face(a, b, bxa, c, d, dxc) for every edge of p1.
+    int32_t crosses[kEdgeCache];
+    for (int i = 0; i < ne; ++i) {
+      const float cba = c.x * cx[i] + c.y * cy[i] + c.z * cz[i], dba = d.x * cx[i] + d.y * cy[i] + d.z * cz[i];
+      const float adc = ax[i] * dxc.x + ay[i] * dxc.y + az[i] * dxc.z, bdc = bx[i] * dxc.x + by[i] * dxc.y + bz[i] * dxc.z;
+      crosses[i] = int32_t(cba * dba < 0.0f) & int32_t(adc * bdc < 0.0f) & int32_t(cba * bdc > 0.0f);
+    }
+    const Vec3 e2 = q1 - q0;
+    const float l2 = length_sq(e2);
+    for (int i = 0; i < ne; ++i)
+      if (crosses[i] && sat_edge_axis(p1, i, j, q0, e2, l2, m0, m1, margin, eq)) return true;
+  }
+  return true;
+}
+#endif
+
+// Best edge-pair axis of p1 and p2 (p2 in p1's frame by (q, t)), one pair
+// after another. Stops early past the margin.
+WERK_HD inline void sat_edge_pairs(const Polytope& p1, const Polytope& p2, Quat q, Vec3 t, float margin, EdgeQuery& eq) {
   eq.sep = -kHuge;
   eq.e1 = eq.e2 = -1;
 #if !defined(__CUDA_ARCH__)
-  // On the CPU p1's edge normals are worked out once, not once per edge of
-  // p2 (a cylinder has 48 edges: 2304 pairs with another). The pairs are
-  // visited in the same order, so the result is the same.
-  constexpr int kCached = 64;
-  Vec3 cn0[kCached], cn1[kCached], cbxa[kCached];
-  const bool cached = p1.ne <= kCached;
+  // p1's edge normals once, not once per edge of p2.
+  Vec3 cn0[kEdgeCache], cn1[kEdgeCache], cbxa[kEdgeCache];
+  const bool cached = p1.ne <= kEdgeCache;
   if (cached)
     for (int i = 0; i < p1.ne; ++i) poly_edge_normals(p1, i, cn0[i], cn1[i], cbxa[i]);
 #endif
@@ -110,9 +156,17 @@ WERK_HD inline void sat_edges(const Polytope& p1, const Polytope& p2, Quat q, Ve
       else
 #endif
         poly_edge_normals(p1, i, n0, n1, bxa);
-      if (sat_edge_pair(p1, i, n0, n1, bxa, j, q0, e2, l2, m0, m1, dxc, margin, eq)) return;
+      if (is_minkowski_face(n0, n1, bxa, -m0, -m1, dxc) && sat_edge_axis(p1, i, j, q0, e2, l2, m0, m1, margin, eq))
+        return;
     }
   }
+}
+
+WERK_HD inline void sat_edges(const Polytope& p1, const Polytope& p2, Quat q, Vec3 t, float margin, EdgeQuery& eq) {
+#if !defined(__CUDA_ARCH__)
+  if (sat_edges_cached(p1, p2, q, t, margin, eq)) return;
+#endif
+  sat_edge_pairs(p1, p2, q, t, margin, eq);
 }
 
 // Face contact: reference face fr of pr, incident polytope pi given in pr's

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -631,4 +632,38 @@ TEST_CASE("geometry view of a model", "[narrowphase]") {
   REQUIRE(m.count == 1);
   require_near(m.normal, {0, 0, -1}, 0.0f);
   REQUIRE(m.points[0].separation == Approx(-0.1f).margin(1e-6));
+}
+
+// The CPU searches edge pairs with p2's vertices and normals rotated once
+// and the Gauss-map test run over all of p1's edges in one loop; the GPU
+// visits the pairs one by one. Both must find the same axis, bit for bit.
+TEST_CASE("the CPU's edge-axis search finds the pair-by-pair search's axis, bit for bit", "[narrowphase][hull]") {
+  Shapes s;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<Vec3> cloud;
+  for (int i = 0; i < 40; ++i) cloud.push_back(Vec3{0.3f * u(rng), 0.2f * u(rng), 0.25f * u(rng)});
+  const int shapes[] = {s.add(ShapeType::Box, {0.3f, 0.2f, 0.1f}), s.add(ShapeType::Cylinder, {0.2f, 0.15f, 0}),
+                        s.add_hull(cloud), s.add_triangle({-0.4f, -0.3f, 0}, {0.5f, -0.2f, 0}, {0, 0.4f, 0.05f})};
+  const GeometryView g = s.view();
+  int compared = 0, found = 0, stopped = 0;
+  for (int k = 0; k < 4000; ++k) {
+    const int a = shapes[k % 4], b = shapes[(k / 4) % 3];  // a triangle is never p2
+    const Polytope p1 = shape_poly(g, a), p2 = shape_poly(g, b);
+    const Quat q = quat_normalize(Quat{u(rng), u(rng), u(rng), u(rng)});
+    const Vec3 t{0.5f * u(rng), 0.5f * u(rng), 0.5f * u(rng)};
+    const float margin = (k & 1) ? 0.01f : 10.0f;
+    EdgeQuery cached{}, pairs{};
+    REQUIRE(sat_edges_cached(p1, p2, q, t, margin, cached));
+    sat_edge_pairs(p1, p2, q, t, margin, pairs);
+    REQUIRE(std::memcmp(&cached.sep, &pairs.sep, sizeof(float)) == 0);
+    REQUIRE(cached.e1 == pairs.e1);
+    REQUIRE(cached.e2 == pairs.e2);
+    if (pairs.e1 >= 0) REQUIRE(std::memcmp(&cached.normal, &pairs.normal, sizeof(Vec3)) == 0);
+    ++compared, found += pairs.e1 >= 0, stopped += pairs.sep > margin;
+  }
+  // Both outcomes are exercised: axes found, and searches stopped early.
+  REQUIRE(compared == 4000);
+  REQUIRE(found > 1000);
+  REQUIRE(stopped > 100);
 }
