@@ -553,7 +553,7 @@ class Pipeline final : public werk::Backend {
       int count = 0;
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
-    });
+    }, kPrepareCost);
     const ContactTally tally =
         thrust::transform_reduce(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
                                  tally_contact{c, extra, sb}, ContactTally{0, 0.0f, 0.0f, 1.0f}, add_tallies());
@@ -732,6 +732,11 @@ class Pipeline final : public werk::Backend {
   // many: 64 pairs are worth a team.
   static constexpr int kContactCost = 8;
   static constexpr int kCollideCost = 64;
+  // Preparing a manifold (a search of the warm-start memory, effective
+  // masses of four points) costs about a quarter of a narrowphase pair
+  // (260 ns on CONVEYOR-LINE); remembering its points, a few body updates.
+  static constexpr int kPrepareCost = 16;
+  static constexpr int kRememberCost = 4;
 
   template <class Team>
   void substeps_on(Team& team, const werk::BodyParams& p, const werk::BodyState& s) {
@@ -917,13 +922,13 @@ class Pipeline final : public werk::Backend {
     int32_t* first = raw(touching_);
     const werk::Contact* c = raw(solver_contacts_);
     const int32_t* order = raw(order_);
-    each(n, [=] WERK_HD(int k) { first[order[k]] = werk::remembered_points(c[k]); });
+    each(n, [=] WERK_HD(int k) { first[order[k]] = werk::remembered_points(c[k]); }, kRememberCost);
     const int total = n == 0 ? 0 : exclusive_scan(touching_, touching_);
     fit(memory_, total);
     werk::PointMemory* m = raw(memory_);
     const uint64_t* keys = raw(contact_keys_);
     const werk::SolverBodies sb = solver_bodies();
-    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); });
+    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); }, kRememberCost);
   }
 
  private:
