@@ -1,4 +1,4 @@
-// The CPU backend's four-lane contact passes against the scalar kernels:
+// The CPU backend's four- and eight-lane contact passes against the scalar kernels:
 // the same bits, for every mix of lanes, point counts, static sides,
 // speculative points, idle points, visiting orders, belts and bounces, the
 // hand-over of groups with rolling friction to the scalar kernels, and
@@ -27,39 +27,42 @@ struct Bodies {
   }
 };
 
-// Eight dynamic bodies (0..7), a static one (8) and a sleeping one (9),
-// with random motion; four manifolds that share no moving body (as in one
-// colour), the static and sleeping bodies on several of them.
+// 2m dynamic bodies (0 .. 2m - 1), a static one (2m) and a sleeping one
+// (2m + 1), with random motion; m manifolds that share no moving body (as
+// in one colour), the static and sleeping bodies on several of them.
 struct Case {
   Bodies bodies;
   std::vector<Contact> contacts;
   std::vector<ContactExtra> extras;  // belts (straight and turning), bounce; now and then rolling friction
 };
 
-Case random_case(std::mt19937& rng) {
+Case random_case(std::mt19937& rng, int m) {
   std::uniform_real_distribution<float> u(-1.0f, 1.0f), pos(0.0f, 1.0f);
   auto v3 = [&](float s) { return Vec3{s * u(rng), s * u(rng), s * u(rng)}; };
   Case k;
   Bodies& b = k.bodies;
-  const int n = 10;
+  const int n = 2 * m + 2, fixed = 2 * m, sleeping = 2 * m + 1;
   for (int i = 0; i < n; ++i) {
     b.vel.push_back(v3(2.0f));
     b.angvel.push_back(v3(3.0f));
     b.pos.push_back(v3(1.0f));
     b.delta.push_back({v3(0.01f), v3(0.02f)});
     b.quat0.push_back(quat_normalize(Quat{1.0f + pos(rng), 0.3f * u(rng), 0.3f * u(rng), 0.3f * u(rng)}));
-    const bool moves = i < 8;
+    const bool moves = i < fixed;
     b.inv_mass.push_back(moves ? 0.1f + 10.0f * pos(rng) : 0.0f);
     // A symmetric, positive inverse inertia (diagonal plus small coupling).
     const float d0 = 1 + 50 * pos(rng), d1 = 1 + 50 * pos(rng), d2 = 1 + 50 * pos(rng);
     const float o01 = 0.2f * u(rng), o02 = 0.2f * u(rng), o12 = 0.2f * u(rng);
     b.inv_inertia.push_back(moves ? Mat3{{d0, o01, o02}, {o01, d1, o12}, {o02, o12, d2}} : Mat3{});
   }
-  const int pairs[4][2] = {{0, 1}, {2, 8}, {9, 3}, {4, 5}};
   const uint16_t follows[3] = {kFollowHalf, kFollowFull, 0};
-  for (int j = 0; j < 4; ++j) {
+  for (int j = 0; j < m; ++j) {
+    // Pairs of moving bodies, and every fourth lane from the second one
+    // with the static body, from the third with the sleeping one.
     Contact c{};
-    c.a = pairs[j][0], c.b = pairs[j][1];
+    c.a = 2 * j, c.b = 2 * j + 1;
+    if (j % 4 == 1) c.b = fixed;
+    if (j % 4 == 2) c.a = sleeping;
     if (rng() % 2) std::swap(c.a, c.b);
     // Normals near the tangent basis's switch at |n.x| = 0.57735 too.
     c.normal = rng() % 4 == 0 ? normalize(Vec3{0.57735f + 1e-6f * u(rng), 0.5f * u(rng), 0.8f}) : normalize(v3(1.0f));
@@ -82,8 +85,8 @@ Case random_case(std::mt19937& rng) {
     k.contacts.push_back(c);
   }
   // Sometimes a manifold between two bodies that do not move.
-  if (rng() % 5 == 0) k.contacts[2].a = 8, k.contacts[2].b = 9;
-  for (int j = 0; j < 4; ++j) {
+  if (rng() % 5 == 0) k.contacts[2].a = fixed, k.contacts[2].b = sleeping;
+  for (int j = 0; j < m; ++j) {
     ContactExtra e{};
     if (rng() % 2) e.belt = Vec3{u(rng), u(rng), 0.0f};
     if (rng() % 3 == 0) e.belt_spin = u(rng);
@@ -100,25 +103,26 @@ bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
-}  // namespace
-
-TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit", "[contact][wide]") {
-  std::mt19937 rng(12345);
+// Every mix of 1 .. W real lanes of random manifolds, through passes of W
+// lanes (warm start, solve, relax, with and without extras, filtered and
+// stiffened), against the scalar kernels one manifold after another.
+template <int W, class Warm, class Solve>
+void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
+  std::mt19937 rng(12345 + W);
   const float h = 1.0f / 480, inv_h = 1.0f / h;
   const Softness soft = make_soft(kContactHertzPerRate * inv_h, kContactDampingRatio, h);
   const Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
   const Softness stiff_soft = make_soft(kMixedHertzScale * kContactHertzPerRate * inv_h, kContactDampingRatio, h);
   const Softness stiff_static = make_soft(kMixedHertzScale * kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
   int compared = 0;
-  for (int trial = 0; trial < 400; ++trial) {
-    const Case k = random_case(rng);
-    for (int lanes = 1; lanes <= 4; ++lanes) {
+  for (int trial = 0; trial < trials; ++trial) {
+    const Case k = random_case(rng, W);
+    for (int lanes = 1; lanes <= W; ++lanes) {
       // Worlds for the filtered passes: with nbody 2, body b is in world b / 2.
-      const int32_t only[5] = {int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2),
-                               int32_t(rng() % 2)};
+      int32_t only[W + 1], stiff[W + 1];
+      for (int w = 0; w <= W; ++w) only[w] = int32_t(rng() % 2);
       // Worlds with mixed masses (stiffer contacts), in odd trials.
-      const int32_t stiff[5] = {int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2), int32_t(rng() % 2),
-                                int32_t(rng() % 2)};
+      for (int w = 0; w <= W; ++w) stiff[w] = int32_t(rng() % 2);
       const bool stiffened = trial % 2 == 1;
       // Warm start; solve and relax, each in both orders; without and with
       // extras; and with extras, only the manifolds of some worlds.
@@ -140,10 +144,10 @@ TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit
                           st ? stiff_static : static_soft, use_bias, reverse);
           }
         }
-        if (warm) wide::warm_start_contacts(wide.contacts.data(), xw, 0, lanes, w);
-        else wide::solve_contacts(wide.contacts.data(), xw, 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse,
-                                  filtered ? only : nullptr, 2, stiffened ? stiff : nullptr, stiff_soft, stiff_static);
-        INFO("trial " << trial << ", lanes " << lanes << ", pass " << pass);
+        if (warm) warm_lanes(wide.contacts.data(), xw, 0, lanes, w);
+        else solve_lanes(wide.contacts.data(), xw, 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse,
+                         filtered ? only : nullptr, 2, stiffened ? stiff : nullptr, stiff_soft, stiff_static);
+        INFO("width " << W << ", trial " << trial << ", lanes " << lanes << ", pass " << pass);
         REQUIRE(same_bytes(scalar.contacts, wide.contacts));
         REQUIRE(same_bytes(scalar.extras, wide.extras));
         REQUIRE(same_bytes(scalar.bodies.vel, wide.bodies.vel));
@@ -152,5 +156,20 @@ TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit
       }
     }
   }
-  CHECK(compared == 400 * 4 * 14);
+  CHECK(compared == trials * W * 14);
+}
+
+}  // namespace
+
+TEST_CASE("four-lane contact passes give the scalar kernels' results bit for bit", "[contact][wide]") {
+  compare_lanes<4>([](auto... a) { wide::warm_start_contacts(a...); }, [](auto... a) { wide::solve_contacts(a...); }, 400);
+}
+
+TEST_CASE("eight-lane (AVX2) contact passes give the scalar kernels' results bit for bit", "[contact][wide]") {
+  if (!has_wide8()) {
+    WARN("this processor has no AVX2: the eight-lane passes are not used here");
+    return;
+  }
+  compare_lanes<8>([](auto... a) { wide8::warm_start_contacts(a...); }, [](auto... a) { wide8::solve_contacts(a...); },
+                   200);
 }

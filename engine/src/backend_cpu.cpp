@@ -1,6 +1,7 @@
 // CPU backend: the pipeline over Thrust's OpenMP device system.
 #include <omp.h>
 
+#include <cstdlib>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -44,22 +45,43 @@ struct System : OmpDevice {
   static int each(Policy, int threads, int n, int64_t work, F f) {
     return run_team(work >= kParallelWork ? threads : 1, [&](CpuTeam& team) { team.each(n, f); });
   }
-  // Solver passes four manifolds at a time (contact_solver_wide.h: the
-  // scalar kernels' results, bit for bit); the bounce pass, once a step,
-  // one at a time.
+  // Solver passes eight manifolds at a time where the processor has AVX2,
+  // four otherwise (contact_solver_wide.h: the scalar kernels' results, bit
+  // for bit, at either width); the bounce pass, once a step, one at a time.
   static void contact_pass(CpuTeam& team, const std::vector<int32_t>& offsets, int serial_from, const ContactPass& pass) {
     if (pass.kind == ContactPass::Restitution || (pass.world_left && pass.kind == ContactPass::WarmStart)) {
       team.by_color(offsets, serial_from, pass);
       return;
     }
-    team.by_color(offsets, serial_from, pass, [&](int first, int n) {
-      if (pass.kind == ContactPass::WarmStart)
-        wide::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
+    if (lanes() == 8)
+      team.by_color<8>(offsets, serial_from, pass, [&](int first, int n) { lane_pass<wide8::kLanes>(pass, first, n); });
+    else
+      team.by_color<4>(offsets, serial_from, pass, [&](int first, int n) { lane_pass<wide::kLanes>(pass, first, n); });
+  }
+  template <int kLanes>
+  static void lane_pass(const ContactPass& pass, int first, int n) {
+    const bool bias = pass.kind == ContactPass::Solve;
+    if constexpr (kLanes == 8) {
+      if (pass.kind == ContactPass::WarmStart) wide8::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
       else
-        wide::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
-                             pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody, pass.stiff,
-                             pass.stiff_soft, pass.stiff_static);
-    });
+        wide8::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft, bias,
+                              pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft, pass.stiff_static);
+    } else {
+      if (pass.kind == ContactPass::WarmStart) wide::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
+      else
+        wide::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft, bias,
+                             pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft, pass.stiff_static);
+    }
+  }
+  // Lanes of the contact passes: 8 where the processor has AVX2, else 4;
+  // WERK_CPU_LANES=4 asks for four (to compare the two; results are the
+  // same).
+  static int lanes() {
+    static const int n = [] {
+      const char* v = std::getenv("WERK_CPU_LANES");
+      return has_wide8() && !(v && std::string(v) == "4") ? 8 : 4;
+    }();
+    return n;
   }
 };
 

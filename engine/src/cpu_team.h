@@ -133,8 +133,7 @@ struct CpuTeam {
   // The same, with contacts of one colour handed to group(first, n) in
   // runs of up to kGroup (n of them), so that a kernel can take several
   // at once; f(contact) runs the serial colours.
-  static constexpr int kGroup = 4;
-  template <class F, class G>
+  template <int kGroup = 4, class F, class G>
   void by_color(const std::vector<int32_t>& offsets, int serial_from, F f, G group) {
     auto groups = [&](int begin, int end) {
       for (int i = begin; i < end; i += kGroup) group(i, end - i < kGroup ? end - i : kGroup);

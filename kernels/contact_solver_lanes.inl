@@ -1,0 +1,323 @@
+// The lane code of the CPU's contact passes, included by
+// contact_solver_wide.h once per lane width: the includer defines kLanes,
+// the vector types F (floats) and M (lane masks), vsqrt, any, and the
+// loads gather (a Vec3 per lane), gather4 and gather2 (rows of four and two
+// floats per lane) and gather1 (a float per lane).
+
+inline F splat(float v) {
+  F r;
+  for (int l = 0; l < kLanes; ++l) r[l] = v;
+  return r;
+}
+inline M to_mask(const int* v) {
+  M r;
+  for (int l = 0; l < kLanes; ++l) r[l] = v[l];
+  return r;
+}
+inline F sel(M m, F a, F b) { return m ? a : b; }
+inline F vmax(F a, F b) { return sel(a > b, a, b); }  // maxf, lane by lane
+
+inline V3 operator+(V3 a, V3 b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
+inline V3 operator-(V3 a, V3 b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
+inline V3 operator*(F s, V3 a) { return {s * a.x, s * a.y, s * a.z}; }
+inline F dot(V3 a, V3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+inline V3 cross(V3 a, V3 b) { return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x}; }
+inline V3 sel(M m, V3 a, V3 b) { return {sel(m, a.x, b.x), sel(m, a.y, b.y), sel(m, a.z, b.z)}; }
+struct M3 {
+  V3 r0, r1, r2;
+};
+inline V3 operator*(const M3& m, V3 v) { return {dot(m.r0, v), dot(m.r1, v), dot(m.r2, v)}; }
+
+// Lane l of a V3 as a Vec3.
+inline Vec3 get(const V3& v, int l) { return Vec3{v.x[l], v.y[l], v.z[l]}; }
+
+// The two bodies of the lanes' manifolds (PairVelocities, lane by lane).
+struct Pairs {
+  V3 va, wa, vb, wb;
+  F ima, imb;
+  M3 ia, ib;
+};
+
+// kLanes manifolds c[first ..], of which `lanes` are real; the rest repeat
+// the last and are masked off.
+struct Group {
+  int index[kLanes];
+  M live;  // a real manifold with a body that moves (contact_active)
+  V3 n;
+  F friction;
+  int count[kLanes];
+  Pairs v;
+  // PairMotion
+  V3 shift, ab;
+  F closing;
+  V3 dtheta_a, dtheta_b;
+  V3 t1, t2;
+  // Belt surface velocity (ContactExtra; zero without extras).
+  V3 belt;
+  F belt_spin;
+};
+
+// Lanes of manifolds in worlds w with only[w] <= 0 (when only is given;
+// a manifold's world is c.a / nbody) are masked off like inactive ones.
+inline void load_group(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s, Group& g,
+                       const int32_t* only = nullptr, int nbody = 0) {
+  const Contact* k[kLanes];
+  int a[kLanes], b[kLanes], live[kLanes];
+  float share[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    g.index[l] = first + (l < lanes ? l : lanes - 1);
+    k[l] = &c[g.index[l]];
+    g.count[l] = k[l]->count;
+    a[l] = k[l]->a, b[l] = k[l]->b;
+    live[l] = l < lanes && (s.inv_mass[a[l]] > 0.0f || s.inv_mass[b[l]] > 0.0f) && (!only || only[a[l] / nbody] > 0) ? -1 : 0;
+    share[l] = float(k[l]->follow) * (1.0f / float(kFollowFull));
+  }
+  g.live = to_mask(live);
+  // normal and friction: 16 contiguous bytes
+  gather4([&](int l) { return &k[l]->normal.x; }, g.n.x, g.n.y, g.n.z, g.friction);
+  Pairs& v = g.v;
+  v.va = gather([&](int l) -> const Vec3& { return s.vel[a[l]]; });
+  v.wa = gather([&](int l) -> const Vec3& { return s.angvel[a[l]]; });
+  v.vb = gather([&](int l) -> const Vec3& { return s.vel[b[l]]; });
+  v.wb = gather([&](int l) -> const Vec3& { return s.angvel[b[l]]; });
+  v.ima = gather1([&](int l) { return s.inv_mass[a[l]]; });
+  v.imb = gather1([&](int l) { return s.inv_mass[b[l]]; });
+  auto rows = [&](const int* i, M3& m) {
+    m.r0 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r0; });
+    m.r1 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r1; });
+    m.r2 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r2; });
+  };
+  rows(a, v.ia);
+  rows(b, v.ib);
+  // pair_motion()
+  const V3 dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
+  const V3 dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
+  const V3 dd = dpb - dpa;
+  g.shift = gather1([&](int l) { return share[l]; }) * dd;
+  g.ab = gather([&](int l) -> const Vec3& { return s.pos[b[l]]; }) - gather([&](int l) -> const Vec3& { return s.pos[a[l]]; });
+  g.closing = dot(dd, g.n);
+  g.dtheta_a = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dtheta; });
+  g.dtheta_b = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dtheta; });
+  // tangents(): any_perpendicular(n), then n x t1.
+  const F one = splat(1.0f), zero = splat(0.0f);
+  const M use_x = (g.n.x < splat(0.57735f)) & (g.n.x > splat(-0.57735f));  // fabsf(n.x) < 0.57735
+  const V3 axis{sel(use_x, one, zero), sel(use_x, zero, one), zero};
+  const V3 c1 = cross(g.n, axis);
+  const F len = vsqrt(dot(c1, c1));
+  const M positive = len > zero;
+  const F inv = one / sel(positive, len, one);
+  g.t1 = sel(positive, inv * c1, V3{zero, zero, zero});
+  g.t2 = cross(g.n, g.t1);
+  if (x) {
+    gather4([&](int l) { return &x[g.index[l]].belt.x; }, g.belt.x, g.belt.y, g.belt.z, g.belt_spin);
+  }
+}
+
+inline void store_bodies(const Group& g, const Contact* c, const SolverBodies& s) {
+  for (int l = 0; l < kLanes; ++l) {
+    if (!g.live[l]) continue;
+    const Contact& k = c[g.index[l]];
+    if (g.v.ima[l] > 0.0f) s.vel[k.a] = get(g.v.va, l), s.angvel[k.a] = get(g.v.wa, l);
+    if (g.v.imb[l] > 0.0f) s.vel[k.b] = get(g.v.vb, l), s.angvel[k.b] = get(g.v.wb, l);
+  }
+}
+
+// One point slot of the lanes' manifolds: point k of lane l, where k is the
+// slot's place in the lane's visiting order.
+struct Slot {
+  int point[kLanes];  // the point's index in its manifold, or -1
+  M used;
+  V3 anchor;            // ContactPoint::ra
+  V3 ra, rb, rna, rnb;  // PointNow
+  F separation;
+  F max_impulse;        // ContactExtra::max_normal_impulse
+  F normal_mass, tangent_mass1, tangent_mass2;
+  F normal_impulse, tangent_impulse1, tangent_impulse2;
+};
+
+inline void load_slot(const Contact* c, const ContactExtra* x, const Group& g, int slot, bool reverse, Slot& p) {
+  int used[kLanes];
+  const ContactPoint* q[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    const int count = g.count[l];
+    const int k = slot < count ? (reverse ? count - 1 - slot : slot) : -1;
+    p.point[l] = k;
+    used[l] = k >= 0 && g.live[l] ? -1 : 0;
+    q[l] = &c[g.index[l]].p[k >= 0 ? k : 0];
+  }
+  p.used = to_mask(used);
+  // ra, separation | normal_mass, tangent masses, normal_impulse | tangent impulses
+  V3 ra0;
+  F sep0;
+  gather4([&](int l) { return &q[l]->ra.x; }, ra0.x, ra0.y, ra0.z, sep0);
+  gather4([&](int l) { return &q[l]->normal_mass; }, p.normal_mass, p.tangent_mass1, p.tangent_mass2, p.normal_impulse);
+  gather2([&](int l) { return &q[l]->tangent_impulse1; }, p.tangent_impulse1, p.tangent_impulse2);
+  p.anchor = ra0;
+  if (x) {
+    float m[kLanes];
+    for (int l = 0; l < kLanes; ++l) m[l] = x[g.index[l]].max_normal_impulse[p.point[l] >= 0 ? p.point[l] : 0];
+    p.max_impulse = gather1([&](int l) { return m[l]; });
+  }
+  // point_now()
+  p.ra = ra0 + g.shift;
+  p.rb = p.ra - g.ab;
+  p.rna = cross(p.ra, g.n);
+  p.rnb = cross(p.rb, g.n);
+  p.separation = sep0 + g.closing + dot(g.dtheta_b, p.rnb) - dot(g.dtheta_a, p.rna);
+}
+
+inline void store_slot(Contact* c, ContactExtra* x, const Group& g, const Slot& p) {
+  for (int l = 0; l < kLanes; ++l) {
+    if (!p.used[l]) continue;
+    ContactPoint& q = c[g.index[l]].p[p.point[l]];
+    q.normal_impulse = p.normal_impulse[l];
+    q.tangent_impulse1 = p.tangent_impulse1[l];
+    q.tangent_impulse2 = p.tangent_impulse2[l];
+    if (x) x[g.index[l]].max_normal_impulse[p.point[l]] = p.max_impulse[l];
+  }
+}
+
+// Whether some of the manifolds need the scalar kernel: rolling or
+// spinning friction (a torque per manifold, solved after the points).
+inline bool needs_scalar(const ContactExtra* x, int first, int lanes) {
+  if (!x) return false;
+  for (int l = 0; l < lanes; ++l) {
+    const ContactExtra& e = x[first + l];
+    if (e.rolling != 0.0f || e.spinning != 0.0f || e.angular_impulse.x != 0.0f || e.angular_impulse.y != 0.0f ||
+        e.angular_impulse.z != 0.0f)
+      return true;
+  }
+  return false;
+}
+
+// carries_impulse(), lane by lane.
+inline M carries(const Slot& p) {
+  const F zero = splat(0.0f);
+  return (p.normal_impulse != zero) | (p.tangent_impulse1 != zero) | (p.tangent_impulse2 != zero);
+}
+
+// push(): impulse at the slot's point, on lanes m.
+inline void push(Pairs& v, const Slot& p, V3 impulse, M m) {
+  const F zero = splat(0.0f);
+  const M ma = m & (v.ima > zero), mb = m & (v.imb > zero);
+  v.va = sel(ma, v.va - v.ima * impulse, v.va);
+  v.wa = sel(ma, v.wa - v.ia * cross(p.ra, impulse), v.wa);
+  v.vb = sel(mb, v.vb + v.imb * impulse, v.vb);
+  v.wb = sel(mb, v.wb + v.ib * cross(p.rb, impulse), v.wb);
+}
+
+// The most points among the group's live manifolds.
+inline int max_points(const Group& g) {
+  int n = 0;
+  for (int l = 0; l < kLanes; ++l)
+    if (g.live[l] && g.count[l] > n) n = g.count[l];
+  return n;
+}
+
+// warm_start_contact() of c[first], ..., c[first + lanes - 1] (x: their
+// extras, or null).
+inline void warm_start_contacts(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s) {
+  if (needs_scalar(x, first, lanes)) {
+    for (int i = first; i < first + lanes; ++i) warm_start_contact(c[i], &x[i], s);
+    return;
+  }
+  Group g;
+  load_group(c, nullptr, first, lanes, s, g);
+  if (!any(g.live)) return;
+  const int points = max_points(g);
+  for (int i = 0; i < points; ++i) {
+    Slot p;
+    load_slot(c, nullptr, g, i, false, p);
+    const M m = p.used & carries(p);
+    if (!any(m)) continue;
+    push(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
+  }
+  store_bodies(g, c, s);
+}
+
+// solve_contact() of c[first], ..., c[first + lanes - 1] (x: their
+// extras, or null); given `only`, of those in worlds w with only[w] > 0.
+inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, const SolverBodies& s, float inv_h,
+                           Softness soft, Softness static_soft, bool use_bias, bool reverse,
+                           const int32_t* only = nullptr, int nbody = 0, const int32_t* stiff = nullptr,
+                           Softness stiff_soft = {}, Softness stiff_static = {}) {
+  auto is_stiff = [&](int i) { return stiff && stiff[c[i].a / nbody] > 0; };
+  if (needs_scalar(x, first, lanes)) {
+    for (int i = first; i < first + lanes; ++i)
+      if (!only || only[c[i].a / nbody] > 0)
+        solve_contact(c[i], &x[i], s, inv_h, is_stiff(i) ? stiff_soft : soft, is_stiff(i) ? stiff_static : static_soft,
+                      use_bias, reverse);
+    return;
+  }
+  Group g;
+  load_group(c, x, first, lanes, s, g, only, nbody);
+  if (!any(g.live)) return;
+  const F zero = splat(0.0f), one = splat(1.0f);
+  const M fixed_side = (g.v.ima == zero) | (g.v.imb == zero);
+  F bias_rate = sel(fixed_side, splat(static_soft.bias_rate), splat(soft.bias_rate));
+  F mass_scale = sel(fixed_side, splat(static_soft.mass_scale), splat(soft.mass_scale));
+  F impulse_scale = sel(fixed_side, splat(static_soft.impulse_scale), splat(soft.impulse_scale));
+  if (stiff && use_bias) {
+    int stiff_lane[kLanes];
+    for (int l = 0; l < kLanes; ++l) stiff_lane[l] = is_stiff(g.index[l]) ? -1 : 0;
+    const M st = to_mask(stiff_lane);
+    bias_rate = sel(st, sel(fixed_side, splat(stiff_static.bias_rate), splat(stiff_soft.bias_rate)), bias_rate);
+    mass_scale = sel(st, sel(fixed_side, splat(stiff_static.mass_scale), splat(stiff_soft.mass_scale)), mass_scale);
+    impulse_scale =
+        sel(st, sel(fixed_side, splat(stiff_static.impulse_scale), splat(stiff_soft.impulse_scale)), impulse_scale);
+  }
+  const int points = max_points(g);
+  Slot slots[4];
+  for (int i = 0; i < points; ++i) load_slot(c, x, g, i, reverse, slots[i]);
+  Pairs& v = g.v;
+  for (int i = 0; i < points; ++i) {
+    Slot& p = slots[i];
+    const F sep = p.separation;
+    const M speculative = sep > zero;
+    F bias = sel(speculative, sep * splat(inv_h), zero), ms = one, is = zero;
+    if (use_bias) {
+      bias = sel(speculative, bias, vmax(bias_rate * sep, splat(-kMaxPushOut)));
+      ms = sel(speculative, one, mass_scale);
+      is = sel(speculative, zero, impulse_scale);
+    }
+    const F vn = dot(v.vb - v.va, g.n) + dot(v.wb, p.rnb) - dot(v.wa, p.rna);
+    F impulse = -p.normal_mass * ms * (vn + bias) - is * p.normal_impulse;
+    const F updated = vmax(p.normal_impulse + impulse, zero);
+    impulse = updated - p.normal_impulse;
+    p.normal_impulse = sel(p.used, updated, p.normal_impulse);
+    if (x) p.max_impulse = vmax(p.max_impulse, impulse);
+    // push_normal()
+    const M m = p.used & (impulse != zero);
+    const M ma = m & (v.ima > zero), mb = m & (v.imb > zero);
+    v.va = sel(ma, v.va - (v.ima * impulse) * g.n, v.va);
+    v.wa = sel(ma, v.wa - v.ia * (impulse * p.rna), v.wa);
+    v.vb = sel(mb, v.vb + (v.imb * impulse) * g.n, v.vb);
+    v.wb = sel(mb, v.wb + v.ib * (impulse * p.rnb), v.wb);
+  }
+  for (int i = 0; i < points; ++i) {
+    Slot& p = slots[i];
+    const M m = p.used & carries(p);
+    if (!any(m)) continue;
+    V3 dv = (v.vb + cross(v.wb, p.rb)) - (v.va + cross(v.wa, p.ra));
+    if (x) {
+      // belt_slip(): the belt's velocity at the anchor
+      const V3 turn{-p.anchor.y, p.anchor.x, zero};
+      dv = dv - (g.belt + g.belt_spin * turn);
+    }
+    F l1 = p.tangent_impulse1 - p.tangent_mass1 * dot(dv, g.t1);
+    F l2 = p.tangent_impulse2 - p.tangent_mass2 * dot(dv, g.t2);
+    const F limit = g.friction * p.normal_impulse;
+    const F mag2 = l1 * l1 + l2 * l2;
+    const M clamp = mag2 > limit * limit;
+    const F scale = limit / vsqrt(sel(clamp, mag2, one));
+    l1 = sel(clamp, l1 * scale, l1);
+    l2 = sel(clamp, l2 * scale, l2);
+    const V3 impulse = (l1 - p.tangent_impulse1) * g.t1 + (l2 - p.tangent_impulse2) * g.t2;
+    p.tangent_impulse1 = sel(m, l1, p.tangent_impulse1);
+    p.tangent_impulse2 = sel(m, l2, p.tangent_impulse2);
+    push(v, p, impulse, m);
+  }
+  for (int i = 0; i < points; ++i) store_slot(c, x, g, slots[i]);
+  store_bodies(g, c, s);
+}
+
