@@ -113,8 +113,10 @@ YAML::Node select(YAML::Node seq, const std::string& sel, std::string& error, co
   }
   bool digits = !sel.empty() && std::all_of(sel.begin(), sel.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (digits) {
-    size_t k = std::stoul(sel);
-    if (k < seq.size()) return seq[k];
+    // An index too long for a size_t is past the end like any other.
+    size_t k = 0;
+    const auto parsed = std::from_chars(sel.data(), sel.data() + sel.size(), k);
+    if (parsed.ec == std::errc() && k < seq.size()) return seq[k];
     error = where + " has " + std::to_string(seq.size()) + " entries, found index " + sel;
     return YAML::Node(YAML::NodeType::Undefined);
   }
