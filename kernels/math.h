@@ -19,6 +19,13 @@
 #else
 #define WERK_HD
 #endif
+// For the few small functions that the narrowphase calls in its inner
+// loops, which the host compiler would otherwise keep as calls.
+#if defined(__CUDACC__)
+#define WERK_HD_INLINE __host__ __device__ __forceinline__
+#else
+#define WERK_HD_INLINE __attribute__((always_inline)) inline
+#endif
 
 namespace werk {
 
@@ -61,7 +68,7 @@ WERK_HD inline Vec3 any_perpendicular(Vec3 n) {
 }
 
 WERK_HD inline Quat quat_identity() { return {1.0f, 0.0f, 0.0f, 0.0f}; }
-WERK_HD inline Quat operator*(Quat a, Quat b) {
+WERK_HD_INLINE Quat operator*(Quat a, Quat b) {
   return {a.w * b.w - a.x * b.x - a.y * b.y - a.z * b.z,
           a.w * b.x + a.x * b.w + a.y * b.z - a.z * b.y,
           a.w * b.y - a.x * b.z + a.y * b.w + a.z * b.x,
@@ -79,12 +86,12 @@ WERK_HD inline Quat quat_axis_angle(Vec3 axis, float angle) {
   return {cosf(0.5f * angle), axis.x * s, axis.y * s, axis.z * s};
 }
 // v' = q v q*, expanded (Rodrigues form) to avoid building a full product.
-WERK_HD inline Vec3 rotate(Quat q, Vec3 v) {
+WERK_HD_INLINE Vec3 rotate(Quat q, Vec3 v) {
   Vec3 u{q.x, q.y, q.z};
   Vec3 t = 2.0f * cross(u, v);
   return v + q.w * t + cross(u, t);
 }
-WERK_HD inline Vec3 rotate_inv(Quat q, Vec3 v) { return rotate(conj(q), v); }
+WERK_HD_INLINE Vec3 rotate_inv(Quat q, Vec3 v) { return rotate(conj(q), v); }
 
 // Rotation matrix whose columns are the body axes in the world frame.
 WERK_HD inline Mat3 quat_to_mat(Quat q) {
