@@ -11,6 +11,8 @@
 # executions in all. The counts are kept in build-fuzz/counts/ (a later call
 # goes on from them); before each chunk the script waits while the file
 # FUZZ_PAUSE_FILE exists (for example a lock someone benchmarking holds).
+# Several such calls may work on one target at once (one per free core):
+# each adds its chunks' executions to the shared count under a lock.
 #   FUZZ_GOAL=1000000 FUZZ_PAUSE_FILE=/path/to/lock nice -n 19 scripts/fuzz.sh
 # FUZZ_TIMEOUT (default 1 s) is the time an input may take before it counts
 # as a hang; raise it only on a machine too busy to give the fuzzer a core.
@@ -93,16 +95,16 @@ if [[ -n ${FUZZ_GOAL:-} ]]; then
       (( done_runs < FUZZ_GOAL )) || continue
       left=1
       while [[ -n ${FUZZ_PAUSE_FILE:-} && -e $FUZZ_PAUSE_FILE ]]; do sleep 20; done
-      log=$FUZZ_DIR/fuzz_$t.chunk.log
+      log=$FUZZ_DIR/fuzz_$t.chunk.$$.log
       if ! fuzz_once "$t" -runs=$((FUZZ_GOAL - done_runs)) -max_total_time="${FUZZ_CHUNK:-90}"; then
         echo "fuzz: $t: FINDING (log: $log)"; tail -40 "$log"; exit 1
       fi
       n=$(fuzz_stat number_of_executed_units)
-      echo $((done_runs + n)) > "$count_file"
+      done_runs=$( (flock 9; now=$(cat "$count_file" 2>/dev/null || echo 0); echo $((now + n)) > "$count_file"; echo $((now + n))) 9> "$count_file.lock")
       cpu=$(awk '{print $1 + $2}' "$log.cpu" 2>/dev/null || echo "?")
       # time, target, executions, per wall second, slowest input (s), CPU s
       echo "$(date -u +%FT%TZ) $t $n $(fuzz_stat average_exec_per_sec) $(fuzz_stat slowest_unit_time_sec) $cpu" >> "$FUZZ_DIR/counts/chunks.log"
-      echo "fuzz: $t: $n executions in this chunk ($(fuzz_stat average_exec_per_sec) per second), $((done_runs + n)) in all, no findings"
+      echo "fuzz: $t: $n executions in this chunk ($(fuzz_stat average_exec_per_sec) per second), $done_runs in all, no findings"
     done
     (( left )) || break
   done
