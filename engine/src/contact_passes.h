@@ -1,7 +1,7 @@
 // The solver's passes over contacts as one functor, run colour by colour
 // by a backend's team (cpu_team.h, gpu_strategy.h): a plain struct rather
 // than a lambda, so that every backend can take it, and the CPU backend
-// can run it four manifolds at a time (contact_solver_wide.h).
+// can run it eight or four manifolds at a time (contact_solver_wide.h).
 #pragma once
 
 #include "kernels/contact_solver.h"

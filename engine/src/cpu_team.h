@@ -92,9 +92,9 @@ struct CpuTeam {
   // would cost more than the split saves.
   static constexpr int kMinShare = 48;
   // The same for a colour of a contact pass: a manifold is a few hundred
-  // nanoseconds of work, so two groups of four per thread already gain
-  // (PYRAMID-20, whose colours hold 10 to 150 manifolds, solved 1.3 times
-  // faster on two threads with 8 than with 48).
+  // nanoseconds of work, so eight per thread already gain (PYRAMID-20,
+  // whose colours hold 10 to 150 manifolds, solved 1.3 times faster on two
+  // threads with 8 than with 48).
   static constexpr int kMinContactShare = 8;
 
   void sync() {
