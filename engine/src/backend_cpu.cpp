@@ -54,24 +54,22 @@ struct System : OmpDevice {
       return;
     }
     if (lanes() == 8)
-      team.by_color<8>(offsets, serial_from, pass, [&](int first, int n) { lane_pass<wide8::kLanes>(pass, first, n); });
+      team.by_color<8>(offsets, serial_from, pass, [&](int first, int n) {
+        lane_pass(pass, first, n, wide8::warm_start_contacts, wide8::solve_contacts);
+      });
     else
-      team.by_color<4>(offsets, serial_from, pass, [&](int first, int n) { lane_pass<wide::kLanes>(pass, first, n); });
+      team.by_color<4>(offsets, serial_from, pass, [&](int first, int n) {
+        lane_pass(pass, first, n, wide::warm_start_contacts, wide::solve_contacts);
+      });
   }
-  template <int kLanes>
-  static void lane_pass(const ContactPass& pass, int first, int n) {
-    const bool bias = pass.kind == ContactPass::Solve;
-    if constexpr (kLanes == 8) {
-      if (pass.kind == ContactPass::WarmStart) wide8::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
-      else
-        wide8::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft, bias,
-                              pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft, pass.stiff_static);
-    } else {
-      if (pass.kind == ContactPass::WarmStart) wide::warm_start_contacts(pass.c, pass.x, first, n, pass.sb);
-      else
-        wide::solve_contacts(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft, bias,
-                             pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft, pass.stiff_static);
-    }
+  // One group of a warm-start, solve or relax pass, at either width.
+  template <class Warm, class Solve>
+  static void lane_pass(const ContactPass& pass, int first, int n, Warm warm, Solve solve) {
+    if (pass.kind == ContactPass::WarmStart) warm(pass.c, pass.x, first, n, pass.sb);
+    else
+      solve(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
+            pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft,
+            pass.stiff_static);
   }
   // Lanes of the contact passes: 8 where the processor has AVX2, else 4;
   // WERK_CPU_LANES=4 asks for four (to compare the two; results are the
