@@ -42,6 +42,7 @@ struct Pairs {
 // the last and are masked off.
 struct Group {
   int index[kLanes];
+  int a[kLanes], b[kLanes];
   M live;  // a real manifold with a body that moves (contact_active)
   V3 n;
   F friction;
@@ -57,24 +58,34 @@ struct Group {
   F belt_spin;
 };
 
-// Lanes of manifolds in worlds w with only[w] <= 0 (when only is given;
-// a manifold's world is c.a / nbody) are masked off like inactive ones.
-inline void load_group(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s, Group& g,
-                       const int32_t* only = nullptr, int nbody = 0) {
-  const Contact* k[kLanes];
-  int a[kLanes], b[kLanes], live[kLanes];
-  float share[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    g.index[l] = first + (l < lanes ? l : lanes - 1);
-    k[l] = &c[g.index[l]];
-    g.count[l] = k[l]->count;
-    a[l] = k[l]->a, b[l] = k[l]->b;
+// The lanes whose manifolds are real and have a body that moves, and (when
+// only is given) lie in worlds w with only[w] > 0 (a manifold's world is
+// a / nbody).
+inline M live_lanes(const int* a, const int* b, int lanes, const SolverBodies& s, const int32_t* only, int nbody) {
+  int live[kLanes];
+  for (int l = 0; l < kLanes; ++l)
     live[l] = l < lanes && (s.inv_mass[a[l]] > 0.0f || s.inv_mass[b[l]] > 0.0f) && (!only || only[a[l] / nbody] > 0) ? -1 : 0;
-    share[l] = float(k[l]->follow) * (1.0f / float(kFollowFull));
-  }
-  g.live = to_mask(live);
-  // normal and friction: 16 contiguous bytes
-  gather4([&](int l) { return &k[l]->normal.x; }, g.n.x, g.n.y, g.n.z, g.friction);
+  return to_mask(live);
+}
+
+// tangents(): any_perpendicular(n), then n x t1.
+inline void lane_tangents(V3 n, V3& t1, V3& t2) {
+  const F one = splat(1.0f), zero = splat(0.0f);
+  const M use_x = (n.x < splat(0.57735f)) & (n.x > splat(-0.57735f));  // fabsf(n.x) < 0.57735
+  const V3 axis{sel(use_x, one, zero), sel(use_x, zero, one), zero};
+  const V3 c1 = cross(n, axis);
+  const F len = vsqrt(dot(c1, c1));
+  const M positive = len > zero;
+  const F inv = one / sel(positive, len, one);
+  t1 = sel(positive, inv * c1, V3{zero, zero, zero});
+  t2 = cross(n, t1);
+}
+
+// The bodies' velocities, masses and motion since the step's start
+// (PairVelocities, pair_motion()), given g.a, g.b and g.n.
+inline void load_bodies(const SolverBodies& s, F share, Group& g) {
+  const int* a = g.a;
+  const int* b = g.b;
   Pairs& v = g.v;
   v.va = gather([&](int l) -> const Vec3& { return s.vel[a[l]]; });
   v.wa = gather([&](int l) -> const Vec3& { return s.angvel[a[l]]; });
@@ -93,32 +104,41 @@ inline void load_group(const Contact* c, const ContactExtra* x, int first, int l
   const V3 dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
   const V3 dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
   const V3 dd = dpb - dpa;
-  g.shift = gather1([&](int l) { return share[l]; }) * dd;
+  g.shift = share * dd;
   g.ab = gather([&](int l) -> const Vec3& { return s.pos[b[l]]; }) - gather([&](int l) -> const Vec3& { return s.pos[a[l]]; });
   g.closing = dot(dd, g.n);
   g.dtheta_a = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dtheta; });
   g.dtheta_b = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dtheta; });
-  // tangents(): any_perpendicular(n), then n x t1.
-  const F one = splat(1.0f), zero = splat(0.0f);
-  const M use_x = (g.n.x < splat(0.57735f)) & (g.n.x > splat(-0.57735f));  // fabsf(n.x) < 0.57735
-  const V3 axis{sel(use_x, one, zero), sel(use_x, zero, one), zero};
-  const V3 c1 = cross(g.n, axis);
-  const F len = vsqrt(dot(c1, c1));
-  const M positive = len > zero;
-  const F inv = one / sel(positive, len, one);
-  g.t1 = sel(positive, inv * c1, V3{zero, zero, zero});
-  g.t2 = cross(g.n, g.t1);
+}
+
+// Lanes of manifolds in worlds w with only[w] <= 0 (when only is given;
+// a manifold's world is c.a / nbody) are masked off like inactive ones.
+inline void load_group(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s, Group& g,
+                       const int32_t* only = nullptr, int nbody = 0) {
+  const Contact* k[kLanes];
+  float share[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    g.index[l] = first + (l < lanes ? l : lanes - 1);
+    k[l] = &c[g.index[l]];
+    g.count[l] = k[l]->count;
+    g.a[l] = k[l]->a, g.b[l] = k[l]->b;
+    share[l] = float(k[l]->follow) * (1.0f / float(kFollowFull));
+  }
+  g.live = live_lanes(g.a, g.b, lanes, s, only, nbody);
+  // normal and friction: 16 contiguous bytes
+  gather4([&](int l) { return &k[l]->normal.x; }, g.n.x, g.n.y, g.n.z, g.friction);
+  load_bodies(s, gather1([&](int l) { return share[l]; }), g);
+  lane_tangents(g.n, g.t1, g.t2);
   if (x) {
     gather4([&](int l) { return &x[g.index[l]].belt.x; }, g.belt.x, g.belt.y, g.belt.z, g.belt_spin);
   }
 }
 
-inline void store_bodies(const Group& g, const Contact* c, const SolverBodies& s) {
+inline void store_bodies(const Group& g, const SolverBodies& s) {
   for (int l = 0; l < kLanes; ++l) {
     if (!g.live[l]) continue;
-    const Contact& k = c[g.index[l]];
-    if (g.v.ima[l] > 0.0f) s.vel[k.a] = get(g.v.va, l), s.angvel[k.a] = get(g.v.wa, l);
-    if (g.v.imb[l] > 0.0f) s.vel[k.b] = get(g.v.vb, l), s.angvel[k.b] = get(g.v.wb, l);
+    if (g.v.ima[l] > 0.0f) s.vel[g.a[l]] = get(g.v.va, l), s.angvel[g.a[l]] = get(g.v.wa, l);
+    if (g.v.imb[l] > 0.0f) s.vel[g.b[l]] = get(g.v.vb, l), s.angvel[g.b[l]] = get(g.v.wb, l);
   }
 }
 
@@ -134,6 +154,17 @@ struct Slot {
   F normal_mass, tangent_mass1, tangent_mass2;
   F normal_impulse, tangent_impulse1, tangent_impulse2;
 };
+
+// point_now(): the slot's anchors and separation now, from its anchor and
+// separation at the step's start.
+inline void point_now(const Group& g, V3 anchor, F separation, Slot& p) {
+  p.anchor = anchor;
+  p.ra = anchor + g.shift;
+  p.rb = p.ra - g.ab;
+  p.rna = cross(p.ra, g.n);
+  p.rnb = cross(p.rb, g.n);
+  p.separation = separation + g.closing + dot(g.dtheta_b, p.rnb) - dot(g.dtheta_a, p.rna);
+}
 
 inline void load_slot(const Contact* c, const ContactExtra* x, const Group& g, int slot, bool reverse, Slot& p) {
   int used[kLanes];
@@ -152,18 +183,12 @@ inline void load_slot(const Contact* c, const ContactExtra* x, const Group& g, i
   gather4([&](int l) { return &q[l]->ra.x; }, ra0.x, ra0.y, ra0.z, sep0);
   gather4([&](int l) { return &q[l]->normal_mass; }, p.normal_mass, p.tangent_mass1, p.tangent_mass2, p.normal_impulse);
   gather2([&](int l) { return &q[l]->tangent_impulse1; }, p.tangent_impulse1, p.tangent_impulse2);
-  p.anchor = ra0;
   if (x) {
     float m[kLanes];
     for (int l = 0; l < kLanes; ++l) m[l] = x[g.index[l]].max_normal_impulse[p.point[l] >= 0 ? p.point[l] : 0];
     p.max_impulse = gather1([&](int l) { return m[l]; });
   }
-  // point_now()
-  p.ra = ra0 + g.shift;
-  p.rb = p.ra - g.ab;
-  p.rna = cross(p.ra, g.n);
-  p.rnb = cross(p.rb, g.n);
-  p.separation = sep0 + g.closing + dot(g.dtheta_b, p.rnb) - dot(g.dtheta_a, p.rna);
+  point_now(g, ra0, sep0, p);
 }
 
 inline void store_slot(Contact* c, ContactExtra* x, const Group& g, const Slot& p) {
@@ -214,6 +239,16 @@ inline int max_points(const Group& g) {
   return n;
 }
 
+// The warm start's pushes of a loaded group's slots.
+inline void warm_start_slots(Group& g, const Slot* slots, int points) {
+  for (int i = 0; i < points; ++i) {
+    const Slot& p = slots[i];
+    const M m = p.used & carries(p);
+    if (!any(m)) continue;
+    push(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
+  }
+}
+
 // warm_start_contact() of c[first], ..., c[first + lanes - 1] (x: their
 // extras, or null).
 inline void warm_start_contacts(const Contact* c, const ContactExtra* x, int first, int lanes, const SolverBodies& s) {
@@ -225,50 +260,42 @@ inline void warm_start_contacts(const Contact* c, const ContactExtra* x, int fir
   load_group(c, nullptr, first, lanes, s, g);
   if (!any(g.live)) return;
   const int points = max_points(g);
-  for (int i = 0; i < points; ++i) {
-    Slot p;
-    load_slot(c, nullptr, g, i, false, p);
-    const M m = p.used & carries(p);
-    if (!any(m)) continue;
-    push(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
-  }
-  store_bodies(g, c, s);
+  Slot slots[4];
+  for (int i = 0; i < points; ++i) load_slot(c, nullptr, g, i, false, slots[i]);
+  warm_start_slots(g, slots, points);
+  store_bodies(g, s);
 }
 
-// solve_contact() of c[first], ..., c[first + lanes - 1] (x: their
-// extras, or null); given `only`, of those in worlds w with only[w] > 0.
-inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, const SolverBodies& s, float inv_h,
-                           Softness soft, Softness static_soft, bool use_bias, bool reverse,
-                           const int32_t* only = nullptr, int nbody = 0, const int32_t* stiff = nullptr,
-                           Softness stiff_soft = {}, Softness stiff_static = {}) {
-  auto is_stiff = [&](int i) { return stiff && stiff[c[i].a / nbody] > 0; };
-  if (needs_scalar(x, first, lanes)) {
-    for (int i = first; i < first + lanes; ++i)
-      if (!only || only[c[i].a / nbody] > 0)
-        solve_contact(c[i], &x[i], s, inv_h, is_stiff(i) ? stiff_soft : soft, is_stiff(i) ? stiff_static : static_soft,
-                      use_bias, reverse);
-    return;
-  }
-  Group g;
-  load_group(c, x, first, lanes, s, g, only, nbody);
-  if (!any(g.live)) return;
-  const F zero = splat(0.0f), one = splat(1.0f);
+// The softness of each lane's manifold (solve_contact's choice): static
+// where one side cannot move, stiffer in worlds w with stiff[w] > 0.
+struct LaneSoftness {
+  F bias_rate, mass_scale, impulse_scale;
+};
+inline LaneSoftness lane_softness(const Group& g, Softness soft, Softness static_soft, bool use_bias,
+                                  const int32_t* stiff, int nbody, Softness stiff_soft, Softness stiff_static) {
+  const F zero = splat(0.0f);
   const M fixed_side = (g.v.ima == zero) | (g.v.imb == zero);
-  F bias_rate = sel(fixed_side, splat(static_soft.bias_rate), splat(soft.bias_rate));
-  F mass_scale = sel(fixed_side, splat(static_soft.mass_scale), splat(soft.mass_scale));
-  F impulse_scale = sel(fixed_side, splat(static_soft.impulse_scale), splat(soft.impulse_scale));
+  LaneSoftness k;
+  k.bias_rate = sel(fixed_side, splat(static_soft.bias_rate), splat(soft.bias_rate));
+  k.mass_scale = sel(fixed_side, splat(static_soft.mass_scale), splat(soft.mass_scale));
+  k.impulse_scale = sel(fixed_side, splat(static_soft.impulse_scale), splat(soft.impulse_scale));
   if (stiff && use_bias) {
     int stiff_lane[kLanes];
-    for (int l = 0; l < kLanes; ++l) stiff_lane[l] = is_stiff(g.index[l]) ? -1 : 0;
+    for (int l = 0; l < kLanes; ++l) stiff_lane[l] = stiff[g.a[l] / nbody] > 0 ? -1 : 0;
     const M st = to_mask(stiff_lane);
-    bias_rate = sel(st, sel(fixed_side, splat(stiff_static.bias_rate), splat(stiff_soft.bias_rate)), bias_rate);
-    mass_scale = sel(st, sel(fixed_side, splat(stiff_static.mass_scale), splat(stiff_soft.mass_scale)), mass_scale);
-    impulse_scale =
-        sel(st, sel(fixed_side, splat(stiff_static.impulse_scale), splat(stiff_soft.impulse_scale)), impulse_scale);
+    k.bias_rate = sel(st, sel(fixed_side, splat(stiff_static.bias_rate), splat(stiff_soft.bias_rate)), k.bias_rate);
+    k.mass_scale = sel(st, sel(fixed_side, splat(stiff_static.mass_scale), splat(stiff_soft.mass_scale)), k.mass_scale);
+    k.impulse_scale =
+        sel(st, sel(fixed_side, splat(stiff_static.impulse_scale), splat(stiff_soft.impulse_scale)), k.impulse_scale);
   }
-  const int points = max_points(g);
-  Slot slots[4];
-  for (int i = 0; i < points; ++i) load_slot(c, x, g, i, reverse, slots[i]);
+  return k;
+}
+
+// solve_contact()'s normal and friction updates of a loaded group's slots
+// (belt: whether the manifolds have extras).
+inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k, float inv_h, bool use_bias,
+                        bool belt) {
+  const F zero = splat(0.0f), one = splat(1.0f);
   Pairs& v = g.v;
   for (int i = 0; i < points; ++i) {
     Slot& p = slots[i];
@@ -276,16 +303,16 @@ inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, co
     const M speculative = sep > zero;
     F bias = sel(speculative, sep * splat(inv_h), zero), ms = one, is = zero;
     if (use_bias) {
-      bias = sel(speculative, bias, vmax(bias_rate * sep, splat(-kMaxPushOut)));
-      ms = sel(speculative, one, mass_scale);
-      is = sel(speculative, zero, impulse_scale);
+      bias = sel(speculative, bias, vmax(k.bias_rate * sep, splat(-kMaxPushOut)));
+      ms = sel(speculative, one, k.mass_scale);
+      is = sel(speculative, zero, k.impulse_scale);
     }
     const F vn = dot(v.vb - v.va, g.n) + dot(v.wb, p.rnb) - dot(v.wa, p.rna);
     F impulse = -p.normal_mass * ms * (vn + bias) - is * p.normal_impulse;
     const F updated = vmax(p.normal_impulse + impulse, zero);
     impulse = updated - p.normal_impulse;
     p.normal_impulse = sel(p.used, updated, p.normal_impulse);
-    if (x) p.max_impulse = vmax(p.max_impulse, impulse);
+    if (belt) p.max_impulse = vmax(p.max_impulse, impulse);
     // push_normal()
     const M m = p.used & (impulse != zero);
     const M ma = m & (v.ima > zero), mb = m & (v.imb > zero);
@@ -299,7 +326,7 @@ inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, co
     const M m = p.used & carries(p);
     if (!any(m)) continue;
     V3 dv = (v.vb + cross(v.wb, p.rb)) - (v.va + cross(v.wa, p.ra));
-    if (x) {
+    if (belt) {
       // belt_slip(): the belt's velocity at the anchor
       const V3 turn{-p.anchor.y, p.anchor.x, zero};
       dv = dv - (g.belt + g.belt_spin * turn);
@@ -317,7 +344,220 @@ inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, co
     p.tangent_impulse2 = sel(m, l2, p.tangent_impulse2);
     push(v, p, impulse, m);
   }
-  for (int i = 0; i < points; ++i) store_slot(c, x, g, slots[i]);
-  store_bodies(g, c, s);
 }
 
+// solve_contact() of c[first], ..., c[first + lanes - 1] (x: their
+// extras, or null); given `only`, of those in worlds w with only[w] > 0.
+inline void solve_contacts(Contact* c, ContactExtra* x, int first, int lanes, const SolverBodies& s, float inv_h,
+                           Softness soft, Softness static_soft, bool use_bias, bool reverse,
+                           const int32_t* only = nullptr, int nbody = 0, const int32_t* stiff = nullptr,
+                           Softness stiff_soft = {}, Softness stiff_static = {}) {
+  if (needs_scalar(x, first, lanes)) {
+    for (int i = first; i < first + lanes; ++i) {
+      if (only && only[c[i].a / nbody] <= 0) continue;
+      const bool st = stiff && stiff[c[i].a / nbody] > 0;
+      solve_contact(c[i], &x[i], s, inv_h, st ? stiff_soft : soft, st ? stiff_static : static_soft, use_bias, reverse);
+    }
+    return;
+  }
+  Group g;
+  load_group(c, x, first, lanes, s, g, only, nbody);
+  if (!any(g.live)) return;
+  const LaneSoftness k = lane_softness(g, soft, static_soft, use_bias, stiff, nbody, stiff_soft, stiff_static);
+  const int points = max_points(g);
+  Slot slots[4];
+  for (int i = 0; i < points; ++i) load_slot(c, x, g, i, reverse, slots[i]);
+  solve_slots(g, slots, points, k, inv_h, use_bias, x != nullptr);
+  for (int i = 0; i < points; ++i) store_slot(c, x, g, slots[i]);
+  store_bodies(g, s);
+}
+
+// ---- Manifolds held in lane form for a whole step ------------------------
+//
+// What the passes read of a group's manifolds and do not change within a
+// step (normals, tangents, anchors, effective masses, belts) is laid out
+// once, lane by lane, with the impulses the passes update: each pass then
+// loads and stores them whole instead of gathering them from the
+// manifolds. Only the bodies are gathered. The impulses go back to the
+// manifolds once, after the step's sub-steps (unpack_group). Same
+// arithmetic, so the same bits.
+
+// Point k of each lane's manifold (zeros where the manifold has fewer).
+struct alignas(sizeof(F)) PackedPoint {
+  V3 anchor;  // ContactPoint::ra
+  F separation, normal_mass, tangent_mass1, tangent_mass2;
+  F normal_impulse, tangent_impulse1, tangent_impulse2;
+  F max_impulse;  // ContactExtra::max_normal_impulse (zero without extras)
+};
+struct alignas(sizeof(F)) PackedGroup {
+  V3 n, t1, t2;
+  F friction, share;
+  V3 belt;  // ContactExtra (zero without extras)
+  F belt_spin;
+  PackedPoint p[4];
+  int index[kLanes], a[kLanes], b[kLanes], count[kLanes];
+  int lanes;
+  bool scalar;      // rolling or spinning friction: solved by the scalar kernels from the manifolds
+  bool same_count;  // every lane's manifold has count points
+};
+
+inline void pack_group(const Contact* c, const ContactExtra* x, int first, int lanes, PackedGroup& pg) {
+  pg.lanes = lanes;
+  pg.scalar = needs_scalar(x, first, lanes);
+  pg.same_count = true;
+  const F zero = splat(0.0f);
+  pg.belt = V3{zero, zero, zero}, pg.belt_spin = zero;
+  for (int l = 0; l < kLanes; ++l) {
+    const int i = first + (l < lanes ? l : lanes - 1);
+    const Contact& k = c[i];
+    pg.index[l] = i, pg.a[l] = k.a, pg.b[l] = k.b, pg.count[l] = k.count;
+    pg.same_count = pg.same_count && k.count == c[first].count;
+    pg.n.x[l] = k.normal.x, pg.n.y[l] = k.normal.y, pg.n.z[l] = k.normal.z;
+    pg.friction[l] = k.friction;
+    pg.share[l] = float(k.follow) * (1.0f / float(kFollowFull));
+    if (x) {
+      pg.belt.x[l] = x[i].belt.x, pg.belt.y[l] = x[i].belt.y, pg.belt.z[l] = x[i].belt.z;
+      pg.belt_spin[l] = x[i].belt_spin;
+    }
+    for (int j = 0; j < 4; ++j) {
+      const bool has = j < k.count;
+      const ContactPoint& q = k.p[has ? j : 0];
+      PackedPoint& P = pg.p[j];
+      P.anchor.x[l] = has ? q.ra.x : 0.0f, P.anchor.y[l] = has ? q.ra.y : 0.0f, P.anchor.z[l] = has ? q.ra.z : 0.0f;
+      P.separation[l] = has ? q.separation : 0.0f;
+      P.normal_mass[l] = has ? q.normal_mass : 0.0f;
+      P.tangent_mass1[l] = has ? q.tangent_mass1 : 0.0f;
+      P.tangent_mass2[l] = has ? q.tangent_mass2 : 0.0f;
+      P.normal_impulse[l] = has ? q.normal_impulse : 0.0f;
+      P.tangent_impulse1[l] = has ? q.tangent_impulse1 : 0.0f;
+      P.tangent_impulse2[l] = has ? q.tangent_impulse2 : 0.0f;
+      P.max_impulse[l] = has && x ? x[i].max_normal_impulse[j] : 0.0f;
+    }
+  }
+  lane_tangents(pg.n, pg.t1, pg.t2);
+}
+
+// The passes' impulses back into the real lanes' manifolds.
+inline void unpack_group(const PackedGroup& pg, Contact* c, ContactExtra* x) {
+  if (pg.scalar) return;
+  for (int l = 0; l < pg.lanes; ++l) {
+    Contact& k = c[pg.index[l]];
+    for (int j = 0; j < k.count; ++j) {
+      const PackedPoint& P = pg.p[j];
+      k.p[j].normal_impulse = P.normal_impulse[l];
+      k.p[j].tangent_impulse1 = P.tangent_impulse1[l];
+      k.p[j].tangent_impulse2 = P.tangent_impulse2[l];
+      if (x) x[pg.index[l]].max_normal_impulse[j] = P.max_impulse[l];
+    }
+  }
+}
+
+inline void load_packed(const PackedGroup& pg, const SolverBodies& s, const int32_t* only, int nbody, Group& g) {
+  for (int l = 0; l < kLanes; ++l) g.index[l] = pg.index[l], g.a[l] = pg.a[l], g.b[l] = pg.b[l], g.count[l] = pg.count[l];
+  g.live = live_lanes(g.a, g.b, pg.lanes, s, only, nbody);
+  g.n = pg.n, g.t1 = pg.t1, g.t2 = pg.t2;
+  g.friction = pg.friction;
+  g.belt = pg.belt, g.belt_spin = pg.belt_spin;
+}
+
+// The point of each lane that slot `slot` visits (slot-th, or slot-th from
+// the end when reverse), or -1.
+inline int slot_point(int count, int slot, bool reverse) { return slot < count ? (reverse ? count - 1 - slot : slot) : -1; }
+
+inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bool reverse, Slot& p) {
+  int used[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    p.point[l] = slot_point(g.count[l], slot, reverse);
+    used[l] = p.point[l] >= 0 && g.live[l] ? -1 : 0;
+  }
+  p.used = to_mask(used);
+  if (pg.same_count) {
+    const PackedPoint& P = pg.p[p.point[0] >= 0 ? p.point[0] : 0];
+    p.normal_mass = P.normal_mass, p.tangent_mass1 = P.tangent_mass1, p.tangent_mass2 = P.tangent_mass2;
+    p.normal_impulse = P.normal_impulse, p.tangent_impulse1 = P.tangent_impulse1, p.tangent_impulse2 = P.tangent_impulse2;
+    p.max_impulse = P.max_impulse;
+    point_now(g, P.anchor, P.separation, p);
+    return;
+  }
+  // Lanes visit different points: picked one by one.
+  auto pick = [&](F PackedPoint::*field) {
+    return gather1([&](int l) { return (pg.p[p.point[l] >= 0 ? p.point[l] : 0].*field)[l]; });
+  };
+  auto pick3 = [&](V3 PackedPoint::*field) {
+    V3 r;
+    for (int l = 0; l < kLanes; ++l) {
+      const V3& v = pg.p[p.point[l] >= 0 ? p.point[l] : 0].*field;
+      r.x[l] = v.x[l], r.y[l] = v.y[l], r.z[l] = v.z[l];
+    }
+    return r;
+  };
+  p.normal_mass = pick(&PackedPoint::normal_mass);
+  p.tangent_mass1 = pick(&PackedPoint::tangent_mass1);
+  p.tangent_mass2 = pick(&PackedPoint::tangent_mass2);
+  p.normal_impulse = pick(&PackedPoint::normal_impulse);
+  p.tangent_impulse1 = pick(&PackedPoint::tangent_impulse1);
+  p.tangent_impulse2 = pick(&PackedPoint::tangent_impulse2);
+  p.max_impulse = pick(&PackedPoint::max_impulse);
+  point_now(g, pick3(&PackedPoint::anchor), pick(&PackedPoint::separation), p);
+}
+
+inline void store_packed_slot(PackedGroup& pg, const Slot& p) {
+  if (pg.same_count) {
+    // Lanes not used kept their values: whole rows go back.
+    PackedPoint& P = pg.p[p.point[0] >= 0 ? p.point[0] : 0];
+    P.normal_impulse = p.normal_impulse, P.tangent_impulse1 = p.tangent_impulse1, P.tangent_impulse2 = p.tangent_impulse2;
+    P.max_impulse = sel(p.used, p.max_impulse, P.max_impulse);
+    return;
+  }
+  for (int l = 0; l < kLanes; ++l) {
+    if (!p.used[l]) continue;
+    PackedPoint& P = pg.p[p.point[l]];
+    P.normal_impulse[l] = p.normal_impulse[l];
+    P.tangent_impulse1[l] = p.tangent_impulse1[l];
+    P.tangent_impulse2[l] = p.tangent_impulse2[l];
+    P.max_impulse[l] = p.max_impulse[l];
+  }
+}
+
+// warm_start_contacts() of a packed group (c, x: the manifolds, for a
+// group the scalar kernels solve); given `only`, of the manifolds in worlds
+// w with only[w] > 0.
+inline void warm_start_packed(PackedGroup& pg, const Contact* c, const ContactExtra* x, const SolverBodies& s,
+                              const int32_t* only, int nbody) {
+  if (pg.scalar) {
+    for (int i = pg.index[0]; i < pg.index[0] + pg.lanes; ++i)
+      if (!only || only[c[i].a / nbody] > 0) warm_start_contact(c[i], &x[i], s);
+    return;
+  }
+  Group g;
+  load_packed(pg, s, only, nbody, g);
+  if (!any(g.live)) return;
+  load_bodies(s, pg.share, g);
+  const int points = max_points(g);
+  Slot slots[4];
+  for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, false, slots[i]);
+  warm_start_slots(g, slots, points);
+  store_bodies(g, s);
+}
+
+// solve_contacts() of a packed group.
+inline void solve_packed(PackedGroup& pg, Contact* c, ContactExtra* x, const SolverBodies& s, float inv_h,
+                         Softness soft, Softness static_soft, bool use_bias, bool reverse, const int32_t* only,
+                         int nbody, const int32_t* stiff, Softness stiff_soft, Softness stiff_static) {
+  if (pg.scalar) {
+    solve_contacts(c, x, pg.index[0], pg.lanes, s, inv_h, soft, static_soft, use_bias, reverse, only, nbody, stiff,
+                   stiff_soft, stiff_static);
+    return;
+  }
+  Group g;
+  load_packed(pg, s, only, nbody, g);
+  if (!any(g.live)) return;
+  load_bodies(s, pg.share, g);
+  const LaneSoftness k = lane_softness(g, soft, static_soft, use_bias, stiff, nbody, stiff_soft, stiff_static);
+  const int points = max_points(g);
+  Slot slots[4];
+  for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, reverse, slots[i]);
+  solve_slots(g, slots, points, k, inv_h, use_bias, x != nullptr);
+  for (int i = 0; i < points; ++i) store_packed_slot(pg, slots[i]);
+  store_bodies(g, s);
+}

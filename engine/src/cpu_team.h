@@ -125,18 +125,19 @@ struct CpuTeam {
   // with one meeting after the run rather than one per colour.
   template <class F>
   void by_color(const std::vector<int32_t>& offsets, int serial_from, F f) {
-    by_color(offsets, serial_from, f, [&](int first, int n) {
+    by_color(offsets, serial_from, f, [&](int first, int n, int) {
       for (int i = first; i < first + n; ++i) f(i);
     });
   }
 
-  // The same, with contacts of one colour handed to group(first, n) in
-  // runs of up to kGroup (n of them), so that a kernel can take several
-  // at once; f(contact) runs the serial colours.
+  // The same, with contacts of colour k handed to group(first, n, k) in
+  // runs of up to kGroup (n of them) from the colour's first, so that a
+  // kernel can take several at once; f(contact) runs the serial colours.
   template <int kGroup = 4, class F, class G>
   void by_color(const std::vector<int32_t>& offsets, int serial_from, F f, G group) {
+    int color = 0;
     auto groups = [&](int begin, int end) {
-      for (int i = begin; i < end; i += kGroup) group(i, end - i < kGroup ? end - i : kGroup);
+      for (int i = begin; i < end; i += kGroup) group(i, end - i < kGroup ? end - i : kGroup, color);
     };
     const int ncolor = int(offsets.size()) - 1;
     auto shared = [&](int k) {
@@ -149,6 +150,7 @@ struct CpuTeam {
         const int begin = offsets[k], n = offsets[k + 1] - begin, blocks = (n + kGroup - 1) / kGroup;
         const int lo = begin + int(int64_t(blocks) * rank / size) * kGroup;
         const int hi = begin + int(int64_t(blocks) * (rank + 1) / size) * kGroup;
+        color = k;
         groups(lo, hi < offsets[k + 1] ? hi : offsets[k + 1]);
         sync();
         ++k;
@@ -158,7 +160,7 @@ struct CpuTeam {
       while (end < ncolor && !shared(end)) ++end;
       if (rank == 0)
         for (int j = k; j < end; ++j) {
-          if (j < serial_from) groups(offsets[j], offsets[j + 1]);
+          if (j < serial_from) color = j, groups(offsets[j], offsets[j + 1]);
           else
             for (int i = offsets[j]; i < offsets[j + 1]; ++i) f(i);
         }

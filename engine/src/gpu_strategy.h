@@ -72,9 +72,17 @@ struct GpuStrategy {
     f(team);
     return team.launches;
   }
-  // A solver pass: one launch per colour.
+  // A solver pass: one launch per colour, straight from the manifolds
+  // (no lane form: a GPU thread takes one manifold).
+  struct PassMemory {};
+  static bool plan_passes(PassMemory&, const std::vector<int32_t>&, int) { return false; }
   template <class Team, class Pass>
-  static void contact_pass(Team& team, const std::vector<int32_t>& offsets, int serial_from, const Pass& pass) {
+  static void pack_passes(Team&, PassMemory&, const std::vector<int32_t>&, int, const Pass&) {}
+  template <class Team, class Pass>
+  static void unpack_passes(Team&, PassMemory&, const std::vector<int32_t>&, int, const Pass&) {}
+  template <class Team, class Pass>
+  static void contact_pass(Team& team, const std::vector<int32_t>& offsets, int serial_from, const Pass& pass,
+                           PassMemory*) {
     team.by_color(offsets, serial_from, pass);
   }
   // One launch of f over [0, n).

@@ -708,15 +708,21 @@ class Pipeline final : public werk::Backend {
   // the CPU a barrier per colour or run of small colours, four manifolds
   // at a time; on CUDA one launch per colour). Colours from serial_from_ on
   // hold contacts that share bodies and run in order on one thread.
+  // With packed_ set, the warm-start, solve and relax passes run on the
+  // system's lane form of the manifolds (System::PassMemory), packed at the
+  // start of the sub-steps and unpacked at their end.
   template <class Team>
   void contact_pass(Team& team, const werk::ContactPass& pass) {
-    System::contact_pass(team, color_offsets_, serial_from_, pass);
+    System::contact_pass(team, color_offsets_, serial_from_, pass, packed_ ? &pass_memory_ : nullptr);
   }
 
   // The sub-steps run as one region: on the CPU one team of threads for
   // the whole loop, meeting between phases; on the GPU a launch per phase.
   void solve_substeps(const werk::BodyParams& p, const werk::BodyState& s) {
     const int64_t work = int64_t(nworld_) * nbody_ + int64_t(ncontact_) * kContactCost;
+    // Mixed-mass worlds' shock passes read and change the manifolds
+    // between passes: those steps solve from the manifolds themselves.
+    packed_ = ncontact_ > 0 && !mixed_any_ && System::plan_passes(pass_memory_, color_offsets_, serial_from_);
     region(work, [&](auto& team) { substeps_on(team, p, s); });
     if (impact_bound_ > 0) {
       int32_t* impact_left = raw(impact_steps_);
@@ -796,6 +802,7 @@ class Pipeline final : public werk::Backend {
     werk::BodyDelta* delta = raw(delta_);
     const Vec3* pos0 = raw(pos_start_);
     const Quat* q0 = raw(quat_start_);
+    if (packed_) System::pack_passes(team, pass_memory_, color_offsets_, serial_from_, pass(werk::ContactPass::Solve, false));
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
       team.each(total, [=] WERK_HD(int i) {
@@ -826,6 +833,7 @@ class Pipeline final : public werk::Backend {
         for (int k = 1; k < relax_passes; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, impact_left));
       if (shocks) shock_pass(true, reverse);
     }
+    if (packed_) System::unpack_passes(team, pass_memory_, color_offsets_, serial_from_, pass(werk::ContactPass::Solve, false));
     if (contacts && has_restitution_)
       contact_pass(team, pass(werk::ContactPass::Restitution, false));
   }
@@ -1194,6 +1202,8 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
   bool has_extra_ = false;
   bool has_restitution_ = false;           // some material bounces: the restitution pass runs
+  typename System::PassMemory pass_memory_;  // the manifolds in the system's lane form, for one step's passes
+  bool packed_ = false;                      // this step's passes use pass_memory_
   Vector<int32_t> impact_steps_;           // per world: steps left to relax with kImpactRelaxPasses (carried)
   int impact_bound_ = 0;                   // no world has more steps left than this
   Vector<int32_t> mixed_;                  // per world: mixed masses touch this step (werk::kMixedMassRatio)
