@@ -113,13 +113,17 @@ WERK_HD inline uint64_t pair_key(int a, int b) {
 }
 
 // For sorted entry e, visits each later entry of the same cell that forms a
-// new pair (reported only in the cell of the overlap's low corner).
+// new pair (reported only in the cell of the overlap's low corner). A
+// cell's entries of dynamic bodies must come before the others (the
+// pipeline writes them so and sorts stably): after a fixed shape's entry
+// only fixed shapes follow, and two fixed shapes never collide.
 template <class F>
 WERK_HD inline void cell_pairs(int e, int nentry, const uint64_t* keys, const int32_t* shapes, const ShapeBounds* bounds,
                                float inv_cell, int nshape, int nbody, const int32_t* shape_body, const uint8_t* kind,
                                F&& emit) {
   const uint64_t key = keys[e];
   const int a = shapes[e];
+  if (!is_dynamic(kind[shape_body[a % nshape]])) return;
   const Aabb& ba = bounds[a].box;
   for (int f = e + 1; f < nentry && keys[f] == key; ++f) {
     const int b = shapes[f];

@@ -321,7 +321,13 @@ class Pipeline final : public werk::Backend {
     fit(shape_first_, n);
     int32_t* cells = raw(shape_cells_);
     each(n, [=] WERK_HD(int i) { cells[i] = werk::is_empty(bounds[i].box) ? 0 : werk::cell_count(i, bounds, inv_cell); });
-    const int nentry = exclusive_scan(shape_cells_, shape_first_);
+    // Entries are written in shape_order_ (moving shapes first), and the
+    // sort below is stable: in every cell the entries of dynamic bodies
+    // come first, so the pair search never walks two fixed shapes.
+    const int32_t* order = raw(shape_order_);
+    int32_t* first_in_order = raw(shape_first_);
+    each(n, [=] WERK_HD(int j) { first_in_order[j] = cells[order[j]]; });
+    const int nentry = exclusive_scan(first_in_order, first_in_order, n);
     // Big shapes: those that fit no grid. Each is tested against its
     // world's shapes in chunks, one work item per chunk, so no thread walks
     // a whole world.
@@ -339,8 +345,9 @@ class Pipeline final : public werk::Backend {
       uint64_t* keys = lists.key;
       int32_t* shapes = lists.shape;
       const int nshape = nshape_;
-      each(n, [=] WERK_HD(int i) {
-        if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[i], keys, shapes);
+      each(n, [=] WERK_HD(int j) {
+        const int i = order[j];
+        if (cells[i] > 0) werk::cell_entries(i, nshape, bounds, inv_cell, first[j], keys, shapes);
       });
       thrust::stable_sort_by_key(policy(nentry), keys, keys + nentry, shapes);
     }
@@ -1000,6 +1007,15 @@ class Pipeline final : public werk::Backend {
 
   void load_shapes(const werk::Model& m) {
     upload(shape_body_, m.shape_body);
+    // Shape instances of dynamic bodies first, then those of fixed ones
+    // (static and kinematic), each in index order.
+    std::vector<int32_t> order;
+    for (int moving = 1; moving >= 0; --moving)
+      for (int w = 0; w < nworld_; ++w)
+        for (int k = 0; k < int(m.shape_body.size()); ++k)
+          if ((m.body_kind[size_t(m.shape_body[size_t(k)])] == werk::BodyKind::Dynamic) == (moving == 1))
+            order.push_back(w * int(m.shape_body.size()) + k);
+    upload(shape_order_, order);
     upload(shape_pos_, m.shape_pos);
     upload(shape_quat_, m.shape_quat);
     upload(shape_type_, m.shape_type);
@@ -1195,6 +1211,7 @@ class Pipeline final : public werk::Backend {
   Vector<werk::Mat3> world_inv_inertia_;
   Vector<werk::ShapeBounds> bounds_;
   Vector<int32_t> shape_cells_, shape_first_, big_, touching_;
+  Vector<int32_t> shape_order_;            // shape instances of dynamic bodies, then the others (the grid's entry order)
   uint64_t* pair_keys_ = nullptr;          // the broadphase's sorted pairs (in the contact buffer's storage)
   int npair_ = 0;
   Vector<uint64_t> contact_keys_;          // keys of touching pairs, sorted
