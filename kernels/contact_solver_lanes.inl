@@ -82,27 +82,40 @@ inline void lane_tangents(V3 n, V3& t1, V3& t2) {
 }
 
 // The bodies' velocities, masses and motion since the step's start
-// (PairVelocities, pair_motion()), given g.a, g.b and g.n.
+// (PairVelocities, pair_motion()), given g.a, g.b and g.n. A fixed side's
+// zeros are the values it holds, so the arithmetic is the same.
+template <int kFixed = kNoneFixed>
 inline void load_bodies(const SolverBodies& s, F share, Group& g) {
   const int* a = g.a;
   const int* b = g.b;
   Pairs& v = g.v;
-  v.va = gather([&](int l) -> const Vec3& { return s.vel[a[l]]; });
-  v.wa = gather([&](int l) -> const Vec3& { return s.angvel[a[l]]; });
-  v.vb = gather([&](int l) -> const Vec3& { return s.vel[b[l]]; });
-  v.wb = gather([&](int l) -> const Vec3& { return s.angvel[b[l]]; });
-  v.ima = gather1([&](int l) { return s.inv_mass[a[l]]; });
-  v.imb = gather1([&](int l) { return s.inv_mass[b[l]]; });
+  const F zero = splat(0.0f);
+  const V3 none{zero, zero, zero};
   auto rows = [&](const int* i, M3& m) {
     m.r0 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r0; });
     m.r1 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r1; });
     m.r2 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r2; });
   };
-  rows(a, v.ia);
-  rows(b, v.ib);
+  V3 dpa = none, dpb = none;
+  if constexpr (kFixed != kAFixed) {
+    v.va = gather([&](int l) -> const Vec3& { return s.vel[a[l]]; });
+    v.wa = gather([&](int l) -> const Vec3& { return s.angvel[a[l]]; });
+    v.ima = gather1([&](int l) { return s.inv_mass[a[l]]; });
+    rows(a, v.ia);
+    dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
+  } else {
+    v.va = v.wa = none, v.ima = zero, v.ia = M3{none, none, none};
+  }
+  if constexpr (kFixed != kBFixed) {
+    v.vb = gather([&](int l) -> const Vec3& { return s.vel[b[l]]; });
+    v.wb = gather([&](int l) -> const Vec3& { return s.angvel[b[l]]; });
+    v.imb = gather1([&](int l) { return s.inv_mass[b[l]]; });
+    rows(b, v.ib);
+    dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
+  } else {
+    v.vb = v.wb = none, v.imb = zero, v.ib = M3{none, none, none};
+  }
   // pair_motion()
-  const V3 dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
-  const V3 dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
   const V3 dd = dpb - dpa;
   g.shift = share * dd;
   g.ab = gather([&](int l) -> const Vec3& { return s.pos[b[l]]; }) - gather([&](int l) -> const Vec3& { return s.pos[a[l]]; });
@@ -134,11 +147,12 @@ inline void load_group(const Contact* c, const ContactExtra* x, int first, int l
   }
 }
 
+template <int kFixed = kNoneFixed>
 inline void store_bodies(const Group& g, const SolverBodies& s) {
   for (int l = 0; l < kLanes; ++l) {
     if (!g.live[l]) continue;
-    if (g.v.ima[l] > 0.0f) s.vel[g.a[l]] = get(g.v.va, l), s.angvel[g.a[l]] = get(g.v.wa, l);
-    if (g.v.imb[l] > 0.0f) s.vel[g.b[l]] = get(g.v.vb, l), s.angvel[g.b[l]] = get(g.v.wb, l);
+    if (kFixed != kAFixed && g.v.ima[l] > 0.0f) s.vel[g.a[l]] = get(g.v.va, l), s.angvel[g.a[l]] = get(g.v.wa, l);
+    if (kFixed != kBFixed && g.v.imb[l] > 0.0f) s.vel[g.b[l]] = get(g.v.vb, l), s.angvel[g.b[l]] = get(g.v.wb, l);
   }
 }
 
@@ -222,13 +236,19 @@ inline M carries(const Slot& p) {
 }
 
 // push(): impulse at the slot's point, on lanes m.
+template <int kFixed = kNoneFixed>
 inline void push(Pairs& v, const Slot& p, V3 impulse, M m) {
   const F zero = splat(0.0f);
-  const M ma = m & (v.ima > zero), mb = m & (v.imb > zero);
-  v.va = sel(ma, v.va - v.ima * impulse, v.va);
-  v.wa = sel(ma, v.wa - v.ia * cross(p.ra, impulse), v.wa);
-  v.vb = sel(mb, v.vb + v.imb * impulse, v.vb);
-  v.wb = sel(mb, v.wb + v.ib * cross(p.rb, impulse), v.wb);
+  if constexpr (kFixed != kAFixed) {
+    const M ma = m & (v.ima > zero);
+    v.va = sel(ma, v.va - v.ima * impulse, v.va);
+    v.wa = sel(ma, v.wa - v.ia * cross(p.ra, impulse), v.wa);
+  }
+  if constexpr (kFixed != kBFixed) {
+    const M mb = m & (v.imb > zero);
+    v.vb = sel(mb, v.vb + v.imb * impulse, v.vb);
+    v.wb = sel(mb, v.wb + v.ib * cross(p.rb, impulse), v.wb);
+  }
 }
 
 // The most points among the group's live manifolds.
@@ -240,12 +260,13 @@ inline int max_points(const Group& g) {
 }
 
 // The warm start's pushes of a loaded group's slots.
+template <int kFixed = kNoneFixed>
 inline void warm_start_slots(Group& g, const Slot* slots, int points) {
   for (int i = 0; i < points; ++i) {
     const Slot& p = slots[i];
     const M m = p.used & carries(p);
     if (!any(m)) continue;
-    push(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
+    push<kFixed>(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
   }
 }
 
@@ -293,6 +314,7 @@ inline LaneSoftness lane_softness(const Group& g, Softness soft, Softness static
 
 // solve_contact()'s normal and friction updates of a loaded group's slots
 // (belt: whether the manifolds have extras).
+template <int kFixed = kNoneFixed>
 inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k, float inv_h, bool use_bias,
                         bool belt) {
   const F zero = splat(0.0f), one = splat(1.0f);
@@ -315,11 +337,16 @@ inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k
     if (belt) p.max_impulse = vmax(p.max_impulse, impulse);
     // push_normal()
     const M m = p.used & (impulse != zero);
-    const M ma = m & (v.ima > zero), mb = m & (v.imb > zero);
-    v.va = sel(ma, v.va - (v.ima * impulse) * g.n, v.va);
-    v.wa = sel(ma, v.wa - v.ia * (impulse * p.rna), v.wa);
-    v.vb = sel(mb, v.vb + (v.imb * impulse) * g.n, v.vb);
-    v.wb = sel(mb, v.wb + v.ib * (impulse * p.rnb), v.wb);
+    if constexpr (kFixed != kAFixed) {
+      const M ma = m & (v.ima > zero);
+      v.va = sel(ma, v.va - (v.ima * impulse) * g.n, v.va);
+      v.wa = sel(ma, v.wa - v.ia * (impulse * p.rna), v.wa);
+    }
+    if constexpr (kFixed != kBFixed) {
+      const M mb = m & (v.imb > zero);
+      v.vb = sel(mb, v.vb + (v.imb * impulse) * g.n, v.vb);
+      v.wb = sel(mb, v.wb + v.ib * (impulse * p.rnb), v.wb);
+    }
   }
   for (int i = 0; i < points; ++i) {
     Slot& p = slots[i];
@@ -342,7 +369,7 @@ inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k
     const V3 impulse = (l1 - p.tangent_impulse1) * g.t1 + (l2 - p.tangent_impulse2) * g.t2;
     p.tangent_impulse1 = sel(m, l1, p.tangent_impulse1);
     p.tangent_impulse2 = sel(m, l2, p.tangent_impulse2);
-    push(v, p, impulse, m);
+    push<kFixed>(v, p, impulse, m);
   }
 }
 
@@ -397,21 +424,27 @@ struct alignas(sizeof(F)) PackedGroup {
   PackedPoint p[4];
   int index[kLanes], a[kLanes], b[kLanes], count[kLanes];
   int lanes;
+  int fixed;        // Fixed: a side fixed in every lane
   bool scalar;      // rolling or spinning friction: solved by the scalar kernels from the manifolds
   bool same_count;  // every lane's manifold has count points
 };
 
-inline void pack_group(const Contact* c, const ContactExtra* x, int first, int lanes, PackedGroup& pg) {
+// Packs manifolds c[index[0]], ..., c[index[lanes - 1]] (of one colour, in
+// any order) into a group; fixed: a side fixed in all of them (Fixed).
+inline void pack_group(const Contact* c, const ContactExtra* x, const int32_t* index, int lanes, int fixed,
+                       PackedGroup& pg) {
   pg.lanes = lanes;
-  pg.scalar = needs_scalar(x, first, lanes);
+  pg.fixed = fixed;
+  pg.scalar = false;
+  for (int l = 0; l < lanes; ++l) pg.scalar = pg.scalar || needs_scalar(x, index[l], 1);
   pg.same_count = true;
   const F zero = splat(0.0f);
   pg.belt = V3{zero, zero, zero}, pg.belt_spin = zero;
   for (int l = 0; l < kLanes; ++l) {
-    const int i = first + (l < lanes ? l : lanes - 1);
+    const int i = index[l < lanes ? l : lanes - 1];
     const Contact& k = c[i];
     pg.index[l] = i, pg.a[l] = k.a, pg.b[l] = k.b, pg.count[l] = k.count;
-    pg.same_count = pg.same_count && k.count == c[first].count;
+    pg.same_count = pg.same_count && k.count == c[index[0]].count;
     pg.n.x[l] = k.normal.x, pg.n.y[l] = k.normal.y, pg.n.z[l] = k.normal.z;
     pg.friction[l] = k.friction;
     pg.share[l] = float(k.follow) * (1.0f / float(kFollowFull));
@@ -519,25 +552,53 @@ inline void store_packed_slot(PackedGroup& pg, const Slot& p) {
   }
 }
 
+// The scalar kernels over a scalar group's manifolds (those of worlds w
+// with only[w] > 0, given only).
+template <class F1>
+inline void each_scalar(const PackedGroup& pg, const Contact* c, const int32_t* only, int nbody, F1 f) {
+  for (int l = 0; l < pg.lanes; ++l)
+    if (!only || only[c[pg.index[l]].a / nbody] > 0) f(pg.index[l]);
+}
+
+template <int kFixed>
+inline void warm_start_packed_as(PackedGroup& pg, const SolverBodies& s, const int32_t* only, int nbody) {
+  Group g;
+  load_packed(pg, s, only, nbody, g);
+  if (!any(g.live)) return;
+  load_bodies<kFixed>(s, pg.share, g);
+  const int points = max_points(g);
+  Slot slots[4];
+  for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, false, slots[i]);
+  warm_start_slots<kFixed>(g, slots, points);
+  store_bodies<kFixed>(g, s);
+}
+
 // warm_start_contacts() of a packed group (c, x: the manifolds, for a
 // group the scalar kernels solve); given `only`, of the manifolds in worlds
 // w with only[w] > 0.
 inline void warm_start_packed(PackedGroup& pg, const Contact* c, const ContactExtra* x, const SolverBodies& s,
                               const int32_t* only, int nbody) {
-  if (pg.scalar) {
-    for (int i = pg.index[0]; i < pg.index[0] + pg.lanes; ++i)
-      if (!only || only[c[i].a / nbody] > 0) warm_start_contact(c[i], &x[i], s);
-    return;
-  }
+  if (pg.scalar) each_scalar(pg, c, only, nbody, [&](int i) { warm_start_contact(c[i], &x[i], s); });
+  else if (pg.fixed == kAFixed) warm_start_packed_as<kAFixed>(pg, s, only, nbody);
+  else if (pg.fixed == kBFixed) warm_start_packed_as<kBFixed>(pg, s, only, nbody);
+  else warm_start_packed_as<kNoneFixed>(pg, s, only, nbody);
+}
+
+template <int kFixed>
+inline void solve_packed_as(PackedGroup& pg, bool belt, const SolverBodies& s, float inv_h, Softness soft,
+                            Softness static_soft, bool use_bias, bool reverse, const int32_t* only, int nbody,
+                            const int32_t* stiff, Softness stiff_soft, Softness stiff_static) {
   Group g;
   load_packed(pg, s, only, nbody, g);
   if (!any(g.live)) return;
-  load_bodies(s, pg.share, g);
+  load_bodies<kFixed>(s, pg.share, g);
+  const LaneSoftness k = lane_softness(g, soft, static_soft, use_bias, stiff, nbody, stiff_soft, stiff_static);
   const int points = max_points(g);
   Slot slots[4];
-  for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, false, slots[i]);
-  warm_start_slots(g, slots, points);
-  store_bodies(g, s);
+  for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, reverse, slots[i]);
+  solve_slots<kFixed>(g, slots, points, k, inv_h, use_bias, belt);
+  for (int i = 0; i < points; ++i) store_packed_slot(pg, slots[i]);
+  store_bodies<kFixed>(g, s);
 }
 
 // solve_contacts() of a packed group.
@@ -545,19 +606,17 @@ inline void solve_packed(PackedGroup& pg, Contact* c, ContactExtra* x, const Sol
                          Softness soft, Softness static_soft, bool use_bias, bool reverse, const int32_t* only,
                          int nbody, const int32_t* stiff, Softness stiff_soft, Softness stiff_static) {
   if (pg.scalar) {
-    solve_contacts(c, x, pg.index[0], pg.lanes, s, inv_h, soft, static_soft, use_bias, reverse, only, nbody, stiff,
-                   stiff_soft, stiff_static);
+    each_scalar(pg, c, only, nbody, [&](int i) {
+      const bool st = stiff && stiff[c[i].a / nbody] > 0;
+      solve_contact(c[i], &x[i], s, inv_h, st ? stiff_soft : soft, st ? stiff_static : static_soft, use_bias, reverse);
+    });
     return;
   }
-  Group g;
-  load_packed(pg, s, only, nbody, g);
-  if (!any(g.live)) return;
-  load_bodies(s, pg.share, g);
-  const LaneSoftness k = lane_softness(g, soft, static_soft, use_bias, stiff, nbody, stiff_soft, stiff_static);
-  const int points = max_points(g);
-  Slot slots[4];
-  for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, reverse, slots[i]);
-  solve_slots(g, slots, points, k, inv_h, use_bias, x != nullptr);
-  for (int i = 0; i < points; ++i) store_packed_slot(pg, slots[i]);
-  store_bodies(g, s);
+  auto solve = [&](auto fixed) {
+    solve_packed_as<decltype(fixed)::value>(pg, x != nullptr, s, inv_h, soft, static_soft, use_bias, reverse, only,
+                                            nbody, stiff, stiff_soft, stiff_static);
+  };
+  if (pg.fixed == kAFixed) solve(std::integral_constant<int, kAFixed>{});
+  else if (pg.fixed == kBFixed) solve(std::integral_constant<int, kBFixed>{});
+  else solve(std::integral_constant<int, kNoneFixed>{});
 }

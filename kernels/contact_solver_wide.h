@@ -24,6 +24,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <type_traits>
 
 #include "contact_solver.h"
 
@@ -35,6 +36,11 @@ static_assert(offsetof(ContactPoint, separation) == 12 && offsetof(ContactPoint,
                   offsetof(ContactPoint, normal_impulse) == 28 && offsetof(ContactPoint, tangent_impulse2) == 36,
               "a point's fields in runs of 16, 16 and 8 bytes");
 static_assert(offsetof(ContactExtra, belt_spin) == offsetof(ContactExtra, belt) + 12, "belt, belt_spin: 16 bytes");
+
+// Which side of every lane's manifold is a fixed body (static and at
+// rest: zero velocity, inverse mass and inertia, no translation in the
+// step), so that its values need not be gathered nor its pushes computed.
+enum Fixed : int { kNoneFixed = 0, kAFixed = 1, kBFixed = 2 };
 
 namespace sse4 {
 // Loads of four lanes from four sources. A Vec3 is read as 8 + 4 bytes,

@@ -161,8 +161,8 @@ void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
 
 // The same passes on manifolds held in lane form for a whole step: packed
 // once, a warm start and four solve and relax passes in both orders (with
-// and without extras, filtered and stiffened), unpacked once, against the
-// scalar kernels.
+// and without extras, filtered and stiffened, with and without a fixed
+// side), unpacked once, against the scalar kernels.
 template <int W, class Group, class Pack, class Unpack, class Warm, class Solve>
 void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_packed, int trials) {
   std::mt19937 rng(777 + W);
@@ -171,13 +171,27 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
   const Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
   const Softness stiff_soft = make_soft(kMixedHertzScale * kContactHertzPerRate * inv_h, kContactDampingRatio, h);
   const Softness stiff_static = make_soft(kMixedHertzScale * kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
-  int compared = 0, uneven = 0;
+  int compared = 0, uneven = 0, fixed_groups = 0;
   for (int trial = 0; trial < trials; ++trial) {
     Case k = random_case(rng, W);
     // Half the trials with every manifold of four points (the common case
     // of boxes on faces, loaded whole), half with mixed counts.
     if (trial % 2 == 0)
       for (Contact& c : k.contacts) c.count = 4;
+    // A third of the trials with every manifold on the static body, as b
+    // or as a, at rest (a group with a fixed side, whose values the lanes
+    // do not gather): zero velocity and translation, a turn of zero size
+    // that may carry a sign.
+    const int fixed = trial % 3, body = 2 * W;
+    if (fixed != kNoneFixed) {
+      for (int j = 0; j < W; ++j) {
+        Contact& c = k.contacts[size_t(j)];
+        c.a = fixed == kAFixed ? body : 2 * j;
+        c.b = fixed == kBFixed ? body : 2 * j;
+      }
+      k.bodies.vel[body] = k.bodies.angvel[body] = Vec3{0, 0, 0};
+      k.bodies.delta[body] = {Vec3{0, 0, 0}, Vec3{-0.0f, 0.0f, -0.0f}};
+    }
     for (int lanes = 1; lanes <= W; ++lanes) {
       int32_t only[W + 1], stiff[W + 1];
       for (int w = 0; w <= W; ++w) only[w] = int32_t(rng() % 2), stiff[w] = int32_t(rng() % 2);
@@ -191,8 +205,11 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
         const int32_t* st = stiffened ? stiff : nullptr;
         auto is_stiff = [&](const Contact& c) { return st && st[c.a / 2] > 0; };
         Group g;
-        pack(wide.contacts.data(), xw, 0, lanes, g);
+        int32_t index[W];
+        for (int l = 0; l < W; ++l) index[l] = l;
+        pack(wide.contacts.data(), xw, index, lanes, fixed, g);
         uneven += g.same_count ? 0 : 1;
+        fixed_groups += g.fixed != kNoneFixed && !g.scalar ? 1 : 0;
         for (int pass = 0; pass < 5; ++pass) {
           const bool warm = pass == 0, use_bias = pass == 1 || pass == 3, reverse = pass >= 2 && pass <= 3;
           for (int i = 0; i < lanes; ++i) {
@@ -219,6 +236,7 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
   }
   CHECK(compared == trials * W * 4);
   CHECK(uneven > 0);  // the mixed counts were met, point by point
+  CHECK(fixed_groups > 0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -48,29 +49,60 @@ struct System : OmpDevice {
   }
   // The manifolds of a step's warm-start, solve and relax passes held in
   // lane form (contact_solver_lanes.inl, PackedGroup), group by group in
-  // colour order: colour k's groups start at first_group[k].
+  // colour order: colour k's groups are [first_group[k], first_group[k + 1]).
+  // Within a colour no two manifolds share a moving body, so their order is
+  // free: the groups take the manifolds on a fixed body first (a side whose
+  // values the lanes need not gather), then the others.
   struct PassMemory {
     std::vector<wide8::PackedGroup> groups8;
     std::vector<wide::PackedGroup> groups4;
     std::vector<int32_t> first_group;
+    std::vector<int32_t> lane_index;  // lanes() manifolds per group, the last real one repeated
+    std::vector<int32_t> lanes;       // real lanes per group
+    std::vector<int8_t> fixed;        // per group: Fixed
+    std::vector<int32_t> sorted[3];   // a colour's manifolds by Fixed (scratch)
   };
-  // Lays out the groups of the colours before serial_from (the caller then
-  // packs them with pack_passes, inside the team's region).
-  static bool plan_passes(PassMemory& m, const std::vector<int32_t>& offsets, int serial_from) {
+  // Makes the groups of the colours before serial_from; pack_passes then
+  // fills them, inside the team's region. kind: per model body.
+  static bool plan_passes(PassMemory& m, const std::vector<int32_t>& offsets, int serial_from, const ContactPass& pass,
+                          const uint8_t* kind, int nbody) {
     const int width = lanes(), ncolor = std::min(serial_from, int(offsets.size()) - 1);
+    const SolverBodies& s = pass.sb;
+    auto rests = [&](int b) {
+      static constexpr Vec3 zero{0.0f, 0.0f, 0.0f};
+      return kind[b % nbody] == uint8_t(BodyKind::Static) && s.inv_mass[b] == 0.0f &&
+             std::memcmp(&s.vel[b], &zero, sizeof(Vec3)) == 0 && std::memcmp(&s.angvel[b], &zero, sizeof(Vec3)) == 0;
+    };
     m.first_group.assign(1, 0);
-    for (int k = 0; k < ncolor; ++k) m.first_group.push_back(m.first_group.back() + (offsets[k + 1] - offsets[k] + width - 1) / width);
-    if (width == 8) m.groups8.resize(size_t(m.first_group.back()));
-    else m.groups4.resize(size_t(m.first_group.back()));
+    m.lane_index.clear(), m.lanes.clear(), m.fixed.clear();
+    for (int k = 0; k < ncolor; ++k) {
+      for (auto& v : m.sorted) v.clear();
+      for (int i = offsets[k]; i < offsets[k + 1]; ++i)
+        m.sorted[rests(pass.c[i].b) ? kBFixed : rests(pass.c[i].a) ? kAFixed : kNoneFixed].push_back(i);
+      for (int f = 0; f < 3; ++f) {
+        const std::vector<int32_t>& v = m.sorted[f];
+        for (size_t g = 0; g < v.size(); g += size_t(width)) {
+          const int n = int(std::min(v.size() - g, size_t(width)));
+          for (int l = 0; l < width; ++l) m.lane_index.push_back(v[g + size_t(std::min(l, n - 1))]);
+          m.lanes.push_back(n);
+          m.fixed.push_back(int8_t(f));
+        }
+      }
+      m.first_group.push_back(int32_t(m.lanes.size()));
+    }
+    if (width == 8) m.groups8.resize(m.lanes.size());
+    else m.groups4.resize(m.lanes.size());
     return true;
   }
   static void pack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from,
                           const ContactPass& pass) {
-    for_groups(team, m, offsets, serial_from, [&](auto& g, int first, int n) { pack_group(pass.c, pass.x, first, n, g); });
+    for_groups(team, m, offsets, serial_from, NoSerial{}, [&](auto& g, int k, int width) {
+      pack_group(pass.c, pass.x, &m.lane_index[size_t(k) * size_t(width)], m.lanes[size_t(k)], m.fixed[size_t(k)], g);
+    });
   }
   static void unpack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from,
                             const ContactPass& pass) {
-    for_groups(team, m, offsets, serial_from, [&](auto& g, int, int) { unpack_group(g, pass.c, pass.x); });
+    for_groups(team, m, offsets, serial_from, NoSerial{}, [&](auto& g, int, int) { unpack_group(g, pass.c, pass.x); });
   }
   // Solver passes eight manifolds at a time where the processor has AVX2,
   // four otherwise (contact_solver_wide.h: the scalar kernels' results, bit
@@ -83,34 +115,30 @@ struct System : OmpDevice {
       return;
     }
     if (m) {
-      for_groups(team, *m, offsets, serial_from, [&](auto& g, int, int) { packed_pass(pass, g); }, pass);
+      for_groups(team, *m, offsets, serial_from, pass, [&](auto& g, int, int) { packed_pass(pass, g); });
       return;
     }
     if (lanes() == 8)
-      team.by_color<8>(offsets, serial_from, pass, [&](int first, int n, int) {
+      team.by_color<8>(offsets, serial_from, pass, [&](int first, int n) {
         lane_pass(pass, first, n, wide8::warm_start_contacts, wide8::solve_contacts);
       });
     else
-      team.by_color<4>(offsets, serial_from, pass, [&](int first, int n, int) {
+      team.by_color<4>(offsets, serial_from, pass, [&](int first, int n) {
         lane_pass(pass, first, n, wide::warm_start_contacts, wide::solve_contacts);
       });
   }
-  // f(group, first, n) over the packed groups, colour by colour as a pass
-  // runs them (serial: what runs the serial colours, one manifold at a
-  // time).
   struct NoSerial {
     void operator()(int) const {}
   };
-  template <class F, class Serial = NoSerial>
-  static void for_groups(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from, F f,
-                         const Serial& serial = {}) {
-    auto at = [&](auto& groups, int first, int k, int width) -> auto& {
-      return groups[size_t(m.first_group[k] + (first - offsets[k]) / width)];
-    };
+  // f(group, index, width) over the packed groups, colour by colour as a
+  // pass runs them (serial(contact) runs the serial colours).
+  template <class Serial, class F>
+  static void for_groups(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from,
+                         const Serial& serial, F f) {
     if (lanes() == 8)
-      team.by_color<8>(offsets, serial_from, serial, [&](int first, int n, int k) { f(at(m.groups8, first, k, 8), first, n); });
+      team.by_group(offsets, serial_from, m.first_group, serial, [&](int k) { f(m.groups8[size_t(k)], k, 8); });
     else
-      team.by_color<4>(offsets, serial_from, serial, [&](int first, int n, int k) { f(at(m.groups4, first, k, 4), first, n); });
+      team.by_group(offsets, serial_from, m.first_group, serial, [&](int k) { f(m.groups4[size_t(k)], k, 4); });
   }
   template <class Group>
   static void packed_pass(const ContactPass& pass, Group& g) {

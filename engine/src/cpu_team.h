@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -125,20 +126,44 @@ struct CpuTeam {
   // with one meeting after the run rather than one per colour.
   template <class F>
   void by_color(const std::vector<int32_t>& offsets, int serial_from, F f) {
-    by_color(offsets, serial_from, f, [&](int first, int n, int) {
+    by_color(offsets, serial_from, f, [&](int first, int n) {
       for (int i = first; i < first + n; ++i) f(i);
     });
   }
 
-  // The same, with contacts of colour k handed to group(first, n, k) in
+  // The same, with contacts of one colour handed to group(first, n) in
   // runs of up to kGroup (n of them) from the colour's first, so that a
   // kernel can take several at once; f(contact) runs the serial colours.
   template <int kGroup = 4, class F, class G>
   void by_color(const std::vector<int32_t>& offsets, int serial_from, F f, G group) {
-    int color = 0;
-    auto groups = [&](int begin, int end) {
-      for (int i = begin; i < end; i += kGroup) group(i, end - i < kGroup ? end - i : kGroup, color);
-    };
+    colors(offsets, serial_from, f, [&](int k, int part, int parts) {
+      // Each part starts at a multiple of kGroup.
+      const int begin = offsets[k], end = offsets[k + 1], blocks = (end - begin + kGroup - 1) / kGroup;
+      const int lo = begin + int(int64_t(blocks) * part / parts) * kGroup;
+      const int hi = std::min(end, begin + int(int64_t(blocks) * (part + 1) / parts) * kGroup);
+      for (int i = lo; i < hi; i += kGroup) group(i, std::min(kGroup, hi - i));
+    });
+  }
+
+  // The same over groups made beforehand: group(g) for the groups
+  // [first_group[k], first_group[k + 1]) of each colour k before
+  // serial_from.
+  template <class F, class G>
+  void by_group(const std::vector<int32_t>& offsets, int serial_from, const std::vector<int32_t>& first_group, F f,
+                G group) {
+    colors(offsets, serial_from, f, [&](int k, int part, int parts) {
+      const int first = first_group[k], n = first_group[k + 1] - first;
+      for (int g = first + int(int64_t(n) * part / parts); g < first + int(int64_t(n) * (part + 1) / parts); ++g)
+        group(g);
+    });
+  }
+
+ private:
+  // The colours in turn: run(k, part, parts) runs part `part` of `parts` of
+  // colour k before serial_from, f(contact) the contacts of the others. A
+  // colour is split between the threads when each gets enough of it.
+  template <class F, class Run>
+  void colors(const std::vector<int32_t>& offsets, int serial_from, F f, Run run) {
     const int ncolor = int(offsets.size()) - 1;
     auto shared = [&](int k) {
       return k < serial_from && size > 1 && offsets[k + 1] - offsets[k] >= size * kMinContactShare;
@@ -146,12 +171,7 @@ struct CpuTeam {
     int k = 0;
     while (k < ncolor) {
       if (shared(k)) {
-        // Each thread's share starts at a multiple of kGroup.
-        const int begin = offsets[k], n = offsets[k + 1] - begin, blocks = (n + kGroup - 1) / kGroup;
-        const int lo = begin + int(int64_t(blocks) * rank / size) * kGroup;
-        const int hi = begin + int(int64_t(blocks) * (rank + 1) / size) * kGroup;
-        color = k;
-        groups(lo, hi < offsets[k + 1] ? hi : offsets[k + 1]);
+        run(k, rank, size);
         sync();
         ++k;
         continue;
@@ -160,7 +180,7 @@ struct CpuTeam {
       while (end < ncolor && !shared(end)) ++end;
       if (rank == 0)
         for (int j = k; j < end; ++j) {
-          if (j < serial_from) color = j, groups(offsets[j], offsets[j + 1]);
+          if (j < serial_from) run(j, 0, 1);
           else
             for (int i = offsets[j]; i < offsets[j + 1]; ++i) f(i);
         }

@@ -75,7 +75,10 @@ struct GpuStrategy {
   // A solver pass: one launch per colour, straight from the manifolds
   // (no lane form: a GPU thread takes one manifold).
   struct PassMemory {};
-  static bool plan_passes(PassMemory&, const std::vector<int32_t>&, int) { return false; }
+  template <class Pass>
+  static bool plan_passes(PassMemory&, const std::vector<int32_t>&, int, const Pass&, const uint8_t*, int) {
+    return false;
+  }
   template <class Team, class Pass>
   static void pack_passes(Team&, PassMemory&, const std::vector<int32_t>&, int, const Pass&) {}
   template <class Team, class Pass>

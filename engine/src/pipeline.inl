@@ -729,7 +729,13 @@ class Pipeline final : public werk::Backend {
     const int64_t work = int64_t(nworld_) * nbody_ + int64_t(ncontact_) * kContactCost;
     // Mixed-mass worlds' shock passes read and change the manifolds
     // between passes: those steps solve from the manifolds themselves.
-    packed_ = ncontact_ > 0 && !mixed_any_ && System::plan_passes(pass_memory_, color_offsets_, serial_from_);
+    if (ncontact_ > 0 && !mixed_any_) {
+      werk::ContactPass plan{};
+      plan.c = raw(solver_contacts_), plan.x = has_extra_ ? raw(extras_) : nullptr, plan.sb = solver_bodies();
+      packed_ = System::plan_passes(pass_memory_, color_offsets_, serial_from_, plan, raw(kind_), nbody_);
+    } else {
+      packed_ = false;
+    }
     region(work, [&](auto& team) { substeps_on(team, p, s); });
     if (impact_bound_ > 0) {
       int32_t* impact_left = raw(impact_steps_);
