@@ -51,8 +51,8 @@ struct System : OmpDevice {
   // lane form (contact_solver_lanes.inl, PackedGroup), group by group in
   // colour order: colour k's groups are [first_group[k], first_group[k + 1]).
   // Within a colour no two manifolds share a moving body, so their order is
-  // free: the groups take the manifolds on a fixed body first (a side whose
-  // values the lanes need not gather), then the others.
+  // free: manifolds on a fixed body (a side whose values the lanes need not
+  // gather, kAFixed or kBFixed) form groups of their own.
   struct PassMemory {
     std::vector<wide8::PackedGroup> groups8;
     std::vector<wide::PackedGroup> groups4;
@@ -79,14 +79,20 @@ struct System : OmpDevice {
       for (auto& v : m.sorted) v.clear();
       for (int i = offsets[k]; i < offsets[k + 1]; ++i)
         m.sorted[rests(pass.c[i].b) ? kBFixed : rests(pass.c[i].a) ? kAFixed : kNoneFixed].push_back(i);
-      for (int f = 0; f < 3; ++f) {
+      // The three kinds' groups interleaved evenly (a fixed side's group
+      // costs less), so that the threads' shares of the colour cost alike.
+      size_t groups[3], made[3] = {0, 0, 0}, total = 0;
+      for (int f = 0; f < 3; ++f) total += groups[f] = (m.sorted[f].size() + size_t(width) - 1) / size_t(width);
+      for (size_t j = 0; j < total; ++j) {
+        int f = -1;  // the kind furthest behind its share
+        for (int c = 0; c < 3; ++c)
+          if (made[c] < groups[c] && (f < 0 || made[c] * groups[f] < made[f] * groups[c])) f = c;
         const std::vector<int32_t>& v = m.sorted[f];
-        for (size_t g = 0; g < v.size(); g += size_t(width)) {
-          const int n = int(std::min(v.size() - g, size_t(width)));
-          for (int l = 0; l < width; ++l) m.lane_index.push_back(v[g + size_t(std::min(l, n - 1))]);
-          m.lanes.push_back(n);
-          m.fixed.push_back(int8_t(f));
-        }
+        const size_t g = made[f]++ * size_t(width);
+        const int n = int(std::min(v.size() - g, size_t(width)));
+        for (int l = 0; l < width; ++l) m.lane_index.push_back(v[g + size_t(std::min(l, n - 1))]);
+        m.lanes.push_back(n);
+        m.fixed.push_back(int8_t(f));
       }
       m.first_group.push_back(int32_t(m.lanes.size()));
     }
@@ -94,15 +100,21 @@ struct System : OmpDevice {
     else m.groups4.resize(m.lanes.size());
     return true;
   }
-  static void pack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from,
-                          const ContactPass& pass) {
-    for_groups(team, m, offsets, serial_from, NoSerial{}, [&](auto& g, int k, int width) {
+  // Packing and unpacking touch each group alone: one phase over all of
+  // them, not one per colour.
+  static void pack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>&, int, const ContactPass& pass) {
+    all_groups(team, m, [&](auto& g, int k, int width) {
       pack_group(pass.c, pass.x, &m.lane_index[size_t(k) * size_t(width)], m.lanes[size_t(k)], m.fixed[size_t(k)], g);
     });
   }
-  static void unpack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from,
-                            const ContactPass& pass) {
-    for_groups(team, m, offsets, serial_from, NoSerial{}, [&](auto& g, int, int) { unpack_group(g, pass.c, pass.x); });
+  static void unpack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>&, int, const ContactPass& pass) {
+    all_groups(team, m, [&](auto& g, int, int) { unpack_group(g, pass.c, pass.x); });
+  }
+  template <class F>
+  static void all_groups(CpuTeam& team, PassMemory& m, F f) {
+    const int n = int(m.lanes.size());
+    if (lanes() == 8) team.each(0, n, [&](int k) { f(m.groups8[size_t(k)], k, 8); }, CpuTeam::kMinContactShare);
+    else team.each(0, n, [&](int k) { f(m.groups4[size_t(k)], k, 4); }, CpuTeam::kMinContactShare);
   }
   // Solver passes eight manifolds at a time where the processor has AVX2,
   // four otherwise (contact_solver_wide.h: the scalar kernels' results, bit
@@ -127,9 +139,6 @@ struct System : OmpDevice {
         lane_pass(pass, first, n, wide::warm_start_contacts, wide::solve_contacts);
       });
   }
-  struct NoSerial {
-    void operator()(int) const {}
-  };
   // f(group, index, width) over the packed groups, colour by colour as a
   // pass runs them (serial(contact) runs the serial colours).
   template <class Serial, class F>

@@ -102,12 +102,12 @@ struct CpuTeam {
     if (size > 1) barrier->wait();
   }
 
-  // f(i) for i in [begin, end), split evenly when large enough; the team
-  // meets when all are done.
+  // f(i) for i in [begin, end), split evenly when every thread gets at
+  // least min_share items; the team meets when all are done.
   template <class F>
-  void each(int begin, int end, F f) {
+  void each(int begin, int end, F f, int min_share = kMinShare) {
     const int n = end - begin;
-    if (n >= size * kMinShare || size == 1) {
+    if (n >= size * min_share || size == 1) {
       const int64_t lo = begin + int64_t(n) * rank / size, hi = begin + int64_t(n) * (rank + 1) / size;
       for (int64_t i = lo; i < hi; ++i) f(int(i));
     } else if (rank == 0) {
