@@ -160,6 +160,7 @@ inline void store_bodies(const Group& g, const SolverBodies& s) {
 // slot's place in the lane's visiting order.
 struct Slot {
   int point[kLanes];  // the point's index in its manifold, or -1
+  int row;            // in a packed group: the row every lane's point is in, or -1
   M used;
   V3 anchor;            // ContactPoint::ra
   V3 ra, rb, rna, rnb;  // PointNow
@@ -498,31 +499,28 @@ inline void load_packed(const PackedGroup& pg, const SolverBodies& s, const int3
 inline int slot_point(int count, int slot, bool reverse) { return slot < count ? (reverse ? count - 1 - slot : slot) : -1; }
 
 inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bool reverse, Slot& p) {
-  int used[kLanes];
+  int used[kLanes], at[3][kLanes];
   for (int l = 0; l < kLanes; ++l) {
     p.point[l] = slot_point(g.count[l], slot, reverse);
     used[l] = p.point[l] >= 0 && g.live[l] ? -1 : 0;
+    for (int j = 0; j < 3; ++j) at[j][l] = p.point[l] == j ? -1 : 0;
   }
   p.used = to_mask(used);
-  if (pg.same_count) {
-    const PackedPoint& P = pg.p[p.point[0] >= 0 ? p.point[0] : 0];
+  // Forward, every lane's slot-th point is row `slot` (lanes with fewer
+  // points are not used there); backward too when every lane has as many.
+  p.row = !reverse ? slot : pg.same_count ? g.count[0] - 1 - slot : -1;
+  if (p.row >= 0) {
+    const PackedPoint& P = pg.p[p.row];
     p.normal_mass = P.normal_mass, p.tangent_mass1 = P.tangent_mass1, p.tangent_mass2 = P.tangent_mass2;
     p.normal_impulse = P.normal_impulse, p.tangent_impulse1 = P.tangent_impulse1, p.tangent_impulse2 = P.tangent_impulse2;
     p.max_impulse = P.max_impulse;
     point_now(g, P.anchor, P.separation, p);
     return;
   }
-  // Lanes visit different points: picked one by one.
-  auto pick = [&](F PackedPoint::*field) {
-    return gather1([&](int l) { return (pg.p[p.point[l] >= 0 ? p.point[l] : 0].*field)[l]; });
-  };
-  auto pick3 = [&](V3 PackedPoint::*field) {
-    V3 r;
-    for (int l = 0; l < kLanes; ++l) {
-      const V3& v = pg.p[p.point[l] >= 0 ? p.point[l] : 0].*field;
-      r.x[l] = v.x[l], r.y[l] = v.y[l], r.z[l] = v.z[l];
-    }
-    return r;
+  // Backward over lanes with different counts: each lane's row, by masks.
+  const M m0 = to_mask(at[0]), m1 = to_mask(at[1]), m2 = to_mask(at[2]);
+  auto pick = [&](auto PackedPoint::*field) {
+    return sel(m0, pg.p[0].*field, sel(m1, pg.p[1].*field, sel(m2, pg.p[2].*field, pg.p[3].*field)));
   };
   p.normal_mass = pick(&PackedPoint::normal_mass);
   p.tangent_mass1 = pick(&PackedPoint::tangent_mass1);
@@ -531,24 +529,26 @@ inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bo
   p.tangent_impulse1 = pick(&PackedPoint::tangent_impulse1);
   p.tangent_impulse2 = pick(&PackedPoint::tangent_impulse2);
   p.max_impulse = pick(&PackedPoint::max_impulse);
-  point_now(g, pick3(&PackedPoint::anchor), pick(&PackedPoint::separation), p);
+  point_now(g, pick(&PackedPoint::anchor), pick(&PackedPoint::separation), p);
 }
 
 inline void store_packed_slot(PackedGroup& pg, const Slot& p) {
-  if (pg.same_count) {
+  if (p.row >= 0) {
     // Lanes not used kept their values: whole rows go back.
-    PackedPoint& P = pg.p[p.point[0] >= 0 ? p.point[0] : 0];
+    PackedPoint& P = pg.p[p.row];
     P.normal_impulse = p.normal_impulse, P.tangent_impulse1 = p.tangent_impulse1, P.tangent_impulse2 = p.tangent_impulse2;
     P.max_impulse = sel(p.used, p.max_impulse, P.max_impulse);
     return;
   }
-  for (int l = 0; l < kLanes; ++l) {
-    if (!p.used[l]) continue;
-    PackedPoint& P = pg.p[p.point[l]];
-    P.normal_impulse[l] = p.normal_impulse[l];
-    P.tangent_impulse1[l] = p.tangent_impulse1[l];
-    P.tangent_impulse2[l] = p.tangent_impulse2[l];
-    P.max_impulse[l] = p.max_impulse[l];
+  for (int j = 0; j < 4; ++j) {
+    int at[kLanes];
+    for (int l = 0; l < kLanes; ++l) at[l] = p.point[l] == j ? -1 : 0;
+    const M m = p.used & to_mask(at);
+    PackedPoint& P = pg.p[j];
+    P.normal_impulse = sel(m, p.normal_impulse, P.normal_impulse);
+    P.tangent_impulse1 = sel(m, p.tangent_impulse1, P.tangent_impulse1);
+    P.tangent_impulse2 = sel(m, p.tangent_impulse2, P.tangent_impulse2);
+    P.max_impulse = sel(m, p.max_impulse, P.max_impulse);
   }
 }
 
