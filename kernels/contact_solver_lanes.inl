@@ -84,7 +84,7 @@ inline void lane_tangents(V3 n, V3& t1, V3& t2) {
 // The bodies' velocities, masses and motion since the step's start
 // (PairVelocities, pair_motion()), given g.a, g.b and g.n. A fixed side's
 // zeros are the values it holds, so the arithmetic is the same.
-template <int kFixed = kNoneFixed>
+template <int kFixed = kNoneFixed, bool kMotion = true>
 inline void load_bodies(const SolverBodies& s, F share, Group& g) {
   const int* a = g.a;
   const int* b = g.b;
@@ -102,7 +102,7 @@ inline void load_bodies(const SolverBodies& s, F share, Group& g) {
     v.wa = gather([&](int l) -> const Vec3& { return s.angvel[a[l]]; });
     v.ima = gather1([&](int l) { return s.inv_mass[a[l]]; });
     rows(a, v.ia);
-    dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
+    if (kMotion) dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
   } else {
     v.va = v.wa = none, v.ima = zero, v.ia = M3{none, none, none};
   }
@@ -111,11 +111,12 @@ inline void load_bodies(const SolverBodies& s, F share, Group& g) {
     v.wb = gather([&](int l) -> const Vec3& { return s.angvel[b[l]]; });
     v.imb = gather1([&](int l) { return s.inv_mass[b[l]]; });
     rows(b, v.ib);
-    dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
+    if (kMotion) dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
   } else {
     v.vb = v.wb = none, v.imb = zero, v.ib = M3{none, none, none};
   }
-  // pair_motion()
+  // pair_motion(), unless the caller has the points' geometry already
+  if (!kMotion) return;
   const V3 dd = dpb - dpa;
   g.shift = share * dd;
   g.ab = gather([&](int l) -> const Vec3& { return s.pos[b[l]]; }) - gather([&](int l) -> const Vec3& { return s.pos[a[l]]; });
@@ -160,7 +161,7 @@ inline void store_bodies(const Group& g, const SolverBodies& s) {
 // slot's place in the lane's visiting order.
 struct Slot {
   int point[kLanes];  // the point's index in its manifold, or -1
-  int row;            // in a packed group: the row every lane's point is in, or -1
+  int row;            // in a packed group: the row all lanes' points are in, or -1
   M used;
   V3 anchor;            // ContactPoint::ra
   V3 ra, rb, rna, rnb;  // PointNow
@@ -417,14 +418,22 @@ struct alignas(sizeof(F)) PackedPoint {
   F normal_impulse, tangent_impulse1, tangent_impulse2;
   F max_impulse;  // ContactExtra::max_normal_impulse (zero without extras)
 };
+// Where point k of each lane is now (point_now()): the same in every pass
+// until the bodies move again, so computed once per sub-step.
+struct alignas(sizeof(F)) PackedGeometry {
+  V3 ra, rb, rna, rnb;
+  F separation;
+};
 struct alignas(sizeof(F)) PackedGroup {
   V3 n, t1, t2;
   F friction, share;
   V3 belt;  // ContactExtra (zero without extras)
   F belt_spin;
   PackedPoint p[4];
+  PackedGeometry geo[4];  // of p, as of the last pass that moved (see solve_packed)
   int index[kLanes], a[kLanes], b[kLanes], count[kLanes];
   int lanes;
+  int max_count;    // the most points of a lane
   int fixed;        // Fixed: a side fixed in every lane
   bool scalar;      // rolling or spinning friction: solved by the scalar kernels from the manifolds
   bool same_count;  // every lane's manifold has count points
@@ -439,6 +448,7 @@ inline void pack_group(const Contact* c, const ContactExtra* x, const int32_t* i
   pg.scalar = false;
   for (int l = 0; l < lanes; ++l) pg.scalar = pg.scalar || needs_scalar(x, index[l], 1);
   pg.same_count = true;
+  pg.max_count = 0;
   const F zero = splat(0.0f);
   pg.belt = V3{zero, zero, zero}, pg.belt_spin = zero;
   for (int l = 0; l < kLanes; ++l) {
@@ -446,6 +456,7 @@ inline void pack_group(const Contact* c, const ContactExtra* x, const int32_t* i
     const Contact& k = c[i];
     pg.index[l] = i, pg.a[l] = k.a, pg.b[l] = k.b, pg.count[l] = k.count;
     pg.same_count = pg.same_count && k.count == c[index[0]].count;
+    pg.max_count = k.count > pg.max_count ? k.count : pg.max_count;
     pg.n.x[l] = k.normal.x, pg.n.y[l] = k.normal.y, pg.n.z[l] = k.normal.z;
     pg.friction[l] = k.friction;
     pg.share[l] = float(k.follow) * (1.0f / float(kFollowFull));
@@ -511,10 +522,12 @@ inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bo
   p.row = !reverse ? slot : pg.same_count ? g.count[0] - 1 - slot : -1;
   if (p.row >= 0) {
     const PackedPoint& P = pg.p[p.row];
+    const PackedGeometry& G = pg.geo[p.row];
     p.normal_mass = P.normal_mass, p.tangent_mass1 = P.tangent_mass1, p.tangent_mass2 = P.tangent_mass2;
     p.normal_impulse = P.normal_impulse, p.tangent_impulse1 = P.tangent_impulse1, p.tangent_impulse2 = P.tangent_impulse2;
     p.max_impulse = P.max_impulse;
-    point_now(g, P.anchor, P.separation, p);
+    p.anchor = P.anchor;
+    p.ra = G.ra, p.rb = G.rb, p.rna = G.rna, p.rnb = G.rnb, p.separation = G.separation;
     return;
   }
   // Backward over lanes with different counts: each lane's row, by masks.
@@ -529,7 +542,23 @@ inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bo
   p.tangent_impulse1 = pick(&PackedPoint::tangent_impulse1);
   p.tangent_impulse2 = pick(&PackedPoint::tangent_impulse2);
   p.max_impulse = pick(&PackedPoint::max_impulse);
-  point_now(g, pick(&PackedPoint::anchor), pick(&PackedPoint::separation), p);
+  p.anchor = pick(&PackedPoint::anchor);
+  auto geo = [&](auto PackedGeometry::*field) {
+    return sel(m0, pg.geo[0].*field, sel(m1, pg.geo[1].*field, sel(m2, pg.geo[2].*field, pg.geo[3].*field)));
+  };
+  p.ra = geo(&PackedGeometry::ra), p.rb = geo(&PackedGeometry::rb);
+  p.rna = geo(&PackedGeometry::rna), p.rnb = geo(&PackedGeometry::rnb);
+  p.separation = geo(&PackedGeometry::separation);
+}
+
+// point_now() of every row of the group's points, after the bodies moved
+// (g: loaded with their motion).
+inline void update_geometry(PackedGroup& pg, const Group& g) {
+  for (int j = 0; j < pg.max_count; ++j) {
+    Slot p;
+    point_now(g, pg.p[j].anchor, pg.p[j].separation, p);
+    pg.geo[j] = PackedGeometry{p.ra, p.rb, p.rna, p.rnb, p.separation};
+  }
 }
 
 inline void store_packed_slot(PackedGroup& pg, const Slot& p) {
@@ -560,12 +589,24 @@ inline void each_scalar(const PackedGroup& pg, const Contact* c, const int32_t* 
     if (!only || only[c[pg.index[l]].a / nbody] > 0) f(pg.index[l]);
 }
 
+// The bodies of a packed group, and when they moved since the last pass
+// over it, the points' geometry anew.
 template <int kFixed>
-inline void warm_start_packed_as(PackedGroup& pg, const SolverBodies& s, const int32_t* only, int nbody) {
+inline void load_packed_bodies(PackedGroup& pg, const SolverBodies& s, bool moved, Group& g) {
+  if (moved) {
+    load_bodies<kFixed, true>(s, pg.share, g);
+    update_geometry(pg, g);
+  } else {
+    load_bodies<kFixed, false>(s, pg.share, g);
+  }
+}
+
+template <int kFixed>
+inline void warm_start_packed_as(PackedGroup& pg, const SolverBodies& s, bool moved, const int32_t* only, int nbody) {
   Group g;
   load_packed(pg, s, only, nbody, g);
   if (!any(g.live)) return;
-  load_bodies<kFixed>(s, pg.share, g);
+  load_packed_bodies<kFixed>(pg, s, moved, g);
   const int points = max_points(g);
   Slot slots[4];
   for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, false, slots[i]);
@@ -575,23 +616,27 @@ inline void warm_start_packed_as(PackedGroup& pg, const SolverBodies& s, const i
 
 // warm_start_contacts() of a packed group (c, x: the manifolds, for a
 // group the scalar kernels solve); given `only`, of the manifolds in worlds
-// w with only[w] > 0.
+// w with only[w] > 0. moved: whether the bodies moved (in position) since
+// the last pass over the group, or this is the first; if not, the points'
+// geometry of that pass holds. A group none of whose manifolds is live in
+// a pass leaves its geometry as it was: it is not live in any pass of the
+// step (without `only`).
 inline void warm_start_packed(PackedGroup& pg, const Contact* c, const ContactExtra* x, const SolverBodies& s,
-                              const int32_t* only, int nbody) {
+                              bool moved, const int32_t* only, int nbody) {
   if (pg.scalar) each_scalar(pg, c, only, nbody, [&](int i) { warm_start_contact(c[i], &x[i], s); });
-  else if (pg.fixed == kAFixed) warm_start_packed_as<kAFixed>(pg, s, only, nbody);
-  else if (pg.fixed == kBFixed) warm_start_packed_as<kBFixed>(pg, s, only, nbody);
-  else warm_start_packed_as<kNoneFixed>(pg, s, only, nbody);
+  else if (pg.fixed == kAFixed) warm_start_packed_as<kAFixed>(pg, s, moved, only, nbody);
+  else if (pg.fixed == kBFixed) warm_start_packed_as<kBFixed>(pg, s, moved, only, nbody);
+  else warm_start_packed_as<kNoneFixed>(pg, s, moved, only, nbody);
 }
 
 template <int kFixed>
-inline void solve_packed_as(PackedGroup& pg, bool belt, const SolverBodies& s, float inv_h, Softness soft,
+inline void solve_packed_as(PackedGroup& pg, bool belt, const SolverBodies& s, bool moved, float inv_h, Softness soft,
                             Softness static_soft, bool use_bias, bool reverse, const int32_t* only, int nbody,
                             const int32_t* stiff, Softness stiff_soft, Softness stiff_static) {
   Group g;
   load_packed(pg, s, only, nbody, g);
   if (!any(g.live)) return;
-  load_bodies<kFixed>(s, pg.share, g);
+  load_packed_bodies<kFixed>(pg, s, moved, g);
   const LaneSoftness k = lane_softness(g, soft, static_soft, use_bias, stiff, nbody, stiff_soft, stiff_static);
   const int points = max_points(g);
   Slot slots[4];
@@ -601,8 +646,8 @@ inline void solve_packed_as(PackedGroup& pg, bool belt, const SolverBodies& s, f
   store_bodies<kFixed>(g, s);
 }
 
-// solve_contacts() of a packed group.
-inline void solve_packed(PackedGroup& pg, Contact* c, ContactExtra* x, const SolverBodies& s, float inv_h,
+// solve_contacts() of a packed group (moved: as for warm_start_packed).
+inline void solve_packed(PackedGroup& pg, Contact* c, ContactExtra* x, const SolverBodies& s, bool moved, float inv_h,
                          Softness soft, Softness static_soft, bool use_bias, bool reverse, const int32_t* only,
                          int nbody, const int32_t* stiff, Softness stiff_soft, Softness stiff_static) {
   if (pg.scalar) {
@@ -613,8 +658,8 @@ inline void solve_packed(PackedGroup& pg, Contact* c, ContactExtra* x, const Sol
     return;
   }
   auto solve = [&](auto fixed) {
-    solve_packed_as<decltype(fixed)::value>(pg, x != nullptr, s, inv_h, soft, static_soft, use_bias, reverse, only,
-                                            nbody, stiff, stiff_soft, stiff_static);
+    solve_packed_as<decltype(fixed)::value>(pg, x != nullptr, s, moved, inv_h, soft, static_soft, use_bias, reverse,
+                                            only, nbody, stiff, stiff_soft, stiff_static);
   };
   if (pg.fixed == kAFixed) solve(std::integral_constant<int, kAFixed>{});
   else if (pg.fixed == kBFixed) solve(std::integral_constant<int, kBFixed>{});

@@ -151,10 +151,12 @@ struct System : OmpDevice {
   }
   template <class Group>
   static void packed_pass(const ContactPass& pass, Group& g) {
-    if (pass.kind == ContactPass::WarmStart) warm_start_packed(g, pass.c, pass.x, pass.sb, pass.world_left, pass.nbody);
+    if (pass.kind == ContactPass::WarmStart)
+      warm_start_packed(g, pass.c, pass.x, pass.sb, pass.moved, pass.world_left, pass.nbody);
     else
-      solve_packed(g, pass.c, pass.x, pass.sb, pass.inv_h, pass.soft, pass.static_soft, pass.kind == ContactPass::Solve,
-                   pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft, pass.stiff_static);
+      solve_packed(g, pass.c, pass.x, pass.sb, pass.moved, pass.inv_h, pass.soft, pass.static_soft,
+                   pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft,
+                   pass.stiff_static);
   }
   // One group of a warm-start, solve or relax pass, at either width.
   template <class Warm, class Solve>

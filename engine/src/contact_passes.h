@@ -25,6 +25,10 @@ struct ContactPass {
   // kMixedMassRatio) solve with stiff_soft and stiff_static instead.
   const int32_t* stiff = nullptr;
   Softness stiff_soft{}, stiff_static{};
+  // Whether bodies may have moved (in position) since the last pass over
+  // these manifolds: a pass that knows they did not may keep the points'
+  // geometry of that pass (the CPU's packed passes do).
+  bool moved = true;
 
   WERK_HD bool skips(int i) const { return world_left && world_left[c[i].a / nbody] <= 0; }
 

@@ -106,6 +106,7 @@ class Pipeline final : public werk::Backend {
     // extras; plain parts do not.
     auto any_positive = [](const std::vector<float>& v) { return std::any_of(v.begin(), v.end(), [](float e) { return e > 0.0f; }); };
     has_restitution_ = any_positive(model.material_restitution);
+    has_kinematic_ = std::count(model.body_kind.begin(), model.body_kind.end(), werk::BodyKind::Kinematic) > 0;
     has_extra_ = model.nconveyor() > 0 || has_restitution_ || any_positive(model.material_rolling_friction) ||
                  any_positive(model.material_spinning_friction);
     load_shapes(model);
@@ -823,10 +824,16 @@ class Pipeline final : public werk::Backend {
         if (!asleep[i]) werk::integrate_velocity(i, nbody, p, g, h, s);
       });
       solve_joints(team, jp, joint_soft, h, true, true);
-      if (contacts) contact_pass(team, pass(werk::ContactPass::WarmStart, false));
+      // The bodies' positions change in the integration below and, for
+      // kinematic bodies, in their placement above: the passes after those
+      // see moved bodies, the others the positions of the pass before.
+      auto unmoved = [](werk::ContactPass p) { return p.moved = false, p; };
+      auto warm = pass(werk::ContactPass::WarmStart, false);
+      warm.moved = sub == 0 || has_kinematic_;
+      if (contacts) contact_pass(team, warm);
       solve_joints(team, jp, joint_soft, h, true, false);
       const bool reverse = (sub & 1) != 0;
-      if (contacts) contact_pass(team, pass(werk::ContactPass::Solve, reverse));
+      if (contacts) contact_pass(team, unmoved(pass(werk::ContactPass::Solve, reverse)));
       if (mixed)
         for (int k = 1; k < werk::kMixedPasses; ++k) contact_pass(team, pass(werk::ContactPass::Solve, reverse, mixed));
       if (shocks) shock_pass(false, reverse);
@@ -843,7 +850,7 @@ class Pipeline final : public werk::Backend {
       if (mixed)
         for (int k = 1; k < werk::kMixedPasses; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, mixed));
       if (contacts)
-        for (int k = 1; k < relax_passes; ++k) contact_pass(team, pass(werk::ContactPass::Relax, reverse, impact_left));
+        for (int k = 1; k < relax_passes; ++k) contact_pass(team, unmoved(pass(werk::ContactPass::Relax, reverse, impact_left)));
       if (shocks) shock_pass(true, reverse);
     }
     if (packed_) System::unpack_passes(team, pass_memory_, color_offsets_, serial_from_, pass(werk::ContactPass::Solve, false));
@@ -1225,6 +1232,7 @@ class Pipeline final : public werk::Backend {
   Vector<werk::ContactExtra> extras_;      // their extras, when the scene has belts or restitution
   bool has_extra_ = false;
   bool has_restitution_ = false;           // some material bounces: the restitution pass runs
+  bool has_kinematic_ = false;             // some body is kinematic: placed anew every sub-step
   typename System::PassMemory pass_memory_;  // the manifolds in the system's lane form, for one step's passes
   bool packed_ = false;                      // this step's passes use pass_memory_
   Vector<int32_t> impact_steps_;           // per world: steps left to relax with kImpactRelaxPasses (carried)
