@@ -162,6 +162,7 @@ inline void store_bodies(const Group& g, const SolverBodies& s) {
 struct Slot {
   int point[kLanes];  // the point's index in its manifold, or -1
   int row;            // in a packed group: the row all lanes' points are in, or -1
+  M points;           // in a packed group: each lane's point (row), or -1
   M used;
   V3 anchor;            // ContactPoint::ra
   V3 ra, rb, rna, rnb;  // PointNow
@@ -431,6 +432,7 @@ struct alignas(sizeof(F)) PackedGroup {
   F belt_spin;
   PackedPoint p[4];
   PackedGeometry geo[4];  // of p, as of the last pass that moved (see solve_packed)
+  M counts;         // count, as a vector
   int index[kLanes], a[kLanes], b[kLanes], count[kLanes];
   int lanes;
   int max_count;    // the most points of a lane
@@ -457,6 +459,7 @@ inline void pack_group(const Contact* c, const ContactExtra* x, const int32_t* i
     pg.index[l] = i, pg.a[l] = k.a, pg.b[l] = k.b, pg.count[l] = k.count;
     pg.same_count = pg.same_count && k.count == c[index[0]].count;
     pg.max_count = k.count > pg.max_count ? k.count : pg.max_count;
+    pg.counts[l] = k.count;
     pg.n.x[l] = k.normal.x, pg.n.y[l] = k.normal.y, pg.n.z[l] = k.normal.z;
     pg.friction[l] = k.friction;
     pg.share[l] = float(k.follow) * (1.0f / float(kFollowFull));
@@ -505,18 +508,19 @@ inline void load_packed(const PackedGroup& pg, const SolverBodies& s, const int3
   g.belt = pg.belt, g.belt_spin = pg.belt_spin;
 }
 
-// The point of each lane that slot `slot` visits (slot-th, or slot-th from
-// the end when reverse), or -1.
-inline int slot_point(int count, int slot, bool reverse) { return slot < count ? (reverse ? count - 1 - slot : slot) : -1; }
+// v in every lane of a mask vector.
+inline M splat_mask(int v) {
+  M r;
+  for (int l = 0; l < kLanes; ++l) r[l] = v;
+  return r;
+}
 
 inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bool reverse, Slot& p) {
-  int used[kLanes], at[3][kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    p.point[l] = slot_point(g.count[l], slot, reverse);
-    used[l] = p.point[l] >= 0 && g.live[l] ? -1 : 0;
-    for (int j = 0; j < 3; ++j) at[j][l] = p.point[l] == j ? -1 : 0;
-  }
-  p.used = to_mask(used);
+  // The point each lane visits (the slot-th, or the slot-th from the end
+  // when reverse), used where it exists and the lane is live.
+  const M count = pg.counts, at = splat_mask(slot);
+  p.points = reverse ? count - splat_mask(1) - at : at;
+  p.used = (p.points >= splat_mask(0)) & (p.points < count) & g.live;
   // Forward, every lane's slot-th point is row `slot` (lanes with fewer
   // points are not used there); backward too when every lane has as many.
   p.row = !reverse ? slot : pg.same_count ? g.count[0] - 1 - slot : -1;
@@ -531,7 +535,7 @@ inline void load_packed_slot(const PackedGroup& pg, const Group& g, int slot, bo
     return;
   }
   // Backward over lanes with different counts: each lane's row, by masks.
-  const M m0 = to_mask(at[0]), m1 = to_mask(at[1]), m2 = to_mask(at[2]);
+  const M m0 = p.points == splat_mask(0), m1 = p.points == splat_mask(1), m2 = p.points == splat_mask(2);
   auto pick = [&](auto PackedPoint::*field) {
     return sel(m0, pg.p[0].*field, sel(m1, pg.p[1].*field, sel(m2, pg.p[2].*field, pg.p[3].*field)));
   };
@@ -570,9 +574,7 @@ inline void store_packed_slot(PackedGroup& pg, const Slot& p) {
     return;
   }
   for (int j = 0; j < 4; ++j) {
-    int at[kLanes];
-    for (int l = 0; l < kLanes; ++l) at[l] = p.point[l] == j ? -1 : 0;
-    const M m = p.used & to_mask(at);
+    const M m = p.used & (p.points == splat_mask(j));
     PackedPoint& P = pg.p[j];
     P.normal_impulse = sel(m, p.normal_impulse, P.normal_impulse);
     P.tangent_impulse1 = sel(m, p.tangent_impulse1, P.tangent_impulse1);
