@@ -103,17 +103,33 @@ bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
+// The same bytes in every manifold, extra and body velocity.
+void require_same(const Case& scalar, const Case& wide) {
+  REQUIRE(same_bytes(scalar.contacts, wide.contacts));
+  REQUIRE(same_bytes(scalar.extras, wide.extras));
+  REQUIRE(same_bytes(scalar.bodies.vel, wide.bodies.vel));
+  REQUIRE(same_bytes(scalar.bodies.angvel, wide.bodies.angvel));
+}
+
+// The solver's softnesses at a 480 Hz sub-step: plain, static, and both
+// stiffened for mixed masses.
+struct Softnesses {
+  float h = 1.0f / 480, inv_h = 1.0f / h;
+  Softness soft = make_soft(kContactHertzPerRate * inv_h, kContactDampingRatio, h);
+  Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
+  Softness stiff_soft = make_soft(kMixedHertzScale * kContactHertzPerRate * inv_h, kContactDampingRatio, h);
+  Softness stiff_static = make_soft(kMixedHertzScale * kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
+};
+
 // Every mix of 1 .. W real lanes of random manifolds, through passes of W
 // lanes (warm start, solve, relax, with and without extras, filtered and
 // stiffened), against the scalar kernels one manifold after another.
 template <int W, class Warm, class Solve>
 void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
   std::mt19937 rng(12345 + W);
-  const float h = 1.0f / 480, inv_h = 1.0f / h;
-  const Softness soft = make_soft(kContactHertzPerRate * inv_h, kContactDampingRatio, h);
-  const Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
-  const Softness stiff_soft = make_soft(kMixedHertzScale * kContactHertzPerRate * inv_h, kContactDampingRatio, h);
-  const Softness stiff_static = make_soft(kMixedHertzScale * kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
+  const Softnesses k;
+  const float inv_h = k.inv_h;
+  const Softness soft = k.soft, static_soft = k.static_soft, stiff_soft = k.stiff_soft, stiff_static = k.stiff_static;
   int compared = 0;
   for (int trial = 0; trial < trials; ++trial) {
     const Case k = random_case(rng, W);
@@ -148,10 +164,7 @@ void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
         else solve_lanes(wide.contacts.data(), xw, 0, lanes, w, inv_h, soft, static_soft, use_bias, reverse,
                          filtered ? only : nullptr, 2, stiffened ? stiff : nullptr, stiff_soft, stiff_static);
         INFO("width " << W << ", trial " << trial << ", lanes " << lanes << ", pass " << pass);
-        REQUIRE(same_bytes(scalar.contacts, wide.contacts));
-        REQUIRE(same_bytes(scalar.extras, wide.extras));
-        REQUIRE(same_bytes(scalar.bodies.vel, wide.bodies.vel));
-        REQUIRE(same_bytes(scalar.bodies.angvel, wide.bodies.angvel));
+        require_same(scalar, wide);
         ++compared;
       }
     }
@@ -167,11 +180,9 @@ void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
 template <int W, class Group, class Pack, class Unpack, class Warm, class Solve>
 void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_packed, int trials) {
   std::mt19937 rng(777 + W);
-  const float h = 1.0f / 480, inv_h = 1.0f / h;
-  const Softness soft = make_soft(kContactHertzPerRate * inv_h, kContactDampingRatio, h);
-  const Softness static_soft = make_soft(kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
-  const Softness stiff_soft = make_soft(kMixedHertzScale * kContactHertzPerRate * inv_h, kContactDampingRatio, h);
-  const Softness stiff_static = make_soft(kMixedHertzScale * kStaticHertzPerRate * inv_h, kContactDampingRatio, h);
+  const Softnesses k;
+  const float inv_h = k.inv_h;
+  const Softness soft = k.soft, static_soft = k.static_soft, stiff_soft = k.stiff_soft, stiff_static = k.stiff_static;
   int compared = 0, uneven = 0, fixed_groups = 0;
   for (int trial = 0; trial < trials; ++trial) {
     Case k = random_case(rng, W);
@@ -242,10 +253,7 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
         }
         unpack(g, wide.contacts.data(), xw);
         INFO("width " << W << ", trial " << trial << ", lanes " << lanes << ", variant " << variant);
-        REQUIRE(same_bytes(scalar.contacts, wide.contacts));
-        REQUIRE(same_bytes(scalar.extras, wide.extras));
-        REQUIRE(same_bytes(scalar.bodies.vel, wide.bodies.vel));
-        REQUIRE(same_bytes(scalar.bodies.angvel, wide.bodies.angvel));
+        require_same(scalar, wide);
         ++compared;
       }
     }
