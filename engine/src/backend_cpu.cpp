@@ -102,12 +102,12 @@ struct System : OmpDevice {
   }
   // Packing and unpacking touch each group alone: one phase over all of
   // them, not one per colour.
-  static void pack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>&, int, const ContactPass& pass) {
+  static void pack_passes(CpuTeam& team, PassMemory& m, const ContactPass& pass) {
     all_groups(team, m, [&](auto& g, int k, int width) {
       pack_group(pass.c, pass.x, &m.lane_index[size_t(k) * size_t(width)], m.lanes[size_t(k)], m.fixed[size_t(k)], g);
     });
   }
-  static void unpack_passes(CpuTeam& team, PassMemory& m, const std::vector<int32_t>&, int, const ContactPass& pass) {
+  static void unpack_passes(CpuTeam& team, PassMemory& m, const ContactPass& pass) {
     all_groups(team, m, [&](auto& g, int, int) { unpack_group(g, pass.c, pass.x); });
   }
   template <class F>
@@ -127,7 +127,7 @@ struct System : OmpDevice {
       return;
     }
     if (m) {
-      for_groups(team, *m, offsets, serial_from, pass, [&](auto& g, int, int) { packed_pass(pass, g); });
+      for_groups(team, *m, offsets, serial_from, pass, [&](auto& g) { packed_pass(pass, g); });
       return;
     }
     if (lanes() == 8)
@@ -139,15 +139,15 @@ struct System : OmpDevice {
         lane_pass(pass, first, n, wide::warm_start_contacts, wide::solve_contacts);
       });
   }
-  // f(group, index, width) over the packed groups, colour by colour as a
-  // pass runs them (serial(contact) runs the serial colours).
+  // f(group) over the packed groups, colour by colour as a pass runs them
+  // (serial(contact) runs the serial colours).
   template <class Serial, class F>
   static void for_groups(CpuTeam& team, PassMemory& m, const std::vector<int32_t>& offsets, int serial_from,
                          const Serial& serial, F f) {
     if (lanes() == 8)
-      team.by_group(offsets, serial_from, m.first_group, serial, [&](int k) { f(m.groups8[size_t(k)], k, 8); });
+      team.by_group(offsets, serial_from, m.first_group, serial, [&](int k) { f(m.groups8[size_t(k)]); });
     else
-      team.by_group(offsets, serial_from, m.first_group, serial, [&](int k) { f(m.groups4[size_t(k)], k, 4); });
+      team.by_group(offsets, serial_from, m.first_group, serial, [&](int k) { f(m.groups4[size_t(k)]); });
   }
   template <class Group>
   static void packed_pass(const ContactPass& pass, Group& g) {

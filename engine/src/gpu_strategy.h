@@ -80,9 +80,9 @@ struct GpuStrategy {
     return false;
   }
   template <class Team, class Pass>
-  static void pack_passes(Team&, PassMemory&, const std::vector<int32_t>&, int, const Pass&) {}
+  static void pack_passes(Team&, PassMemory&, const Pass&) {}
   template <class Team, class Pass>
-  static void unpack_passes(Team&, PassMemory&, const std::vector<int32_t>&, int, const Pass&) {}
+  static void unpack_passes(Team&, PassMemory&, const Pass&) {}
   template <class Team, class Pass>
   static void contact_pass(Team& team, const std::vector<int32_t>& offsets, int serial_from, const Pass& pass,
                            PassMemory*) {

@@ -816,7 +816,7 @@ class Pipeline final : public werk::Backend {
     werk::BodyDelta* delta = raw(delta_);
     const Vec3* pos0 = raw(pos_start_);
     const Quat* q0 = raw(quat_start_);
-    if (packed_) System::pack_passes(team, pass_memory_, color_offsets_, serial_from_, pass(werk::ContactPass::Solve, false));
+    if (packed_) System::pack_passes(team, pass_memory_, pass(werk::ContactPass::Solve, false));
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
       team.each(total, [=] WERK_HD(int i) {
@@ -853,7 +853,7 @@ class Pipeline final : public werk::Backend {
         for (int k = 1; k < relax_passes; ++k) contact_pass(team, unmoved(pass(werk::ContactPass::Relax, reverse, impact_left)));
       if (shocks) shock_pass(true, reverse);
     }
-    if (packed_) System::unpack_passes(team, pass_memory_, color_offsets_, serial_from_, pass(werk::ContactPass::Solve, false));
+    if (packed_) System::unpack_passes(team, pass_memory_, pass(werk::ContactPass::Solve, false));
     if (contacts && has_restitution_)
       contact_pass(team, pass(werk::ContactPass::Restitution, false));
   }
