@@ -7,11 +7,11 @@
 // a thread waits at each meeting until the scheduler runs its partner
 // again, and the same scene runs several times slower than on one thread.
 // Which case holds is a property of the machine at the moment, not of the
-// scene, so the engine measures it: every so often it runs one step the
-// other way and compares it with the step before (less and less often
-// while that way keeps losing badly). Results do not depend on the choice
-// (every phase gives the same bits on any number of threads), so tuning
-// changes speed only.
+// scene, so the engine measures it: every so often it runs a few steps the
+// other way (a probe) and compares them with the steps just before (less
+// and less often while that way keeps losing badly). Results do not depend
+// on the choice (every phase gives the same bits on any number of
+// threads), so tuning changes speed only.
 #pragma once
 
 #include <algorithm>
@@ -27,8 +27,12 @@ class TeamTuner {
   // Threads for the next step.
   int next() {
     if (threads_ <= 1 || !adaptive_) return threads_;
-    probing_ = ++steps_ >= next_probe_;
-    width_ = probing_ ? other(best_) : best_;
+    ++steps_;
+    if (probe_left_ == 0 && steps_ >= next_probe_ && recent_count_ == kProbeSteps) {
+      probe_left_ = kProbeSteps;
+      probe_best_ = -1;
+    }
+    width_ = probe_left_ > 0 ? other(best_) : best_;
     start_ = std::chrono::steady_clock::now();
     return width_;
   }
@@ -36,48 +40,59 @@ class TeamTuner {
   // The step that next() began has ended.
   void done() {
     if (threads_ <= 1 || !adaptive_) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (!probing_) {
-      last_ = s;
+    record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+
+  // The step that next() began took s seconds (done() measures it).
+  void record(double s) {
+    if (probe_left_ == 0) {
+      recent_[recent_at_] = s;
+      recent_at_ = (recent_at_ + 1) % kProbeSteps;
+      recent_count_ = std::min(recent_count_ + 1, kProbeSteps);
       return;
     }
-    // A probe is compared with the step just before it, which saw nearly
-    // the same scene (a pile's steps grow dearer as it settles, so times
-    // far apart would not compare). The ratio is averaged over probes.
-    if (last_ > 0) {
-      const double ratio = s / last_;
-      ratio_ = ratio_ < 0 ? ratio : ratio_ + kWeight * (ratio - ratio_);
-      if (ratio_ < 1 - kMargin) {
-        best_ = width_;
-        ratio_ = 1 / ratio_;
-        interval_ = kProbeEvery;
-      } else {
-        // A probe that lost badly (a team on a busy machine can be ten
-        // times slower) comes back ever later, so that probing costs
-        // little; one that came close comes back soon.
-        interval_ = ratio > 1.5 ? std::min(2 * interval_, kMaxInterval) : kProbeEvery;
-      }
+    probe_best_ = probe_best_ < 0 ? s : std::min(probe_best_, s);
+    if (--probe_left_ > 0) return;
+    // The probe's fastest step against the fastest of the steps just
+    // before it, which saw nearly the same scene (a pile's steps grow
+    // dearer as it settles, so times far apart would not compare). The
+    // fastest, because what disturbs a step (an interrupt, a thread
+    // scheduled late, the first step of a team woken from sleep) only ever
+    // adds time.
+    const double before = *std::min_element(recent_, recent_ + kProbeSteps);
+    const double ratio = probe_best_ / before;
+    if (ratio < 1 - kMargin) {
+      best_ = other(best_);
+      interval_ = kProbeEvery;
+      std::fill(recent_, recent_ + kProbeSteps, probe_best_);  // the new width's, as measured
+    } else {
+      // A probe that lost badly (a team on a busy machine can be ten
+      // times slower) comes back ever later, so that probing costs
+      // little; one that came close comes back soon.
+      interval_ = ratio > 1.5 ? std::min(2 * interval_, kMaxInterval) : kProbeEvery;
     }
     next_probe_ = steps_ + interval_;
   }
 
   int threads() const { return threads_; }
+  int best() const { return best_; }  // the width chosen when not probing
 
  private:
   int other(int w) const { return w == 1 ? threads_ : 1; }
 
-  static constexpr long long kProbeEvery = 16;    // steps between probes, at first
+  static constexpr int kProbeSteps = 4;           // steps of a probe, and steps before it compared
+  static constexpr long long kProbeEvery = 32;    // steps between probes, at first
   static constexpr long long kMaxInterval = 4096;  // ... and at most
-  static constexpr double kWeight = 0.5;   // of the newest ratio in the running mean
   static constexpr double kMargin = 0.05;
 
   const int threads_;
   const bool adaptive_;
   int width_, best_ = threads_;
-  long long steps_ = 0, interval_ = kProbeEvery, next_probe_ = 4;  // the first probe soon
-  bool probing_ = false;
-  double last_ = -1;   // time of the last step at the chosen width (s)
-  double ratio_ = -1;  // running mean of probe time over the step before it
+  long long steps_ = 0, interval_ = kProbeEvery, next_probe_ = 0;  // the first probe once kProbeSteps are timed
+  int probe_left_ = 0;      // steps of the running probe still to come
+  double probe_best_ = -1;  // its fastest step so far (s)
+  double recent_[kProbeSteps] = {};  // the last steps at the chosen width (s), a ring
+  int recent_at_ = 0, recent_count_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 
