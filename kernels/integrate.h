@@ -84,18 +84,9 @@ WERK_HD inline void integrate_velocity(int i, int nbody, const BodyParams& p, Ve
   s.vel[i] += h * gravity;
 }
 
-// Advance a dynamic body's pose over h, conserving its angular momentum.
-WERK_HD inline void integrate_pose(int i, int nbody, const BodyParams& p, float h, BodyState s) {
-  int b = i % nbody;
-  if (p.kind[b] != 1) return;
-  Vec3 w = s.angvel[i];
-  Quat q = s.quat[i];
-  s.pos[i] += h * s.vel[i];
-  Vec3 ii = p.inertia[b];
-  if (ii.x == ii.y && ii.y == ii.z) {  // isotropic: no gyroscopic torque
-    s.quat[i] = quat_normalize(exp_rotation(w, h) * q);
-    return;
-  }
+// integrate_pose() of a body whose principal moments differ (ii): the
+// rotation under gyroscopic torque, in double.
+WERK_HD inline void integrate_tumbling(int i, Vec3 ii, float h, Vec3 w, Quat q, BodyState s) {
   DQuat dq = dnormalize(DQuat{q.w, q.x, q.y, q.z});
   double wd[3] = {w.x, w.y, w.z}, wb[3], L[3];
   drotate(dq, -1, wd, wb);
@@ -108,6 +99,23 @@ WERK_HD inline void integrate_pose(int i, int nbody, const BodyParams& p, float 
   dsolve_inertia(q_new, ii, L, w_new);
   s.quat[i] = Quat{float(q_new.w), float(q_new.x), float(q_new.y), float(q_new.z)};
   s.angvel[i] = Vec3{float(w_new[0]), float(w_new[1]), float(w_new[2])};
+}
+
+// Advance a dynamic body's pose over h, conserving its angular momentum.
+// Always inlined: its caller reads the new pose back at once, and the
+// common case (a part of equal moments) is a few dozen operations.
+WERK_HD_INLINE void integrate_pose(int i, int nbody, const BodyParams& p, float h, BodyState s) {
+  int b = i % nbody;
+  if (p.kind[b] != 1) return;
+  Vec3 w = s.angvel[i];
+  Quat q = s.quat[i];
+  s.pos[i] += h * s.vel[i];
+  Vec3 ii = p.inertia[b];
+  if (ii.x == ii.y && ii.y == ii.z) {  // isotropic: no gyroscopic torque
+    s.quat[i] = quat_normalize(exp_rotation(w, h) * q);
+    return;
+  }
+  integrate_tumbling(i, ii, h, w, q, s);
 }
 
 // Kinematic bodies: pose = initial pose moved by constant velocity for time t.
