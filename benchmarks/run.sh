@@ -6,7 +6,7 @@
 # sub-steps, MuJoCo with its CG solver).
 #
 #   benchmarks/run.sh [--quick] [--only NAME[,NAME...]] [--steps N] [--timeout S] [--peer-timeout S]
-#                     [--threads N[,N...]] [--wait-policy default|passive|both]
+#                     [--threads N[,N...]] [--wait-policy default|passive|both] [--repeat N]
 #
 #   --quick      120 steps instead of 600, and no PILE-65536
 #   --only NAME  only these scenes (file names without .yaml, e.g. pile_4096)
@@ -24,6 +24,11 @@
 #                werk's own choice (default), OMP_WAIT_POLICY=passive (what
 #                shared nodes and busy machines give), or both, each in the
 #                second table (the main table shows the first)
+#   --repeat N   run Werk (every thread count and policy) and Bullet at its
+#                defaults N times each, taking turns, and report each one's
+#                median run (default 1): a machine whose speed drifts then
+#                slows both alike, and one disturbed run decides nothing.
+#                The matched peers and MuJoCo run once.
 #
 # Environment: WERK (default build/werk), PEER (default
 # build/benchmarks/werk_bullet_peer), MUJOCO (default
@@ -41,6 +46,7 @@ TIMEOUT=1500
 THREADS=2
 PEER_TIMEOUT=""
 WAIT=default
+REPEAT=1
 QUICK=0
 ONLY=""
 PARTIAL=0
@@ -54,6 +60,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS="$2"; shift ;;
     --peer-timeout) PEER_TIMEOUT="$2"; shift ;;
     --wait-policy) WAIT="$2"; shift ;;
+    --repeat) REPEAT="$2"; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -72,6 +79,9 @@ for t in $THREAD_LIST; do
     ''|*[!0-9]*|0) echo "run.sh: --threads: expected positive whole numbers, found '$THREADS'" >&2; exit 2 ;;
   esac
 done
+case "$REPEAT" in
+  ''|*[!0-9]*|0) echo "run.sh: --repeat: expected a positive whole number, found '$REPEAT'" >&2; exit 2 ;;
+esac
 THREADS=${THREAD_LIST##* }  # the main table's count: the last
 MAIN_POLICY=${POLICIES%% *}
 
@@ -122,6 +132,17 @@ engine_json() {
   echo "$json"
 }
 
+# median_json: of the JSON lines on stdin (one engine's tries), the run
+# with the median rate (the lower middle one of an even count); an error
+# line only when every try failed.
+median_json() {
+  "$PY" -c '
+import json, sys
+runs = [json.loads(l) for l in sys.stdin if l.strip()]
+ok = sorted((r for r in runs if isinstance(r.get("body_steps_per_s"), (int, float))), key=lambda r: r["body_steps_per_s"])
+print(json.dumps(ok[(len(ok) - 1) // 2] if ok else runs[0]))'
+}
+
 RAW=$(mktemp)
 trap 'rm -f "$RAW"' EXIT
 for s in $SCENES; do
@@ -130,21 +151,32 @@ for s in $SCENES; do
     echo "run.sh: no scene $f (run /usr/bin/python3 benchmarks/make_scenes.py)" >&2
     continue
   fi
-  # Werk once per waiting policy and thread count: "policy:threads" -> JSON.
+  # Werk once per waiting policy and thread count ("policy:threads"), and
+  # Bullet at its defaults, REPEAT times in turn; each keeps its median run.
+  declare -A tries=()
+  for ((r = 1; r <= REPEAT; r++)); do
+    for pol in $POLICIES; do
+      for t in $THREAD_LIST; do
+        if [ "$pol" = passive ]; then envs=(env OMP_WAIT_POLICY=passive); else envs=(env -u OMP_WAIT_POLICY); fi
+        tries[$pol:$t]+=$(engine_json "$HAVE_WERK" "$TIMEOUT" "$s: werk ($STEPS steps, $t threads, waiting $pol, run $r)" \
+          "${envs[@]}" "$WERK" bench "$f" --json --threads "$t" --backend cpu --steps "$STEPS")$'\n'
+      done
+    done
+    tries[bullet]+=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, defaults, run $r)" \
+      "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")$'\n'
+  done
   runs="{"
   for pol in $POLICIES; do
     for t in $THREAD_LIST; do
-      if [ "$pol" = passive ]; then envs=(env OMP_WAIT_POLICY=passive); else envs=(env -u OMP_WAIT_POLICY); fi
-      j=$(engine_json "$HAVE_WERK" "$TIMEOUT" "$s: werk ($STEPS steps, $t threads, waiting $pol)" \
-        "${envs[@]}" "$WERK" bench "$f" --json --threads "$t" --backend cpu --steps "$STEPS")
+      j=$(median_json <<<"${tries[$pol:$t]}")
       [ "$runs" = "{" ] || runs="$runs,"
       runs="$runs\"$pol:$t\":$j"
       [ "$pol" = "$MAIN_POLICY" ] && [ "$t" = "$THREADS" ] && w=$j
     done
   done
   runs="$runs}"
-  b=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, defaults)" \
-    "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT")
+  b=$(median_json <<<"${tries[bullet]}")
+  unset tries
   bm=$(engine_json "$HAVE_PEER" $((PEER_TIMEOUT + 120)) "$s: bullet ($STEPS steps, 1 thread, Werk's sub-steps)" \
     "$PEER" "$f" --json --steps "$STEPS" --max-seconds "$PEER_TIMEOUT" --matched)
   m=$(engine_json "$HAVE_MUJOCO" $((PEER_TIMEOUT + 120)) "$s: mujoco ($STEPS steps, 1 thread, Newton)" \
@@ -274,6 +306,9 @@ echo "$TABLE"
   echo "solver) and matched to Werk's quality (Bullet: Werk's sub-steps, stepSimulation(dt, N, dt / N);"
   echo "MuJoCo: CG solver). Ratios are Werk's rate over the peer's, per run and (in brackets) per core:"
   echo "Werk on $THREADS cores, the peers on one."
+  if [ "$REPEAT" -gt 1 ]; then
+    echo "Werk's runs and Bullet's default runs are each the median of $REPEAT, the two taking turns."
+  fi
   echo
   echo "$TABLE"
 } >"$OUTFILE"
