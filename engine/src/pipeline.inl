@@ -551,13 +551,23 @@ class Pipeline final : public werk::Backend {
     const werk::PointMemory* memory = raw(memory_);
     const int nmemory = int(memory_.size());
     const float match = speculative_margin_;
-    each(n, [=] WERK_HD(int i) {
-      const uint64_t key = keys[order[i]];
+    // Each pair's first remembered point, searched in key order (the keys
+    // are sorted, so successive searches share their path through the
+    // memory), then read in colour order.
+    fit(memory_first_, n);
+    int32_t* first = raw(memory_first_);
+    each(n, [=] WERK_HD(int k) {
+      const uint64_t key = keys[k];
       int lo = 0, hi = nmemory;
       while (lo < hi) {
         int mid = (lo + hi) / 2;
         if (memory[mid].key < key) lo = mid + 1; else hi = mid;
       }
+      first[k] = lo;
+    });
+    each(n, [=] WERK_HD(int i) {
+      const uint64_t key = keys[order[i]];
+      const int lo = first[order[i]];
       int count = 0;
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
@@ -1167,7 +1177,7 @@ class Pipeline final : public werk::Backend {
            (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
            contact_pairs_.capacity() * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
-           memory_.capacity() * sizeof(werk::PointMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity()) * 4 +
+           memory_.capacity() * sizeof(werk::PointMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity() + memory_first_.capacity()) * 4 +
            (claim_.capacity() + tentative_.capacity() + color_mask_.capacity()) * 8 + color_bounds_.capacity() * 4 +
            cache_.bytes() + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat) + delta_.capacity() * sizeof(werk::BodyDelta) +
@@ -1242,6 +1252,7 @@ class Pipeline final : public werk::Backend {
   // Shock passes of mixed worlds (order_shocks), set only when mixed_any_.
   Vector<int32_t> shock_idx_;              // contacts, by world, then bottom up
   Vector<int32_t> shock_world_, shock_scratch_;  // sort keys and order_shocks' working space
+  Vector<int32_t> memory_first_;                 // per touching pair (in key order): its first point in memory_
   Vector<int32_t> shock_begin_;            // per world (+1): its first entry in shock_idx_
   Vector<int32_t> shock_count_;            // per world: its shock contacts
   Vector<int32_t> shock_fired_;            // per world: a shock acted in this sub-step's solve
