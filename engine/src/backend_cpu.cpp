@@ -11,6 +11,8 @@
 #include "cpu_team.h"
 #include "kernels/contact_solver_wide.h"
 #include "omp_system.h"
+#include <thrust/system/cpp/execution_policy.h>
+#include <thrust/system/cpp/vector.h>
 #include "pipeline_deps.h"
 
 namespace werk::cpu {
@@ -37,7 +39,21 @@ struct System : OmpDevice {
   // Thrust's algorithms (sorts, scans, compactions) run on the calling
   // thread: they are a small part of any step, and OpenMP's threads, woken
   // for them, would spin on the cores the engine's team needs (OpenMP reads
-  // its wait policy before the program can set it).
+  // its wait policy before the program can set it). So they run on Thrust's
+  // sequential C++ system: its OpenMP one, even on one thread, opens a
+  // region per algorithm and asks the kernel for the processor count and
+  // to wake its team (on a small line, a quarter of a million system calls
+  // a minute of simulated time).
+  // Vectors too: growing a vector fills it with an algorithm of its
+  // system.
+  template <class T>
+  using vector = thrust::cpp::vector<T>;
+  using base_policy = std::remove_cv_t<decltype(thrust::cpp::par)>;
+  template <class Cache>
+  static auto policy(Cache& cache) {
+    return thrust::cpp::par(cache);
+  }
+  // What still opens OpenMP regions (a vector's growth) gets one thread.
   static void narrow(int, int64_t) { omp_set_num_threads(1); }
   template <class Policy, class F>
   static int region(Policy, int threads, int64_t work, F f) {
