@@ -295,16 +295,17 @@ TEST_CASE("a physical line's state through a checkpoint file continues the line 
 TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identical", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_physics");
   // The bundled line: chute, belts, a curve, sixty castings (contacts,
-  // friction, warm starts, sleep); 3 s of it.
+  // friction, warm starts, sleep); 6 s of it, so that the physics, not the
+  // start and the output, takes most of the run's time.
   const std::string scene = std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml";
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
   std::string msg;
   const auto start = std::chrono::steady_clock::now();
-  REQUIRE(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + ref, &msg) == 0);
+  REQUIRE(test::run_werk("run " + scene + " -q --duration 6 --threads 1 -o " + ref, &msg) == 0);
   // Stops at fractions of the reference run's wall time (it takes about a
   // second), so that they land mid-run on a fast machine as on a slow one.
   const int ms = int(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  const std::vector<std::string> args{"run", scene, "-q", "--duration", "3", "-o", out};
+  const std::vector<std::string> args{"run", scene, "-q", "--duration", "6", "-o", out};
   int stopped = stop_and_resume(args, out, ref, {ms / 3, ms * 2 / 3}, "2", "1", log);
   stopped += stop_and_resume(args, out, ref, {ms / 2}, "1", "2", log);
   CHECK(stopped >= 2);  // most stops land mid-run
@@ -313,16 +314,19 @@ TEST_CASE("SIGTERM writes a checkpoint and the resumed physics run is bit-identi
 
 TEST_CASE("a mixed run stopped in its physics phase resumes bit-identical, KPIs included", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_mixed");
-  // 40 s of 24 boxes: long enough (about a second of physics on a fast
+  // 120 s of 24 boxes: long enough (about a second of physics on a fast
   // machine) for the stops to land in it.
-  const std::string scene = test::write_file(dir / "mixed.yaml", mixed_scene(6, 40));
+  const std::string scene = test::write_file(dir / "mixed.yaml", mixed_scene(6, 120));
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
   const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
   std::string msg;
+  const auto start = std::chrono::steady_clock::now();
   REQUIRE(test::run_werk("run " + scene + " -q --threads 1 -o " + ref + " --kpis " + ref_kpis, &msg) == 0);
+  const int ms = int(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   REQUIRE_FALSE(dataset_bytes(ref, "process/kpis/values").empty());
   const std::vector<std::string> args{"run", scene, "-q", "-o", out, "--kpis", kpis};
-  CHECK(stop_and_resume(args, out, ref, {400, 1000}, "2", "1", log) >= 1);
+  // At fractions of the reference run's wall time, as above.
+  CHECK(stop_and_resume(args, out, ref, {ms / 3, ms * 2 / 3}, "2", "1", log) >= 1);
   CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
   std::filesystem::remove_all(dir);
 }
@@ -355,9 +359,9 @@ TEST_CASE("a run killed after a periodic checkpoint resumes from it, bit-identic
     std::vector<std::string> options;
   };
   const std::vector<Case> cases{
-      {std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml", {"--duration", "3"}},
+      {std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml", {"--duration", "8"}},
       {std::string(WERK_SCENES_DIR) + "/process_mm1.yaml", {"--duration", "300000", "--replications", "4"}},
-      {std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml", {"--duration", "20"}}};
+      {std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml", {"--duration", "45"}}};
   int killed = 0;
   for (const Case& c : cases) {
     INFO(c.scene);
@@ -487,13 +491,15 @@ TEST_CASE("a physical line stopped by SIGTERM resumes bit-identical: trajectorie
   auto dir = test::temp_dir("ckpt_line");
   // The main job: parts spawned from pools, photo-eye and zones, belt
   // rules with delays and ramps, a station taking and placing parts, the
-  // bin as a sink zone; 15 s of it (about 15 parts through the line).
+  // bin as a sink zone; 30 s of it (about 30 parts through the line: long
+  // enough that the physics, not the start and the output, takes most of
+  // the run's time).
   const std::string scene = std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml";
   const std::string ref = (dir / "ref.h5").string(), out = (dir / "out.h5").string(), log = (dir / "log").string();
   const std::string ref_kpis = (dir / "ref.json").string(), kpis = (dir / "out.json").string();
   std::string msg;
   const auto start = std::chrono::steady_clock::now();
-  REQUIRE(test::run_werk("run " + scene + " -q --duration 15 --threads 1 -o " + ref + " --kpis " + ref_kpis, &msg) == 0);
+  REQUIRE(test::run_werk("run " + scene + " -q --duration 30 --threads 1 -o " + ref + " --kpis " + ref_kpis, &msg) == 0);
   // The stops come at fractions of the reference run's wall time, so that
   // they land mid-run on a fast machine as on a slow one.
   const int ms = int(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
@@ -503,7 +509,7 @@ TEST_CASE("a physical line stopped by SIGTERM resumes bit-identical: trajectorie
   const std::vector<std::string> names = all_datasets(ref);
   for (const char* must : {"particles/bodies/active/value", "line/events/step", "process/kpis/values"})
     REQUIRE(std::find(names.begin(), names.end(), must) != names.end());
-  const std::vector<std::string> args{"run", scene, "-q", "--duration", "15", "-o", out, "--kpis", kpis};
+  const std::vector<std::string> args{"run", scene, "-q", "--duration", "30", "-o", out, "--kpis", kpis};
   int stopped = stop_and_resume(args, out, ref, {ms / 4, ms / 2}, "2", "1", log, names);
   CHECK(read_bytes(kpis) == read_bytes(ref_kpis));
   stopped += stop_and_resume(args, out, ref, {ms * 2 / 5}, "1", "2", log, names);

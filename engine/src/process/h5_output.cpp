@@ -247,6 +247,10 @@ void H5Trace::close() {
 
 void write_kpis_h5(hid_t file, const Model& model, const Experiment& e, uint64_t seed) {
   hid_t proc = h5::open_or_create_group(file, "process");
+  // A run resumed after a kill finds whatever its killed part wrote after
+  // the checkpoint; KPIs it wrote at its end are written anew.
+  if (H5Lexists(proc, "kpis", H5P_DEFAULT) > 0 && H5Ldelete(proc, "kpis", H5P_DEFAULT) < 0)
+    throw RuntimeError("HDF5: cannot replace /process/kpis");
   hid_t g = H5Gcreate2(proc, "kpis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) throw RuntimeError("HDF5: cannot create /process/kpis");
   std::vector<std::string> names, units;
