@@ -1,5 +1,8 @@
-// CPU backend: the pipeline over Thrust's OpenMP device system.
+// CPU backend: the pipeline on the engine's own team of threads, with Thrust's
+// algorithms on its sequential system.
 #include <omp.h>
+#include <thrust/system/cpp/execution_policy.h>
+#include <thrust/system/cpp/vector.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,8 +14,6 @@
 #include "cpu_team.h"
 #include "kernels/contact_solver_wide.h"
 #include "omp_system.h"
-#include <thrust/system/cpp/execution_policy.h>
-#include <thrust/system/cpp/vector.h>
 #include "pipeline_deps.h"
 
 namespace werk::cpu {
@@ -53,8 +54,8 @@ struct System : OmpDevice {
   static auto policy(Cache& cache) {
     return thrust::cpp::par(cache);
   }
-  // What still opens OpenMP regions (a vector's growth) gets one thread.
-  static void narrow(int, int64_t) { omp_set_num_threads(1); }
+  // Nothing of Thrust's opens an OpenMP region now: nothing to narrow.
+  static void narrow(int, int64_t) {}
   template <class Policy, class F>
   static int region(Policy, int threads, int64_t work, F f) {
     return run_team(work >= kParallelWork ? threads : 1, f);

@@ -22,7 +22,7 @@ namespace werk {
 class TeamTuner {
  public:
   // Not adaptive: always all threads.
-  TeamTuner(int threads, bool adaptive) : threads_(threads), adaptive_(adaptive), width_(threads) {}
+  TeamTuner(int threads, bool adaptive) : threads_(threads), adaptive_(adaptive) {}
 
   // Threads for the next step.
   int next() {
@@ -32,9 +32,8 @@ class TeamTuner {
       probe_left_ = kProbeSteps;
       probe_best_ = -1;
     }
-    width_ = probe_left_ > 0 ? other(best_) : best_;
     start_ = std::chrono::steady_clock::now();
-    return width_;
+    return probe_left_ > 0 ? other(best_) : best_;
   }
 
   // The step that next() began has ended.
@@ -87,7 +86,7 @@ class TeamTuner {
 
   const int threads_;
   const bool adaptive_;
-  int width_, best_ = threads_;
+  int best_ = threads_;
   long long steps_ = 0, interval_ = kProbeEvery, next_probe_ = 0;  // the first probe once kProbeSteps are timed
   int probe_left_ = 0;      // steps of the running probe still to come
   double probe_best_ = -1;  // its fastest step so far (s)
