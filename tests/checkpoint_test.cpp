@@ -437,8 +437,10 @@ TEST_CASE("a run killed after its output was in place but before it removed its 
 
 TEST_CASE("a checkpoint of another run, or a damaged one, is refused with exit 2", "[checkpoint]") {
   auto dir = test::temp_dir("ckpt_refuse");
-  const std::string scene = test::write_file(dir / "a.yaml", mixed_scene(2, 60));
-  const std::string other = test::write_file(dir / "b.yaml", mixed_scene(3, 60));
+  // 600 s of eight boxes and a queue: about 2 s of wall time here, so that
+  // the stop lands mid-run on a fast machine (60 s took 0.2 s).
+  const std::string scene = test::write_file(dir / "a.yaml", mixed_scene(2, 600));
+  const std::string other = test::write_file(dir / "b.yaml", mixed_scene(3, 600));
   const std::string out = (dir / "out.h5").string(), log = (dir / "log").string();
   const int status = run_and_signal({"run", scene, "-q", "--threads", "1", "-o", out}, out, 200, SIGTERM, log);
   REQUIRE(status == 128 + SIGTERM);

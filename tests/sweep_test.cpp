@@ -503,12 +503,17 @@ TEST_CASE("a sweep with one bad variant finishes the others and exits non-zero",
 
 TEST_CASE("a worker process that crashes fails only its own variant", "[sweep][process]") {
   auto dir = test::temp_dir("sweep_crash");
-  // Four variants of about 0.2 s each, one worker: the first is in flight
-  // from the moment the worker starts.
+  // Four variants of about half a second each (a fast machine runs the
+  // plain M/M/1/K scene's in 40 ms), one worker: the first is in flight
+  // from the moment the worker starts until well after the kill.
+  std::string scene = kMM1K;
+  const std::string from = "duration: 50000", to = "duration: 1000000";
+  REQUIRE(scene.find(from) != std::string::npos);
+  scene.replace(scene.find(from), from.size(), to);
   std::string sweep_text =
       "scene: mm1k.yaml\nparameters:\n  process.objects.queue.capacity: [1, 2, 3, 4]\nreplications: 4\n"
       "outputs: [arrivals.loss_probability]\n";
-  auto f = write_pair(dir, "mm1k.yaml", kMM1K, "s.yaml", sweep_text);
+  auto f = write_pair(dir, "mm1k.yaml", scene, "s.yaml", sweep_text);
   const std::string out = (dir / "r.h5").string();
   pid_t pid = spawn_werk("sweep " + f + " -q --jobs 1 -o " + out);
   // The worker is the coordinator's child process.
