@@ -9,6 +9,7 @@
 
 #include "broadphase.h"
 #include "contact_solver.h"
+#include "manifold_reuse.h"
 #include "narrowphase.h"
 
 namespace werk {
@@ -63,13 +64,18 @@ WERK_HD inline BeltMotion belt_motion(const ConveyorView& cv, int conveyor, int 
 }
 
 // Fills contact c (and x, when the scene keeps extra contact data) for the
-// shape-instance pair (a, b); returns 1 when the manifold has points
-// (touching or within the speculative margin).
+// shape-instance pair (a, b); returns 0 when the manifold has no points,
+// else 1 + kept_at (below) + 1 (touching or within the speculative
+// margin). The manifold is last step's kept_at from `kept` where the
+// shapes have not moved relative to each other (manifold_reuse.h), with
+// kept_at searched when given as kSearchKept, or -1: made anew. `keep`,
+// when given, gets what the next step may reuse.
 WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nshape, int nbody, const ShapeBounds* bounds,
                                     const int32_t* shape_body, const int32_t* shape_material, const int32_t* shape_conveyor,
                                     const MaterialView& mat, const Vec3* pos, const Vec3* vel,
-                                    const Vec3* angvel, const ConveyorView& cv, float dt, float margin, Contact& c,
-                                    ContactExtra* x) {
+                                    const Vec3* angvel, const ConveyorView& cv, float dt, float margin,
+                                    const KeptManifolds& kept, int kept_at, Contact& c, ContactExtra* x,
+                                    KeptManifold* keep) {
   const int w = a / nshape, sa = a % nshape, sb = b % nshape;
   const int ba = w * nbody + shape_body[sa], bb = w * nbody + shape_body[sb];
   // Reach as far as the bodies can close in one step, so fast parts meet
@@ -88,7 +94,14 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   }
   float closing = linear + length(angvel[ba]) * minf(length(ea), 1.0f) + length(angvel[bb]) * minf(length(eb), 1.0f);
   Manifold m;
-  collide(g, sa, bounds[a].xf, sb, bounds[b].xf, margin + closing * dt, m);
+  if (kept_at == kSearchKept) kept_at = find_kept(kept.keys, kept.n, pair_key(a, b));
+  if (kept_at >= 0 && reuse_manifold(kept.manifolds[kept_at], bounds[a].xf, bounds[b].xf, m)) {
+    if (keep) *keep = kept.manifolds[kept_at];
+  } else {
+    kept_at = -1;
+    collide(g, sa, bounds[a].xf, sb, bounds[b].xf, margin + closing * dt, m);
+    if (keep && m.count > 0) keep_manifold(m, bounds[a].xf, bounds[b].xf, *keep);
+  }
   c.count = m.count;
   if (m.count == 0) return 0;
   // A belt is a carrying surface: parts touch it from above. Side and end
@@ -120,7 +133,7 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
     x->rolling = sqrtf(mat.rolling[ma] * mat.rolling[mb]);
     x->spinning = sqrtf(mat.spinning[ma] * mat.spinning[mb]);
   }
-  return 1;
+  return 2 + kept_at;
 }
 
 }  // namespace werk

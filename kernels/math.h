@@ -134,8 +134,8 @@ struct Transform {
   Vec3 p;
   Quat q;
 };
-WERK_HD inline Vec3 transform_point(const Transform& t, Vec3 v) { return t.p + rotate(t.q, v); }
-WERK_HD inline Vec3 inv_transform_point(const Transform& t, Vec3 v) { return rotate_inv(t.q, v - t.p); }
+WERK_HD_INLINE Vec3 transform_point(const Transform& t, Vec3 v) { return t.p + rotate(t.q, v); }
+WERK_HD_INLINE Vec3 inv_transform_point(const Transform& t, Vec3 v) { return rotate_inv(t.q, v - t.p); }
 WERK_HD inline Transform compose(const Transform& a, const Transform& b) {
   return {a.p + rotate(a.q, b.p), a.q * b.q};
 }

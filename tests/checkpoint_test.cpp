@@ -204,7 +204,7 @@ TEST_CASE("state and solver memory through a checkpoint file continue a simulati
     Simulation ref(m, SimulationOptions{backend, 1});
     ref.step(300);
     const SolverMemory memory = ref.solver_memory();
-    REQUIRE(memory.names.size() == 5);
+    REQUIRE(memory.names.size() == 7);
     Checkpoint c;
     c.state = ref.state();
     c.memory = memory;

@@ -79,6 +79,7 @@ int bench_command(const BenchArgs& a) {
     kinetic += 0.5 * model.body_mass[b] * dot(v, v) + 0.5 * (I.x * w.x * w.x + I.y * w.y * w.y + I.z * w.z * w.z);
   }
   const long long manifolds = sim.last_manifold_count(), points = sim.last_contact_count();
+  const long long reused = sim.last_reused_manifold_count();
   const int colors = sim.last_color_count();
   // What `werk run`'s blow-up check costs each time it runs (at each
   // recorded frame, at least every 240 steps): reading the state back
@@ -117,21 +118,21 @@ int bench_command(const BenchArgs& a) {
   // device memory); peak RSS adds the process, the model and the scene.
   const double engine_bytes = double(sim.device_bytes());
   std::printf("%s: %d bodies (%d dynamic), %d steps in %.3f s: %.1f steps/s, %.0f body-steps/s, peak RSS %.1f MB, "
-              "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds with %lld points "
+              "engine memory %.1f MB (%.0f B per dynamic body), max penetration %.2f mm, %lld manifolds (%.0f%% reused) with %lld points "
               "and %d colour%s at the end, per step %.1f launches, %.1f syncs, %.2f allocations, state hash %016llx [%s, %.0f%% "
               "of steps on more than one thread]; %.0f%% of steps with mixed masses; "
               "blow-up check %.3f ms (%.2f%% of a step); checkpoint %.1f ms, %.2f MB\n",
               model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss / 1024.0,
-              engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, points, colors,
+              engine_bytes / 1e6, engine_bytes / std::max(dynamic, 1), penetration * 1e3, manifolds, 100.0 * reused / std::max(manifolds, 1LL), points, colors,
               colors == 1 ? "" : "s", launches, syncs, allocations, (unsigned long long)hash, sim.backend_name().c_str(), 100.0 * team_share, 100.0 * mixed_share, check_s * 1e3,
               100.0 * check_s * steps_per_s, checkpoint_s * 1e3, checkpoint_bytes / 1e6);
   if (a.json)
     std::printf("{\"scene\":\"%s\",\"bodies\":%d,\"dynamic\":%d,\"steps\":%d,\"seconds\":%.6f,\"steps_per_s\":%.3f,"
                 "\"body_steps_per_s\":%.1f,\"peak_rss_kb\":%ld,\"device_bytes\":%zu,\"max_penetration_m\":%.6f,"
-                "\"manifolds\":%lld,\"contact_points\":%lld,\"colors\":%d,\"launches_per_step\":%.2f,\"syncs_per_step\":%.2f,"
+                "\"manifolds\":%lld,\"reused_manifolds\":%lld,\"contact_points\":%lld,\"colors\":%d,\"launches_per_step\":%.2f,\"syncs_per_step\":%.2f,"
                 "\"allocations_per_step\":%.3f,\"team_share\":%.3f,\"mixed_share\":%.3f,\"kinetic_energy_j\":%.6g,\"top_z_m\":%.6f,\"hash\":\"%016llx\",\"backend\":\"%s\"}\n",
                 model.name.c_str(), model.nbody(), dynamic, a.steps, wall, steps_per_s, body_steps, ru.ru_maxrss,
-                sim.device_bytes(), double(penetration), manifolds, points, colors, launches, syncs, allocations, team_share, mixed_share, kinetic,
+                sim.device_bytes(), double(penetration), manifolds, reused, points, colors, launches, syncs, allocations, team_share, mixed_share, kinetic,
                 top, (unsigned long long)hash,
                 sim.backend_name().c_str());
   return 0;

@@ -16,6 +16,7 @@ struct StepStats {
   int64_t pairs = 0;     // broadphase pairs
   int64_t contacts = 0;  // contact points in manifolds
   int64_t manifolds = 0;  // touching pairs (contact manifolds)
+  int64_t reused = 0;     // of those, manifolds reused from the step before (manifold_reuse.h)
   int colors = 0;        // constraint graph colours
   float max_penetration = 0;  // deepest overlap among contact points at step start (m)
   // Device work of the last step, counted by the pipeline the same way on

@@ -21,7 +21,7 @@ namespace werk {
 namespace {
 
 constexpr const char* kFormat = "werk checkpoint";
-constexpr int kFormatVersion = 2;  // 2: body activity flags, a physical line's state
+constexpr int kFormatVersion = 3;  // 2: body activity flags, a physical line's state; 3: kept manifolds
 
 // HDF5 element type and components per entry of a State array's type.
 template <class T>

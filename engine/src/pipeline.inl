@@ -21,6 +21,10 @@ using werk::Vec3;
 struct is_nonzero {
   WERK_HD bool operator()(int32_t v) const { return v != 0; }
 };
+// make_contact's result for a manifold reused from the step before.
+struct is_reused {
+  WERK_HD bool operator()(int32_t v) const { return v >= 2; }
+};
 // A shape instance too large for the grid (no cells) that is not the empty
 // box of an inactive body.
 struct is_big_shape {
@@ -131,6 +135,8 @@ class Pipeline final : public werk::Backend {
     step_ = s.step;
     // A new state has no contact history to warm start from.
     memory_.clear();
+    reusable_keys_.clear();
+    reusable_.clear();
     impact_steps_.assign(size_t(nworld_), 0);
     impact_bound_ = 0;
   }
@@ -155,6 +161,8 @@ class Pipeline final : public werk::Backend {
     f("asleep", asleep_);
     f("rest_time", rest_);
     f("contact_memory", memory_);
+    f("manifold_keys", reusable_keys_);
+    f("manifolds", reusable_);
     f("impact_steps", impact_steps_);
   }
 
@@ -263,6 +271,7 @@ class Pipeline final : public werk::Backend {
     if (ncontact_ > 0) {
       color_contacts();
       write_contacts(dt);
+      keep_manifolds();
       prepare_contacts();
     } else {
       solver_contacts_.resize(0);
@@ -273,6 +282,9 @@ class Pipeline final : public werk::Backend {
       stats_.max_penetration = 0;
       stats_.colors = 0;
       mixed_any_ = false;
+      reusable_keys_.resize(0);
+      reusable_.resize(0);
+      stats_.reused = 0;
     }
     solve_substeps(p, s);
     if (model_->sleep) sleep_bodies(dt);
@@ -443,6 +455,7 @@ class Pipeline final : public werk::Backend {
       Vector<werk::Contact>().swap(spare_contacts_);
       Vector<werk::ContactExtra>().swap(spare_extras_);
       Vector<int32_t>().swap(contact_pairs_);
+      Vector<werk::KeptManifold>().swap(batch_reusable_);
     }
     contact_keys_.resize(0);
     contact_pairs_.resize(0);
@@ -452,18 +465,30 @@ class Pipeline final : public werk::Backend {
       if (int(solver_contacts_.size()) < n) fit(solver_contacts_, n);
       if (has_extra_ && int(extras_.size()) < n) fit(extras_, n);
       fit(touching_, n);
-      collide(pair_keys_ + first, nullptr, n, dt, raw(touching_));
+      if (keep_manifolds_) fit(batch_reusable_, n);
+      collide(pair_keys_ + first, nullptr, n, dt, raw(touching_), keep_manifolds_ ? raw(batch_reusable_) : nullptr,
+              nullptr);
       const int t = int(thrust::count_if(policy(n), touching_.begin(), touching_.begin() + n, is_nonzero()));
       host_read();
       fit(contact_keys_, ncontact_ + t);
       thrust::copy_if(policy(n), pair_keys_ + first, pair_keys_ + first + n, raw(touching_),
                       contact_keys_.begin() + ncontact_, is_nonzero());
       host_read();  // copy_if returns its end
+      if (!keep_manifolds_) {
+        // What each touching pair reused, so that write_contacts need not
+        // search again.
+        fit(touched_, ncontact_ + t);
+        thrust::copy_if(policy(n), touching_.begin(), touching_.begin() + n, touched_.begin() + ncontact_, is_nonzero());
+        host_read();
+      }
       if (keep_manifolds_) {
         fit(contact_pairs_, t);
         thrust::copy_if(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
                         touching_.begin(), contact_pairs_.begin(), is_nonzero());
         host_read();
+        fit(next_reusable_, t);
+        thrust::gather(policy(t), contact_pairs_.begin(), contact_pairs_.begin() + t, batch_reusable_.begin(),
+                       next_reusable_.begin());
       }
       ncontact_ += t;
     }
@@ -512,13 +537,31 @@ class Pipeline final : public werk::Backend {
     contact_storage(size_t(n) * sizeof(werk::Contact), 0);
     fit(solver_contacts_, n);
     if (has_extra_) fit(extras_, n);
-    collide(raw(contact_keys_), raw(order_), n, dt, nullptr);
+    fit(next_reusable_, n);
+    collide(raw(contact_keys_), raw(order_), n, dt, nullptr, raw(next_reusable_), raw(touched_));
+  }
+
+  // This step's manifolds, by pair key, for the next step to reuse where
+  // its shapes have not moved (manifold_reuse.h).
+  void keep_manifolds() {
+    // make_contact returned 2 or more for a reused manifold.
+    const int32_t* results = raw(keep_manifolds_ ? touching_ : touched_);
+    const int nresult = keep_manifolds_ ? npair_ : ncontact_;
+    stats_.reused = thrust::count_if(policy(nresult), results, results + nresult, is_reused());
+    host_read();
+    reusable_.swap(next_reusable_);
+    fit(reusable_keys_, ncontact_);
+    thrust::copy(policy(ncontact_), contact_keys_.begin(), contact_keys_.begin() + ncontact_, reusable_keys_.begin());
   }
 
   // Manifolds of the n pairs keys[order[k]] (keys[k] without an order)
-  // into the solver buffer; touching (when given) gets 1 for pairs with
-  // points.
-  void collide(const uint64_t* keys, const int32_t* order, int n, float dt, int32_t* touching) {
+  // into the solver buffer. Last step's manifolds are reused where the
+  // shapes kept still. touching (when given) gets what make_contact
+  // returns (0: no points), keep (when given) at order[k] (k) what the
+  // next step may reuse; touched (when given) holds at order[k] what
+  // make_contact returned for the pair before.
+  void collide(const uint64_t* keys, const int32_t* order, int n, float dt, int32_t* touching, werk::KeptManifold* keep,
+               const int32_t* touched) {
     werk::Contact* out = raw(solver_contacts_);
     werk::ContactExtra* extra = has_extra_ ? raw(extras_) : nullptr;
     const werk::ShapeBounds* bounds = raw(bounds_);
@@ -530,11 +573,15 @@ class Pipeline final : public werk::Backend {
     const werk::ConveyorView conv = conveyor_view();
     const int nshape = nshape_, nbody = nbody_;
     const float margin = speculative_margin_;
+    const werk::KeptManifolds kept{raw(reusable_keys_), raw(reusable_), int(reusable_keys_.size())};
     each(n, [=] WERK_HD(int k) {
-      const uint64_t key = keys[order ? order[k] : k];
+      const int slot = order ? order[k] : k;
+      const uint64_t key = keys[slot];
       int a = int(key >> 32), b = int(key & 0xffffffffu);
       int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, mat, pos,
-                                     vel, angvel, conv, dt, margin, out[k], extra ? &extra[k] : nullptr);
+                                     vel, angvel, conv, dt, margin, kept, touched ? touched[slot] - 2 : werk::kSearchKept,
+                                     out[k], extra ? &extra[k] : nullptr,
+                                     keep ? &keep[slot] : nullptr);
       if (touching) touching[k] = t;
     }, kCollideCost);
   }
@@ -1178,9 +1225,10 @@ class Pipeline final : public werk::Backend {
            touching_.capacity() * 4 +
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
            (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
-           contact_pairs_.capacity() * 4 +
+           (contact_pairs_.capacity() + touched_.capacity()) * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
-           memory_.capacity() * sizeof(werk::PointMemory) + (color_.capacity() + sorted_color_.capacity() + order_.capacity() + memory_first_.capacity()) * 4 +
+           memory_.capacity() * sizeof(werk::PointMemory) + reusable_keys_.capacity() * 8 +
+           (reusable_.capacity() + next_reusable_.capacity() + batch_reusable_.capacity()) * sizeof(werk::KeptManifold) + (color_.capacity() + sorted_color_.capacity() + order_.capacity() + memory_first_.capacity()) * 4 +
            (claim_.capacity() + tentative_.capacity() + color_mask_.capacity()) * 8 + color_bounds_.capacity() * 4 +
            cache_.bytes() + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat) + delta_.capacity() * sizeof(werk::BodyDelta) +
@@ -1266,9 +1314,13 @@ class Pipeline final : public werk::Backend {
   // Manifolds kept from a single narrowphase batch (see find_contacts).
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
+  Vector<int32_t> touched_;                // make_contact's result for each touching pair (two-pass steps)
   Vector<werk::Contact> spare_contacts_;   // reordering targets, swapped in
   Vector<werk::ContactExtra> spare_extras_;
   Vector<werk::PointMemory> memory_;       // last step's pushing points, by pair key (warm start)
+  Vector<uint64_t> reusable_keys_;         // last step's touching pairs, sorted (carried)
+  Vector<werk::KeptManifold> reusable_;    // and their manifolds, for reuse (carried)
+  Vector<werk::KeptManifold> next_reusable_, batch_reusable_;  // this step's, by touching pair and by pair
   Vector<int32_t> color_, sorted_color_, order_;
   Vector<unsigned long long> claim_;       // per body: the round's lowest claim (parallel colouring)
   Vector<unsigned long long> tentative_;   // per contact: its claim this round (parallel colouring)

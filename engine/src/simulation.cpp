@@ -201,6 +201,7 @@ std::string Simulation::backend_name() const { return backend_->name(); }
 int64_t Simulation::last_pair_count() const { return backend_->stats().pairs; }
 int64_t Simulation::last_manifold_count() const { return backend_->stats().manifolds; }
 int64_t Simulation::last_contact_count() const { return backend_->stats().contacts; }
+int64_t Simulation::last_reused_manifold_count() const { return backend_->stats().reused; }
 float Simulation::last_max_penetration() const { return backend_->stats().max_penetration; }
 int Simulation::last_color_count() const { return backend_->stats().colors; }
 Simulation::DeviceWork Simulation::device_work() const {

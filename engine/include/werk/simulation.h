@@ -130,6 +130,9 @@ class WERK_API Simulation {
   int64_t last_pair_count() const;
   int64_t last_manifold_count() const;
   int64_t last_contact_count() const;
+  // Manifolds of the last step reused from the step before, where the two
+  // shapes had not moved relative to each other (docs/architecture.md).
+  int64_t last_reused_manifold_count() const;
   // Deepest overlap between touching shapes at the start of the last step (m).
   float last_max_penetration() const;
   // Constraint graph colours of the last step.
