@@ -69,47 +69,50 @@ WERK_HD inline BeltMotion belt_motion(const ConveyorView& cv, int conveyor, int 
 // margin). The manifold is last step's kept_at from `kept` where the
 // shapes have not moved relative to each other (manifold_reuse.h), with
 // kept_at searched when given as kSearchKept, or -1: made anew. `keep`,
-// when given, gets what the next step may reuse.
+// when given, gets what the next step may reuse. With c null, only the
+// result is wanted (whether the pair touches).
 WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nshape, int nbody, const ShapeBounds* bounds,
                                     const int32_t* shape_body, const int32_t* shape_material, const int32_t* shape_conveyor,
                                     const MaterialView& mat, const Vec3* pos, const Vec3* vel,
                                     const Vec3* angvel, const ConveyorView& cv, float dt, float margin,
-                                    const KeptManifolds& kept, int kept_at, Contact& c, ContactExtra* x,
+                                    const KeptManifolds& kept, int kept_at, Contact* out, ContactExtra* x,
                                     KeptManifold* keep) {
   const int w = a / nshape, sa = a % nshape, sb = b % nshape;
   const int ba = w * nbody + shape_body[sa], bb = w * nbody + shape_body[sb];
-  // Reach as far as the bodies can close in one step, so fast parts meet
-  // thin walls before they pass through them. Each body's own approach
-  // counts in full rather than the relative speed: two parts falling
-  // together close fast once the lower lands. Between two moving bodies
-  // only the approach along the line of their centres counts, so parts
-  // falling side by side do not reach for each other.
-  Vec3 ea = 0.5f * (bounds[a].box.hi - bounds[a].box.lo), eb = 0.5f * (bounds[b].box.hi - bounds[b].box.lo);
-  float linear = length(vel[bb]) + length(vel[ba]);
-  const Vec3 centres = pos[bb] - pos[ba];
-  const float apart = length(centres);
-  if (length_sq(vel[ba]) > 0.0f && length_sq(vel[bb]) > 0.0f && apart > 0.0f) {
-    const Vec3 d = (1.0f / apart) * centres;
-    linear = maxf(dot(vel[ba], d), 0.0f) + maxf(-dot(vel[bb], d), 0.0f);
-  }
-  float closing = linear + length(angvel[ba]) * minf(length(ea), 1.0f) + length(angvel[bb]) * minf(length(eb), 1.0f);
   Manifold m;
   if (kept_at == kSearchKept) kept_at = find_kept(kept.keys, kept.n, pair_key(a, b));
   if (kept_at >= 0 && reuse_manifold(kept.manifolds[kept_at], bounds[a].xf, bounds[b].xf, m)) {
     if (keep) *keep = kept.manifolds[kept_at];
   } else {
     kept_at = -1;
+    // Reach as far as the bodies can close in one step, so fast parts meet
+    // thin walls before they pass through them. Each body's own approach
+    // counts in full rather than the relative speed: two parts falling
+    // together close fast once the lower lands. Between two moving bodies
+    // only the approach along the line of their centres counts, so parts
+    // falling side by side do not reach for each other.
+    Vec3 ea = 0.5f * (bounds[a].box.hi - bounds[a].box.lo), eb = 0.5f * (bounds[b].box.hi - bounds[b].box.lo);
+    float linear = length(vel[bb]) + length(vel[ba]);
+    const Vec3 centres = pos[bb] - pos[ba];
+    const float apart = length(centres);
+    if (length_sq(vel[ba]) > 0.0f && length_sq(vel[bb]) > 0.0f && apart > 0.0f) {
+      const Vec3 d = (1.0f / apart) * centres;
+      linear = maxf(dot(vel[ba], d), 0.0f) + maxf(-dot(vel[bb], d), 0.0f);
+    }
+    float closing = linear + length(angvel[ba]) * minf(length(ea), 1.0f) + length(angvel[bb]) * minf(length(eb), 1.0f);
     collide(g, sa, bounds[a].xf, sb, bounds[b].xf, margin + closing * dt, m);
     if (keep && m.count > 0) keep_manifold(m, bounds[a].xf, bounds[b].xf, *keep);
   }
-  c.count = m.count;
-  if (m.count == 0) return 0;
   // A belt is a carrying surface: parts touch it from above. Side and end
   // faces of belt segments would catch parts at the seams of a curve (the
   // internal-edge problem), so contacts with a belt push along its top
   // normal only.
-  if (shape_conveyor[sa] >= 0 && dot(m.normal, rotate(bounds[a].xf.q, Vec3{0, 0, 1})) < 0.7f) return c.count = 0;
-  if (shape_conveyor[sb] >= 0 && dot(m.normal, rotate(bounds[b].xf.q, Vec3{0, 0, 1})) > -0.7f) return c.count = 0;
+  if (m.count > 0 && shape_conveyor[sa] >= 0 && dot(m.normal, rotate(bounds[a].xf.q, Vec3{0, 0, 1})) < 0.7f) m.count = 0;
+  if (m.count > 0 && shape_conveyor[sb] >= 0 && dot(m.normal, rotate(bounds[b].xf.q, Vec3{0, 0, 1})) > -0.7f) m.count = 0;
+  if (out) out->count = int16_t(m.count);
+  if (m.count == 0) return 0;
+  if (!out) return 2 + kept_at;
+  Contact& c = *out;
   c.a = ba;
   c.b = bb;
   c.normal = m.normal;

@@ -559,7 +559,8 @@ class Pipeline final : public werk::Backend {
   // shapes kept still. touching (when given) gets what make_contact
   // returns (0: no points), keep (when given) at order[k] (k) what the
   // next step may reuse; touched (when given) holds at order[k] what
-  // make_contact returned for the pair before.
+  // make_contact returned for the pair before. A first pass whose
+  // manifolds are not kept only finds which pairs touch: it writes none.
   void collide(const uint64_t* keys, const int32_t* order, int n, float dt, int32_t* touching, werk::KeptManifold* keep,
                const int32_t* touched) {
     werk::Contact* out = raw(solver_contacts_);
@@ -580,7 +581,7 @@ class Pipeline final : public werk::Backend {
       int a = int(key >> 32), b = int(key & 0xffffffffu);
       int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, mat, pos,
                                      vel, angvel, conv, dt, margin, kept, touched ? touched[slot] - 2 : werk::kSearchKept,
-                                     out[k], extra ? &extra[k] : nullptr,
+                                     keep || !touching ? &out[k] : nullptr, extra ? &extra[k] : nullptr,
                                      keep ? &keep[slot] : nullptr);
       if (touching) touching[k] = t;
     }, kCollideCost);
