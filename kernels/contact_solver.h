@@ -591,6 +591,10 @@ WERK_HD inline void remember_contact(const Contact& c, uint64_t key, const Solve
 
 // World inverse inertia R diag(inv_i) R^T of a body.
 WERK_HD inline Mat3 world_inv_inertia(Quat q, Vec3 inv_i) {
+  // Equal moments (a cube, a sphere, a body held still): the same in every
+  // orientation, exactly.
+  if (inv_i.x == inv_i.y && inv_i.y == inv_i.z)
+    return {Vec3{inv_i.x, 0.0f, 0.0f}, Vec3{0.0f, inv_i.x, 0.0f}, Vec3{0.0f, 0.0f, inv_i.x}};
   Mat3 r = quat_to_mat(q);
   Mat3 out;
   Vec3* rows[3] = {&out.r0, &out.r1, &out.r2};
