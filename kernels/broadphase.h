@@ -59,6 +59,18 @@ WERK_HD inline void shape_bounds(int i, int nshape, int nbody, const GeometryVie
 WERK_HD inline Aabb empty_box() { return Aabb{Vec3{1e30f, 1e30f, 1e30f}, Vec3{-1e30f, -1e30f, -1e30f}}; }
 WERK_HD inline bool is_empty(const Aabb& b) { return b.lo.x > b.hi.x; }
 
+// a grown by s on every side (an empty box stays empty).
+WERK_HD inline Aabb grown(const Aabb& a, float s) {
+  return Aabb{a.lo - Vec3{s, s, s}, a.hi + Vec3{s, s, s}};
+}
+// Whether inner lies within outer. An empty box lies within an empty box
+// only: a shape that leaves collision drops its pairs.
+WERK_HD inline bool contains(const Aabb& outer, const Aabb& inner) {
+  if (is_empty(inner)) return is_empty(outer);
+  return outer.lo.x <= inner.lo.x && outer.lo.y <= inner.lo.y && outer.lo.z <= inner.lo.z &&
+         inner.hi.x <= outer.hi.x && inner.hi.y <= outer.hi.y && inner.hi.z <= outer.hi.z;
+}
+
 WERK_HD inline bool overlaps(const Aabb& a, const Aabb& b) {
   return a.lo.x <= b.hi.x && b.lo.x <= a.hi.x && a.lo.y <= b.hi.y && b.lo.y <= a.hi.y && a.lo.z <= b.hi.z &&
          b.lo.z <= a.hi.z;

@@ -79,6 +79,12 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
                                     KeptManifold* keep) {
   const int w = a / nshape, sa = a % nshape, sb = b % nshape;
   const int ba = w * nbody + shape_body[sa], bb = w * nbody + shape_body[sb];
+  // Only pairs whose boxes overlap touch, as if the broadphase had found
+  // exactly those: the pairs it keeps from step to step are more.
+  if (!overlaps(bounds[a].box, bounds[b].box)) {
+    if (out) out->count = 0;
+    return 0;
+  }
   Manifold m;
   if (kept_at == kSearchKept) kept_at = find_kept(kept.keys, kept.n, pair_key(a, b));
   if (kept_at >= 0 && reuse_manifold(kept.manifolds[kept_at], bounds[a].xf, bounds[b].xf, m)) {

@@ -32,6 +32,13 @@ struct is_big_shape {
   const werk::ShapeBounds* bounds;
   WERK_HD bool operator()(int i) const { return cells[i] == 0 && !werk::is_empty(bounds[i].box); }
 };
+// A shape instance whose box has left the box the kept pairs were found
+// with.
+struct box_outside {
+  const werk::ShapeBounds* bounds;
+  const werk::ShapeBounds* fat;
+  WERK_HD bool operator()(int i) const { return !werk::contains(fat[i].box, bounds[i].box); }
+};
 // A contact of a mixed-mass world with a near-vertical normal: a
 // candidate for the shock passes (kernels/shock_propagation.h).
 struct is_shock_candidate {
@@ -261,7 +268,7 @@ class Pipeline final : public werk::Backend {
     }
     if (nshape_ > 0) {
       compute_bounds(dt);
-      find_pairs();
+      broadphase();
       find_contacts(dt);
     } else {
       ncontact_ = 0;
@@ -320,16 +327,55 @@ class Pipeline final : public werk::Backend {
     });
   }
 
-  // Grid broadphase: cell entries, sorted; pairs per cell and for big
-  // shapes; sorted by pair key. The cell entries, the per-entry pair
-  // offsets and the pair list live in the contact buffer's storage (see
-  // contact_storage), which is free until the narrowphase writes
-  // manifolds: the step's peak memory holds the lists or the manifolds,
-  // not both.
-  void find_pairs() {
+  // The pairs of shapes whose boxes overlap, or more. The grid finds them
+  // with every box grown by a slack, and they are kept: while every
+  // shape's box lies within its grown box of then, the kept pairs still
+  // hold every pair whose boxes overlap. The narrowphase decides which
+  // pairs touch, and extra pairs touch nowhere, so a step on kept pairs
+  // gives the same result, bit for bit, without the grid. A settled pile
+  // keeps its pairs for good; parts on belts find them anew every step or
+  // two. A body placed, (de)activated or restored from outside needs no
+  // flag: its box leaves its grown box, or the pairs still hold.
+  void broadphase() {
+    const int n = nworld_ * nshape_;
+    const werk::ShapeBounds* bounds = raw(bounds_);
+    werk::ShapeBounds* fat = raw(fat_bounds_);
+    if (int(fat_bounds_.size()) == n) {
+      const int outside = int(thrust::count_if(policy(n), thrust::counting_iterator<int>(0),
+                                               thrust::counting_iterator<int>(n), box_outside{bounds, fat}));
+      host_read();
+      if (outside == 0) return reuse_pairs();
+    }
+    fit(fat_bounds_, n);
+    fat = raw(fat_bounds_);
+    const float slack = kPairSlack * cell_size_;
+    each(n, [=] WERK_HD(int i) { fat[i] = werk::ShapeBounds{werk::grown(bounds[i].box, slack), bounds[i].xf}; });
+    find_pairs(fat);
+    fit(kept_pairs_, npair_);
+    thrust::copy(policy(npair_), pair_keys_, pair_keys_ + npair_, kept_pairs_.begin());
+  }
+
+  // The kept pairs, where find_pairs puts its list.
+  void reuse_pairs() {
+    const int npair = int(kept_pairs_.size());
+    const size_t pair_bytes = size_t(npair) * sizeof(uint64_t);
+    const size_t batch_bytes = size_t(std::min(npair, System::narrow_batch)) * sizeof(werk::Contact);
+    uint8_t* storage = contact_storage(batch_bytes + pair_bytes + alignof(uint64_t), 0);
+    pair_keys_ = werk::aligned_at<uint64_t>(storage, pair_list_offset(npair));
+    thrust::copy(policy(npair), kept_pairs_.begin(), kept_pairs_.end(), pair_keys_);
+    npair_ = npair;
+    stats_.pairs = npair;
+  }
+
+  // Grid broadphase over the given boxes: cell entries, sorted; pairs per
+  // cell and for big shapes; sorted by pair key. The cell entries, the
+  // per-entry pair offsets and the pair list live in the contact buffer's
+  // storage (see contact_storage), which is free until the narrowphase
+  // writes manifolds: the step's peak memory holds the lists or the
+  // manifolds, not both.
+  void find_pairs(const werk::ShapeBounds* bounds) {
     const int n = nworld_ * nshape_;
     const float inv_cell = 1.0f / cell_size_;
-    const werk::ShapeBounds* bounds = raw(bounds_);
     fit(shape_cells_, n);
     fit(shape_first_, n);
     int32_t* cells = raw(shape_cells_);
@@ -818,6 +864,9 @@ class Pipeline final : public werk::Backend {
   // A grid entry's pair search (the entries after it in its cell, each
   // box tested): about 40 ns on PYRAMID-40, as much as eight body updates.
   static constexpr int kPairSearchCost = 8;
+  // The slack of the boxes the kept pairs are found with, in grid cells
+  // (the cell is about a moving part's diagonal).
+  static constexpr float kPairSlack = 0.25f;
 
   template <class Team>
   void substeps_on(Team& team, const werk::BodyParams& p, const werk::BodyState& s) {
@@ -1221,7 +1270,8 @@ class Pipeline final : public werk::Backend {
     if (!d.empty()) thrust::copy(d.begin(), d.end(), h.begin());
   }
   size_t scratch_bytes() const {
-    return bounds_.capacity() * sizeof(werk::ShapeBounds) + (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
+    return (bounds_.capacity() + fat_bounds_.capacity()) * sizeof(werk::ShapeBounds) + kept_pairs_.capacity() * 8 +
+           (shape_cells_.capacity() + shape_first_.capacity()) * 4 +
            big_.capacity() * 4 +
            touching_.capacity() * 4 +
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
@@ -1229,7 +1279,8 @@ class Pipeline final : public werk::Backend {
            (contact_pairs_.capacity() + touched_.capacity()) * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
            memory_.capacity() * sizeof(werk::PointMemory) + reusable_keys_.capacity() * 8 +
-           (reusable_.capacity() + next_reusable_.capacity() + batch_reusable_.capacity()) * sizeof(werk::KeptManifold) + (color_.capacity() + sorted_color_.capacity() + order_.capacity() + memory_first_.capacity()) * 4 +
+           (reusable_.capacity() + next_reusable_.capacity() + batch_reusable_.capacity()) * sizeof(werk::KeptManifold) +
+           (color_.capacity() + sorted_color_.capacity() + order_.capacity() + memory_first_.capacity()) * 4 +
            (claim_.capacity() + tentative_.capacity() + color_mask_.capacity()) * 8 + color_bounds_.capacity() * 4 +
            cache_.bytes() + (pos_start_.capacity() + world_inv_inertia_.capacity() * 3) * sizeof(Vec3) +
            quat_start_.capacity() * sizeof(Quat) + delta_.capacity() * sizeof(werk::BodyDelta) +
@@ -1329,6 +1380,8 @@ class Pipeline final : public werk::Backend {
   Vector<int32_t> color_bounds_;           // first contact of each colour, in colour order
   std::vector<int32_t> color_bounds_host_;
   std::vector<int32_t> color_offsets_{0};
+  Vector<werk::ShapeBounds> fat_bounds_;   // the boxes the kept pairs were found with (grown by kPairSlack)
+  Vector<uint64_t> kept_pairs_;            // the pairs found with them, sorted
   int serial_from_ = 0;                  // first colour run on one thread
   std::vector<uint64_t> greedy_masks_;   // per body: colours taken (sequential colouring)
   std::vector<uint8_t> greedy_colors_;   // per contact: its colour (sequential colouring)

@@ -125,8 +125,9 @@ class WERK_API Simulation {
 
   // "cpu(openmp, 2 threads)" or "cuda(<device>)".
   std::string backend_name() const;
-  // Broadphase pairs, contact manifolds (touching pairs) and contact
-  // points of the last step.
+  // Broadphase pairs (candidates: pairs of active shapes whose boxes,
+  // grown by a slack, overlapped when the pairs were last found), contact
+  // manifolds (touching pairs) and contact points of the last step.
   int64_t last_pair_count() const;
   int64_t last_manifold_count() const;
   int64_t last_contact_count() const;

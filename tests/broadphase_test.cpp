@@ -1,0 +1,67 @@
+// The broadphase keeps its pairs from step to step (engine/src/pipeline.inl,
+// broadphase()): found with boxes grown by a slack, they hold while every
+// box stays within its grown box. A box that leaves it, by its own motion
+// or by being placed from outside, makes the grid search run again, so no
+// contact is missed.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "kernels/broadphase.h"
+#include "test_util.h"
+
+using namespace werk;
+
+TEST_CASE("a box lies within a grown box until it moves past the slack on any side", "[broadphase]") {
+  const Aabb box{{0, 0, 0}, {1, 2, 3}};
+  const Aabb fat = grown(box, 0.25f);
+  CHECK(contains(fat, box));
+  CHECK_FALSE(contains(box, fat));
+  for (int axis = 0; axis < 3; ++axis) {
+    for (float sign : {-1.0f, 1.0f}) {
+      INFO("axis " << axis << " sign " << sign);
+      Vec3 shift{0, 0, 0};
+      (axis == 0 ? shift.x : axis == 1 ? shift.y : shift.z) = sign;
+      CHECK(contains(fat, Aabb{box.lo + 0.2f * shift, box.hi + 0.2f * shift}));
+      CHECK_FALSE(contains(fat, Aabb{box.lo + 0.3f * shift, box.hi + 0.3f * shift}));
+    }
+  }
+  // A shape that leaves collision (its box empty) drops its pairs, one
+  // that comes back finds them; one out of collision all along keeps none.
+  CHECK_FALSE(contains(fat, empty_box()));
+  CHECK_FALSE(contains(grown(empty_box(), 0.25f), box));
+  CHECK(contains(grown(empty_box(), 0.25f), empty_box()));
+}
+
+TEST_CASE("kept pairs miss no contact of a body placed or thrown", "[broadphase][contact]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  // Five 0.1 m boxes 0.3 m apart on the floor: once they rest, their
+  // pairs are kept.
+  std::string text = test::scene_header("row", 1.0 / 60, 8) +
+                     "materials:\n  m: {density: 500, friction: 0.5}\nstatic:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                     "bodies:\n  - name: box\n    shape: {type: box, size: [0.1, 0.1, 0.1]}\n    material: m\n"
+                     "    position: [0, 0, 0.05]\n    grid: {count: [5, 1, 1], spacing: [0.3, 0, 0]}\n";
+  Simulation sim(compile_scene(text, "row.yaml"), SimulationOptions{backend, 1});
+  sim.step(30);
+  REQUIRE(sim.last_manifold_count() == 5);
+  const Model& m = sim.model();
+  const int b0 = m.body("box_0").index, b2 = m.body("box_2").index, b3 = m.body("box_3").index,
+            b4 = m.body("box_4").index;
+  const float rest = sim.positions()[b0].z;
+  const float x4 = sim.positions()[b4].x;
+
+  // Box 0 placed on box 4 (up and along +x) touches it in the very next
+  // step, and stays on it.
+  sim.set_body_pose(BodyId{b0}, Vec3{x4, 0, 3 * rest}, Quat{1, 0, 0, 0});
+  sim.step(1);
+  CHECK(sim.last_manifold_count() == 5);  // four on the floor, one box on another
+  sim.step(60);
+  CHECK(std::abs(sim.positions()[b0].z - 3 * rest) < 1e-3f);
+  CHECK(std::abs(sim.positions()[b0].x - x4) < 1e-3f);
+
+  // Box 3, thrown back at box 2 at 3 m/s (5 cm a step, past the slack
+  // at once), stops against it rather than passing through.
+  sim.set_body_velocity(BodyId{b3}, Vec3{-3, 0, 0}, Vec3{0, 0, 0});
+  sim.step(60);
+  CHECK(sim.positions()[b3].x > sim.positions()[b2].x + 0.099f);
+}
