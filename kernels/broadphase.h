@@ -63,6 +63,15 @@ WERK_HD inline bool is_empty(const Aabb& b) { return b.lo.x > b.hi.x; }
 WERK_HD inline Aabb grown(const Aabb& a, float s) {
   return Aabb{a.lo - Vec3{s, s, s}, a.hi + Vec3{s, s, s}};
 }
+// The box a shape's kept pairs are found with: its box grown by `slack`
+// on every side and stretched by the displacement `ahead` (so that it
+// holds the box moved by any part of `ahead`). An empty box stays empty.
+WERK_HD inline Aabb pair_box(const Aabb& box, float slack, Vec3 ahead) {
+  if (is_empty(box)) return box;
+  const Aabb b = grown(box, slack);
+  return Aabb{b.lo + Vec3{minf(ahead.x, 0.0f), minf(ahead.y, 0.0f), minf(ahead.z, 0.0f)},
+              b.hi + Vec3{maxf(ahead.x, 0.0f), maxf(ahead.y, 0.0f), maxf(ahead.z, 0.0f)}};
+}
 // Whether inner lies within outer. An empty box lies within an empty box
 // only: a shape that leaves collision drops its pairs.
 WERK_HD inline bool contains(const Aabb& outer, const Aabb& inner) {

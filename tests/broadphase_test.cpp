@@ -33,6 +33,17 @@ TEST_CASE("a box lies within a grown box until it moves past the slack on any si
   CHECK(contains(grown(empty_box(), 0.25f), empty_box()));
 }
 
+TEST_CASE("a pair box holds the box moved by any part of the motion ahead, and no more", "[broadphase]") {
+  const Aabb box{{0, 0, 0}, {1, 1, 1}};
+  const Vec3 ahead{0.5f, -0.3f, 0.0f};
+  const Aabb fat = pair_box(box, 0.1f, ahead);
+  for (float t : {0.0f, 0.25f, 0.5f, 1.0f}) CHECK(contains(fat, Aabb{box.lo + t * ahead, box.hi + t * ahead}));
+  // Past the motion by more than the slack, or against it: outside.
+  CHECK_FALSE(contains(fat, Aabb{box.lo + 1.3f * ahead, box.hi + 1.3f * ahead}));
+  CHECK_FALSE(contains(fat, Aabb{box.lo - 0.5f * ahead, box.hi - 0.5f * ahead}));
+  CHECK(is_empty(pair_box(empty_box(), 0.1f, ahead)));
+}
+
 TEST_CASE("kept pairs miss no contact of a body placed or thrown", "[broadphase][contact]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   // Five 0.1 m boxes 0.3 m apart on the floor: once they rest, their

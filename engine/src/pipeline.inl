@@ -324,7 +324,7 @@ class Pipeline final : public werk::Backend {
       } else {
         out[i] = werk::ShapeBounds{werk::empty_box(), werk::Transform{Vec3{0, 0, 0}, Quat{1, 0, 0, 0}}};
       }
-    });
+    }, kBoundsCost);
   }
 
   // The pairs of shapes whose boxes overlap, or more. The grid finds them
@@ -348,8 +348,17 @@ class Pipeline final : public werk::Backend {
     }
     fit(fat_bounds_, n);
     fat = raw(fat_bounds_);
+    // Grown by the slack, and ahead of the motion across gravity.
     const float slack = kPairSlack * cell_size_;
-    each(n, [=] WERK_HD(int i) { fat[i] = werk::ShapeBounds{werk::grown(bounds[i].box, slack), bounds[i].xf}; });
+    const Vec3* vel = raw(vel_);
+    const int32_t* shape_body = raw(shape_body_);
+    const int nshape = nshape_, nbody = nbody_;
+    const float ahead = float(kPairSteps) * float(model_->dt);
+    const Vec3 up = up_direction();
+    each(n, [=] WERK_HD(int i) {
+      const Vec3 u = vel[(i / nshape) * nbody + shape_body[i % nshape]];
+      fat[i] = werk::ShapeBounds{werk::pair_box(bounds[i].box, slack, ahead * (u - werk::dot(u, up) * up)), bounds[i].xf};
+    });
     find_pairs(fat);
     fit(kept_pairs_, npair_);
     thrust::copy(policy(npair_), pair_keys_, pair_keys_ + npair_, kept_pairs_.begin());
@@ -658,17 +667,21 @@ class Pipeline final : public werk::Backend {
         if (memory[mid].key < key) lo = mid + 1; else hi = mid;
       }
       first[k] = lo;
-    }, kRememberCost);
+    }, kSearchCost);
+    // Each manifold's tally too, while it is at hand; their sum is cheap
+    // for one thread.
+    fit(tallies_, n);
+    ContactTally* tallies = raw(tallies_);
     each(n, [=] WERK_HD(int i) {
       const uint64_t key = keys[order[i]];
       const int lo = first[order[i]];
       int count = 0;
       while (count < 4 && lo + count < nmemory && memory[lo + count].key == key) ++count;
       werk::prepare_contact(c[i], extra ? &extra[i] : nullptr, sb, memory + lo, count, match);
+      tallies[i] = tally_contact{c, extra, sb}(i);
     }, kPrepareCost);
     const ContactTally tally =
-        thrust::transform_reduce(policy(n), thrust::counting_iterator<int>(0), thrust::counting_iterator<int>(n),
-                                 tally_contact{c, extra, sb}, ContactTally{0, 0.0f, 0.0f, 1.0f}, add_tallies());
+        thrust::reduce(policy(n), tallies_.begin(), tallies_.begin() + n, ContactTally{0, 0.0f, 0.0f, 1.0f}, add_tallies());
     host_read();
     if (tally.max_approach > werk::kImpactSpeed) {
       // The worlds of such contacts relax more often for a while (see
@@ -861,12 +874,21 @@ class Pipeline final : public werk::Backend {
   // (260 ns on CONVEYOR-LINE); remembering its points, a few body updates.
   static constexpr int kPrepareCost = 16;
   static constexpr int kRememberCost = 4;
+  // A binary search of the warm-start memory, or remembering a manifold's
+  // points: 25 to 40 ns on CONVEYOR-LINE. A shape's box, about as much.
+  static constexpr int kSearchCost = 8;
+  static constexpr int kBoundsCost = 8;
   // A grid entry's pair search (the entries after it in its cell, each
   // box tested): about 40 ns on PYRAMID-40, as much as eight body updates.
   static constexpr int kPairSearchCost = 8;
   // The slack of the boxes the kept pairs are found with, in grid cells
   // (the cell is about a moving part's diagonal).
   static constexpr float kPairSlack = 0.25f;
+  // A shape's grown box also reaches this many steps ahead of its body's
+  // motion across gravity (parts carried along a line, which keep their
+  // pairs so for a few steps), not along it (a falling pile's boxes would
+  // reach into each other).
+  static constexpr int kPairSteps = 4;
 
   template <class Team>
   void substeps_on(Team& team, const werk::BodyParams& p, const werk::BodyState& s) {
@@ -1066,7 +1088,7 @@ class Pipeline final : public werk::Backend {
     werk::PointMemory* m = raw(memory_);
     const uint64_t* keys = raw(contact_keys_);
     const werk::SolverBodies sb = solver_bodies();
-    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); }, kRememberCost);
+    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); }, kSearchCost);
   }
 
  private:
@@ -1278,7 +1300,7 @@ class Pipeline final : public werk::Backend {
            (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
            (contact_pairs_.capacity() + touched_.capacity()) * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
-           memory_.capacity() * sizeof(werk::PointMemory) + reusable_keys_.capacity() * 8 +
+           memory_.capacity() * sizeof(werk::PointMemory) + tallies_.capacity() * sizeof(ContactTally) + reusable_keys_.capacity() * 8 +
            (reusable_.capacity() + next_reusable_.capacity() + batch_reusable_.capacity()) * sizeof(werk::KeptManifold) +
            (color_.capacity() + sorted_color_.capacity() + order_.capacity() + memory_first_.capacity()) * 4 +
            (claim_.capacity() + tentative_.capacity() + color_mask_.capacity()) * 8 + color_bounds_.capacity() * 4 +
@@ -1356,6 +1378,7 @@ class Pipeline final : public werk::Backend {
   Vector<int32_t> shock_idx_;              // contacts, by world, then bottom up
   Vector<int32_t> shock_world_, shock_scratch_;  // sort keys and order_shocks' working space
   Vector<int32_t> memory_first_;                 // per touching pair (in key order): its first point in memory_
+  Vector<ContactTally> tallies_;                 // per manifold (in colour order): its points, depth, approach, masses
   Vector<int32_t> shock_begin_;            // per world (+1): its first entry in shock_idx_
   Vector<int32_t> shock_count_;            // per world: its shock contacts
   Vector<int32_t> shock_fired_;            // per world: a shock acted in this sub-step's solve
