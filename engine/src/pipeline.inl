@@ -874,8 +874,8 @@ class Pipeline final : public werk::Backend {
   // (260 ns on CONVEYOR-LINE); remembering its points, a few body updates.
   static constexpr int kPrepareCost = 16;
   static constexpr int kRememberCost = 4;
-  // A binary search of the warm-start memory, or remembering a manifold's
-  // points: 25 to 40 ns on CONVEYOR-LINE. A shape's box, about as much.
+  // A binary search of the warm-start memory: about 40 ns on
+  // CONVEYOR-LINE. A shape's box, about 25 ns.
   static constexpr int kSearchCost = 8;
   static constexpr int kBoundsCost = 8;
   // A grid entry's pair search (the entries after it in its cell, each
@@ -1088,7 +1088,7 @@ class Pipeline final : public werk::Backend {
     werk::PointMemory* m = raw(memory_);
     const uint64_t* keys = raw(contact_keys_);
     const werk::SolverBodies sb = solver_bodies();
-    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); }, kSearchCost);
+    each(n, [=] WERK_HD(int k) { werk::remember_contact(c[k], keys[order[k]], sb, m + first[order[k]]); }, kRememberCost);
   }
 
  private:
