@@ -589,21 +589,17 @@ WERK_HD inline void remember_contact(const Contact& c, uint64_t key, const Solve
   }
 }
 
-// World inverse inertia R diag(inv_i) R^T of a body.
-WERK_HD inline Mat3 world_inv_inertia(Quat q, Vec3 inv_i) {
+// World inverse inertia R diag(inv_i) R^T of a body (inlined: it runs for
+// every body at every sub-step, and returned through memory it stalled).
+WERK_HD_INLINE Mat3 world_inv_inertia(Quat q, Vec3 inv_i) {
   // Equal moments (a cube, a sphere, a body held still): the same in every
   // orientation, exactly.
   if (inv_i.x == inv_i.y && inv_i.y == inv_i.z)
     return {Vec3{inv_i.x, 0.0f, 0.0f}, Vec3{0.0f, inv_i.x, 0.0f}, Vec3{0.0f, 0.0f, inv_i.x}};
-  Mat3 r = quat_to_mat(q);
-  Mat3 out;
-  Vec3* rows[3] = {&out.r0, &out.r1, &out.r2};
-  const Vec3 ri[3] = {r.r0, r.r1, r.r2};
-  for (int i = 0; i < 3; ++i) {
-    Vec3 a = mul(ri[i], inv_i);
-    *rows[i] = Vec3{dot(a, r.r0), dot(a, r.r1), dot(a, r.r2)};
-  }
-  return out;
+  const Mat3 r = quat_to_mat(q);
+  const Vec3 a0 = mul(r.r0, inv_i), a1 = mul(r.r1, inv_i), a2 = mul(r.r2, inv_i);
+  return {Vec3{dot(a0, r.r0), dot(a0, r.r1), dot(a0, r.r2)}, Vec3{dot(a1, r.r0), dot(a1, r.r1), dot(a1, r.r2)},
+          Vec3{dot(a2, r.r0), dot(a2, r.r1), dot(a2, r.r2)}};
 }
 
 }  // namespace werk
