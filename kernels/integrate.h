@@ -96,7 +96,7 @@ WERK_HD inline void integrate_velocity(int i, int nbody, const BodyParams& p, Ve
 
 // integrate_pose() of a body whose principal moments differ (ii): the
 // rotation under gyroscopic torque, in double.
-WERK_HD inline void integrate_tumbling(int i, Vec3 ii, float h, Vec3 w, Quat q, BodyState s) {
+WERK_HD_COLD inline void integrate_tumbling(int i, Vec3 ii, float h, Vec3 w, Quat q, BodyState s) {
   DQuat dq = dnormalize(DQuat{q.w, q.x, q.y, q.z});
   double wd[3] = {w.x, w.y, w.z}, wb[3], L[3];
   drotate(dq, -1, wd, wb);

@@ -26,6 +26,13 @@
 #else
 #define WERK_HD_INLINE __attribute__((always_inline)) inline
 #endif
+// For a rare path kept out of a hot loop's body (the loop stays small and
+// its registers its own).
+#if defined(__CUDACC__)
+#define WERK_HD_COLD __host__ __device__ __noinline__
+#else
+#define WERK_HD_COLD __attribute__((noinline, cold))
+#endif
 
 namespace werk {
 
