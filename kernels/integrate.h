@@ -89,7 +89,7 @@ WERK_HD inline void dsolve_inertia(DQuat q, Vec3 I, const double L[3], double w[
 // Gravity for dynamic bodies; others keep their velocities.
 WERK_HD inline void integrate_velocity(int i, int nbody, const BodyParams& p, Vec3 gravity, float h,
                                        BodyState s) {
-  int b = i % nbody;
+  const int b = model_body(i, nbody);
   if (p.kind[b] != 1) return;
   s.vel[i] += h * gravity;
 }
@@ -115,7 +115,7 @@ WERK_HD_COLD inline void integrate_tumbling(int i, Vec3 ii, float h, Vec3 w, Qua
 // Always inlined: its caller reads the new pose back at once, and the
 // common case (a part of equal moments) is a few dozen operations.
 WERK_HD_INLINE void integrate_pose(int i, int nbody, const BodyParams& p, float h, BodyState s) {
-  int b = i % nbody;
+  const int b = model_body(i, nbody);
   if (p.kind[b] != 1) return;
   Vec3 w = s.angvel[i];
   Quat q = s.quat[i];
@@ -130,7 +130,7 @@ WERK_HD_INLINE void integrate_pose(int i, int nbody, const BodyParams& p, float 
 
 // Kinematic bodies: pose = initial pose moved by constant velocity for time t.
 WERK_HD inline void place_kinematic(int i, int nbody, const BodyParams& p, double t, BodyState s) {
-  int b = i % nbody;
+  const int b = model_body(i, nbody);
   if (p.kind[b] != 2) return;
   Vec3 v = p.vel0[b];
   Vec3 w = p.angvel0[b];

@@ -36,6 +36,11 @@
 
 namespace werk {
 
+// Global body i's index in the model, of nbody bodies per world. Most runs
+// hold one world: then no division (the slowest integer operation, once
+// per body in every body loop).
+WERK_HD_INLINE int model_body(int i, int nbody) { return i < nbody ? i : i % nbody; }
+
 // 3x3 matrix, row major: m[row][col].
 struct Mat3 {
   Vec3 r0, r1, r2;

@@ -974,7 +974,7 @@ class Pipeline final : public werk::Backend {
       team.each(total, [=] WERK_HD(int i) {
         if (asleep[i]) return;
         werk::integrate_pose(i, nbody, p, h, s);
-        inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[i % nbody]);
+        inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[werk::model_body(i, nbody)]);
         delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
       });
       solve_joints(team, jp, joint_soft, h, false, false);
@@ -1001,8 +1001,8 @@ class Pipeline final : public werk::Backend {
     werk::Mat3* out = raw(world_inv_inertia_);
     each(n, [=] WERK_HD(int i) {
       const bool frozen = asleep[i] != 0;
-      inv_mass[i] = frozen ? 0.0f : im[i % nbody];
-      out[i] = werk::world_inv_inertia(q[i], frozen ? Vec3{0, 0, 0} : inv_i[i % nbody]);
+      inv_mass[i] = frozen ? 0.0f : im[werk::model_body(i, nbody)];
+      out[i] = werk::world_inv_inertia(q[i], frozen ? Vec3{0, 0, 0} : inv_i[werk::model_body(i, nbody)]);
     });
   }
 
