@@ -87,7 +87,8 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
   }
   Manifold m;
   if (kept_at == kSearchKept) kept_at = find_kept(kept.keys, kept.n, pair_key(a, b));
-  if (kept_at >= 0 && reuse_manifold(kept.manifolds[kept_at], bounds[a].xf, bounds[b].xf, m)) {
+  const PairShapes shapes{g.shape_type[sa], g.shape_type[sb], g.shape_size[sa], g.shape_size[sb]};
+  if (kept_at >= 0 && reuse_manifold(kept.manifolds[kept_at], bounds[a].xf, bounds[b].xf, m, &shapes)) {
     if (keep) *keep = kept.manifolds[kept_at];
   } else {
     kept_at = -1;

@@ -170,7 +170,7 @@ TEST_CASE("beyond the limits of motion the manifold is made anew", "[narrowphase
   }
 }
 
-TEST_CASE("a resting pyramid reuses its manifolds, a sliding box makes them anew", "[contact][reuse]") {
+TEST_CASE("a resting pyramid and a sliding box reuse their manifolds, a turning box makes them anew", "[contact][reuse]") {
   const std::string backend = GENERATE_COPY(from_range(test::backends()));
   // The pyramids settle within a second; then every manifold is reused.
   // PYRAMID-40's pairs are too many to keep a step's first narrowphase
@@ -184,17 +184,91 @@ TEST_CASE("a resting pyramid reuses its manifolds, a sliding box makes them anew
     CHECK(sim.last_reused_manifold_count() == sim.last_manifold_count());
   }
   {
-    // A box sliding across the floor at 1 m/s (about 17 mm a step) moves
-    // far past the limits: its one manifold is made anew every step.
-    std::string text = test::scene_header("slide", 1.0 / 60, 8) +
-                       "materials:\n  m: {density: 1000, friction: 0.1}\nstatic:\n  - {name: floor, shape: {type: plane}, material: m}\n"
-                       "bodies:\n  - {name: box, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: m, position: [0, 0, 0.05], "
-                       "velocity: [1, 0, 0]}\n";
-    Simulation sim(compile_scene(text, "slide.yaml"), SimulationOptions{backend, 1});
-    for (int i = 0; i < 20; ++i) {
+    // A box sliding across the floor at 1 m/s (about 17 mm a step) keeps
+    // its manifold after the first step: its corners on the floor. Turning
+    // as well (1 rad/s, 17 mrad a step, far past the angle limit), it is
+    // made anew every step.
+    for (const float spin : {0.0f, 1.0f}) {
+      INFO("spin " << spin);
+      std::string text = test::scene_header("slide", 1.0 / 60, 8) +
+                         "materials:\n  m: {density: 1000, friction: 0.1}\nstatic:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                         "bodies:\n  - {name: box, shape: {type: box, size: [0.1, 0.1, 0.1]}, material: m, position: [0, 0, 0.05], "
+                         "velocity: [1, 0, 0], angular_velocity: [0, 0, " + std::to_string(spin) + "]}\n";
+      Simulation sim(compile_scene(text, "slide.yaml"), SimulationOptions{backend, 1});
       sim.step(1);
-      CHECK(sim.last_manifold_count() == 1);
-      CHECK(sim.last_reused_manifold_count() == 0);
+      for (int i = 0; i < 20; ++i) {
+        sim.step(1);
+        CHECK(sim.last_manifold_count() == 1);
+        CHECK(sim.last_reused_manifold_count() == (spin == 0.0f ? 1 : 0));
+      }
     }
+  }
+}
+
+TEST_CASE("a box sliding over a face keeps its manifold until it nears the face's edge", "[narrowphase][reuse]") {
+  // A part riding a belt moves far past the limits every step, but it is
+  // the same manifold: the part's corners on the belt's top face. Reused,
+  // it is the narrowphase's at the new pose, whichever shape is A.
+  const Quat none{1, 0, 0, 0};
+  const Vec3 belt{1.0f, 0.2f, 0.005f}, part{0.04f, 0.04f, 0.04f};
+  const Transform at_belt{{0, 0, 0}, none}, at_part{{-0.5f, 0.02f, 0.005f + 0.04f - 0.0003f}, turn({0, 0, 1}, 0.3f)};
+  struct Case {
+    const char* name;
+    Pair pair;
+    int part_side;  // 0: the part is A, 1: B
+  };
+  const Case cases[] = {
+      {"part on a belt", {"", ShapeType::Box, ShapeType::Box, belt, part, at_belt, at_part, true}, 1},
+      {"belt under a part", {"", ShapeType::Box, ShapeType::Box, part, belt, at_part, at_belt, false}, 0},
+      {"box on the floor", {"", ShapeType::Plane, ShapeType::Box, {0, 0, 0}, part, at_belt, {{0.3f, -0.2f, 0.0397f}, none}, true}, 1},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const Pair& p = c.pair;
+    const PairShapes shapes{p.ta, p.tb, p.sa, p.sb};
+    const Manifold made = collide_pair(p, p.xa, p.xb);
+    REQUIRE(made.count == 4);
+    KeptManifold k;
+    keep_manifold(made, p.xa, p.xb, k);
+    auto slid = [&](Vec3 by, float lift) {
+      Transform xa = p.xa, xb = p.xb;
+      Transform& moving = c.part_side == 0 ? xa : xb;
+      moving.p = moving.p + by + Vec3{0, 0, lift};
+      return std::make_pair(xa, xb);
+    };
+    // 0.3 m along the belt and 5 cm across, in several steps.
+    for (Vec3 by : {Vec3{0.02f, 0, 0}, Vec3{0.3f, 0.05f, 0}}) {
+      const auto [xa, xb] = slid(by, 0.0f);
+      Manifold reused;
+      REQUIRE(reuse_manifold(k, xa, xb, reused, &shapes));
+      check_alike(reused, collide_pair(p, xa, xb), 1e-5f);
+      // Without the shapes, only the small limits hold.
+      CHECK_FALSE(reuse_manifold(k, xa, xb, reused));
+    }
+    Manifold m;
+    // Lifted or sunk along the normal past the limit: made anew.
+    CHECK_FALSE(reuse_manifold(k, slid({0.3f, 0, 0}, 1.5f * kReuseDistance).first,
+                               slid({0.3f, 0, 0}, 1.5f * kReuseDistance).second, m, &shapes));
+    // Turned past the limit: made anew.
+    auto [xa, xb] = slid({0.3f, 0, 0}, 0.0f);
+    Transform& moving = c.part_side == 0 ? xa : xb;
+    moving.q = turn({0, 0, 1}, 3.0f * kReuseHalfAngle) * moving.q;
+    CHECK_FALSE(reuse_manifold(k, xa, xb, m, &shapes));
+    // Over the belt's end (the part's corners 1.45 m along, past 1.0 m):
+    // its edge may meet the part, made anew. A floor has no edge.
+    const auto [ea, eb] = slid({1.45f, 0, 0}, 0.0f);
+    if (p.ta == ShapeType::Plane) CHECK(reuse_manifold(k, ea, eb, m, &shapes));
+    else CHECK_FALSE(reuse_manifold(k, ea, eb, m, &shapes));
+  }
+  // A lying cylinder's points are not box corners: it does not slide.
+  for (const Pair& p : resting_pairs()) {
+    if (p.tb != ShapeType::Cylinder) continue;
+    KeptManifold k;
+    keep_manifold(collide_pair(p, p.xa, p.xb), p.xa, p.xb, k);
+    Transform xb = p.xb;
+    xb.p = xb.p + Vec3{0.01f, 0, 0};
+    Manifold m;
+    const PairShapes shapes{p.ta, p.tb, p.sa, p.sb};
+    CHECK_FALSE(reuse_manifold(k, p.xa, xb, m, &shapes));
   }
 }
