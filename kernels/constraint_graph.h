@@ -39,7 +39,7 @@ struct BodyPair {
 // Bodies of the shape-instance pair in a broadphase key.
 WERK_HD inline BodyPair pair_bodies(uint64_t key, int nshape, int nbody, const int32_t* shape_body) {
   const int sa = int(key >> 32), sb = int(key & 0xffffffffu);
-  return {(sa / nshape) * nbody + shape_body[sa % nshape], (sb / nshape) * nbody + shape_body[sb % nshape]};
+  return {instance_body(sa, nshape, nbody, shape_body), instance_body(sb, nshape, nbody, shape_body)};
 }
 
 WERK_HD inline void atomic_min_u64(unsigned long long* p, unsigned long long v) {

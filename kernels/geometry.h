@@ -124,6 +124,13 @@ WERK_HD inline Aabb aabb_of_points(const Vec3* p, int n, const Transform& x) {
   return b;
 }
 
+// Half extents, along a frame's axes, of a box of half extents h turned by q
+// in that frame.
+WERK_HD inline Vec3 box_extent(Quat q, Vec3 h) {
+  const Mat3 m = quat_to_mat(q);
+  return {dot(vabs(m.r0), h), dot(vabs(m.r1), h), dot(vabs(m.r2), h)};
+}
+
 // World bounding box of a shape (no margin added). world = the shape frame.
 WERK_HD inline Aabb shape_aabb(const GeometryView& g, int shape, const Transform& world) {
   Vec3 s = g.shape_size[shape];
@@ -134,8 +141,7 @@ WERK_HD inline Aabb shape_aabb(const GeometryView& g, int shape, const Transform
       return {c - r, c + r};
     }
     case ShapeType::Box: {
-      Mat3 m = quat_to_mat(world.q);
-      Vec3 e{dot(vabs(m.r0), s), dot(vabs(m.r1), s), dot(vabs(m.r2), s)};
+      const Vec3 e = box_extent(world.q, s);
       return {c - e, c + e};
     }
     case ShapeType::Capsule: {

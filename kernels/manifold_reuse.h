@@ -83,10 +83,7 @@ WERK_HD inline bool face_on_corners(ShapeType tf, Vec3 hf, Vec3 hv, Vec3 n, cons
 // has no edge): then no edge or side of F can meet it.
 WERK_HD inline bool over_face(ShapeType tf, Vec3 hf, Vec3 hv, Quat q, Vec3 p, int axis) {
   if (tf == ShapeType::Plane) return true;
-  const Mat3 r = quat_to_mat(q);
-  const Vec3 reach{fabsf(r.r0.x) * hv.x + fabsf(r.r0.y) * hv.y + fabsf(r.r0.z) * hv.z,
-                   fabsf(r.r1.x) * hv.x + fabsf(r.r1.y) * hv.y + fabsf(r.r1.z) * hv.z,
-                   fabsf(r.r2.x) * hv.x + fabsf(r.r2.y) * hv.y + fabsf(r.r2.z) * hv.z};
+  const Vec3 reach = box_extent(q, hv);
   return (axis == 0 || fabsf(p.x) + reach.x <= hf.x) && (axis == 1 || fabsf(p.y) + reach.y <= hf.y) &&
          (axis == 2 || fabsf(p.z) + reach.z <= hf.z);
 }

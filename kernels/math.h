@@ -40,6 +40,11 @@ namespace werk {
 // hold one world: then no division (the slowest integer operation, once
 // per body in every body loop).
 WERK_HD_INLINE int model_body(int i, int nbody) { return i < nbody ? i : i % nbody; }
+// The global body of shape instance i = w * nshape + s (shape_body: per
+// model shape).
+WERK_HD_INLINE int instance_body(int i, int nshape, int nbody, const int32_t* shape_body) {
+  return (i / nshape) * nbody + shape_body[i % nshape];
+}
 
 // 3x3 matrix, row major: m[row][col].
 struct Mat3 {

@@ -319,7 +319,7 @@ class Pipeline final : public werk::Backend {
     const float margin = speculative_margin_;
     const uint8_t* active = raw(active_);
     each(n, [=] WERK_HD(int i) {
-      if (active[(i / nshape) * nbody + sp.body[i % nshape]]) {
+      if (active[werk::instance_body(i, nshape, nbody, sp.body)]) {
         werk::shape_bounds(i, nshape, nbody, g, sp, pos, quat, vel, angvel, dt, margin, out);
       } else {
         out[i] = werk::ShapeBounds{werk::empty_box(), werk::Transform{Vec3{0, 0, 0}, Quat{1, 0, 0, 0}}};
@@ -339,15 +339,14 @@ class Pipeline final : public werk::Backend {
   void broadphase() {
     const int n = nworld_ * nshape_;
     const werk::ShapeBounds* bounds = raw(bounds_);
-    werk::ShapeBounds* fat = raw(fat_bounds_);
     if (int(fat_bounds_.size()) == n) {
       const int outside = int(thrust::count_if(policy(n), thrust::counting_iterator<int>(0),
-                                               thrust::counting_iterator<int>(n), box_outside{bounds, fat}));
+                                               thrust::counting_iterator<int>(n), box_outside{bounds, raw(fat_bounds_)}));
       host_read();
       if (outside == 0) return reuse_pairs();
     }
     fit(fat_bounds_, n);
-    fat = raw(fat_bounds_);
+    werk::ShapeBounds* fat = raw(fat_bounds_);
     // Grown by the slack, and ahead of the motion across gravity.
     const float slack = kPairSlack * cell_size_;
     const Vec3* vel = raw(vel_);
@@ -356,7 +355,7 @@ class Pipeline final : public werk::Backend {
     const float ahead = float(kPairSteps) * float(model_->dt);
     const Vec3 up = up_direction();
     each(n, [=] WERK_HD(int i) {
-      const Vec3 u = vel[(i / nshape) * nbody + shape_body[i % nshape]];
+      const Vec3 u = vel[werk::instance_body(i, nshape, nbody, shape_body)];
       fat[i] = werk::ShapeBounds{werk::pair_box(bounds[i].box, slack, ahead * (u - werk::dot(u, up) * up)), bounds[i].xf};
     });
     find_pairs(fat);
