@@ -76,3 +76,23 @@ TEST_CASE("kept pairs miss no contact of a body placed or thrown", "[broadphase]
   sim.step(60);
   CHECK(sim.positions()[b3].x > sim.positions()[b2].x + 0.099f);
 }
+
+TEST_CASE("pairs are found with a slack: near boxes are a pair, far ones not, touching ones a manifold", "[broadphase]") {
+  const std::string backend = GENERATE_COPY(from_range(test::backends()));
+  // 0.1 m boxes: the grid's cell is a part plus four speculative margins
+  // (4 mm each) = 0.116 m, the slack a quarter of it (29 mm) on every side;
+  // a resting box's own box reaches 4 mm beyond it. Boxes 30 mm apart
+  // are no pair of the grid on their own boxes but one of grown boxes;
+  // 200 mm apart, none. Either way they do not touch.
+  for (const double gap : {0.03, 0.2}) {
+    INFO("gap " << gap);
+    std::string text = test::scene_header("near", 1.0 / 60, 8) +
+                       "materials:\n  m: {density: 500, friction: 0.5}\nstatic:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                       "bodies:\n  - name: box\n    shape: {type: box, size: [0.1, 0.1, 0.1]}\n    material: m\n"
+                       "    position: [0, 0, 0.05]\n    grid: {count: [2, 1, 1], spacing: [" + test::num(0.1 + gap) + ", 0, 0]}\n";
+    Simulation sim(compile_scene(text, "near.yaml"), SimulationOptions{backend, 1});
+    sim.step(10);
+    CHECK(sim.last_manifold_count() == 2);  // each box on the floor
+    CHECK(sim.last_pair_count() == (gap < 0.05 ? 3 : 2));
+  }
+}
