@@ -201,6 +201,16 @@ WERK_HD inline Vec3 small_rotation_vector(Quat dq) {
 }
 
 // Per-body data the solver reads; velocities are written.
+// Whether a world inverse inertia is a multiple of the identity: a body
+// of equal moments in any orientation (world_inv_inertia), or one held
+// still. The contact kernels, scalar and lane alike, turn a pair of such
+// bodies by a scalar, and every other pair by the matrices, so that they
+// agree bit for bit.
+WERK_HD_INLINE bool is_scalar_inertia(const Mat3& m) {
+  return m.r0.y == 0.0f && m.r0.z == 0.0f && m.r1.x == 0.0f && m.r1.z == 0.0f && m.r2.x == 0.0f && m.r2.y == 0.0f &&
+         m.r0.x == m.r1.y && m.r1.y == m.r2.z;
+}
+
 struct SolverBodies {
   Vec3* vel;
   Vec3* angvel;
@@ -377,15 +387,23 @@ WERK_HD inline bool contact_active(const Contact& c, const SolverBodies& s) {
 // The two bodies of a contact held in registers for one pass: within a
 // colour no other contact touches a dynamic body of this one, so the
 // velocities are read once and written back once.
+// scalar: both world inverse inertias are multiples of the identity
+// (is_scalar_inertia), so an angular impulse turns each body by three
+// products (turn()) instead of a matrix's nine and six sums.
 struct PairVelocities {
   Vec3 va, wa, vb, wb;
   float ima, imb;
   Mat3 ia, ib;
+  bool scalar;
 };
 WERK_HD inline PairVelocities load_pair(const Contact& c, const SolverBodies& s) {
-  return {s.vel[c.a], s.angvel[c.a], s.vel[c.b], s.angvel[c.b],
-          s.inv_mass[c.a], s.inv_mass[c.b], s.inv_inertia[c.a], s.inv_inertia[c.b]};
+  const Mat3 ia = s.inv_inertia[c.a], ib = s.inv_inertia[c.b];
+  return {s.vel[c.a], s.angvel[c.a], s.vel[c.b], s.angvel[c.b], s.inv_mass[c.a], s.inv_mass[c.b], ia, ib,
+          is_scalar_inertia(ia) && is_scalar_inertia(ib)};
 }
+// The angular velocity an angular impulse l gives a body of world inverse
+// inertia m (m.r0.x times l when the pair is scalar).
+WERK_HD_INLINE Vec3 turn(const Mat3& m, bool scalar, Vec3 l) { return scalar ? m.r0.x * l : m * l; }
 WERK_HD inline void store_pair(const Contact& c, const SolverBodies& s, const PairVelocities& v) {
   if (v.ima > 0.0f) s.vel[c.a] = v.va, s.angvel[c.a] = v.wa;
   if (v.imb > 0.0f) s.vel[c.b] = v.vb, s.angvel[c.b] = v.wb;
@@ -396,22 +414,22 @@ WERK_HD inline Vec3 relative_velocity(const PairVelocities& v, const PointNow& n
 WERK_HD inline void push(PairVelocities& v, const PointNow& now, Vec3 impulse) {
   if (v.ima > 0.0f) {
     v.va -= v.ima * impulse;
-    v.wa -= v.ia * cross(now.ra, impulse);
+    v.wa -= turn(v.ia, v.scalar, cross(now.ra, impulse));
   }
   if (v.imb > 0.0f) {
     v.vb += v.imb * impulse;
-    v.wb += v.ib * cross(now.rb, impulse);
+    v.wb += turn(v.ib, v.scalar, cross(now.rb, impulse));
   }
 }
 // A normal impulse of magnitude l: the crossed arms are already known.
 WERK_HD inline void push_normal(PairVelocities& v, const PointNow& now, Vec3 n, float l) {
   if (v.ima > 0.0f) {
     v.va -= (v.ima * l) * n;
-    v.wa -= v.ia * (l * now.rna);
+    v.wa -= turn(v.ia, v.scalar, l * now.rna);
   }
   if (v.imb > 0.0f) {
     v.vb += (v.imb * l) * n;
-    v.wb += v.ib * (l * now.rnb);
+    v.wb += turn(v.ib, v.scalar, l * now.rnb);
   }
 }
 

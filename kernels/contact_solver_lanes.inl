@@ -35,8 +35,25 @@ inline Vec3 get(const V3& v, int l) { return Vec3{v.x[l], v.y[l], v.z[l]}; }
 struct Pairs {
   V3 va, wa, vb, wb;
   F ima, imb;
-  M3 ia, ib;
+  M3 ia, ib;  // unless kTurnScalar
+  F ka, kb;   // ia.r0.x, ib.r0.x
+  M scalar;   // kTurnEach: the lanes whose pair turns by ka and kb
 };
+
+// is_scalar_inertia(), lane by lane.
+inline M scalar_inertia(const M3& m) {
+  const F zero = splat(0.0f);
+  return (m.r0.y == zero) & (m.r0.z == zero) & (m.r1.x == zero) & (m.r1.z == zero) & (m.r2.x == zero) &
+         (m.r2.y == zero) & (m.r0.x == m.r1.y) & (m.r1.y == m.r2.z);
+}
+
+// turn(): the angular velocity an angular impulse l gives one side.
+template <int kTurn>
+inline V3 turn(const M3& m, F k, M scalar, V3 l) {
+  if constexpr (kTurn == kTurnScalar) return k * l;
+  else if constexpr (kTurn == kTurnMatrix) return m * l;
+  else return sel(scalar, k * l, m * l);
+}
 
 // kLanes manifolds c[first ..], of which `lanes` are real; the rest repeat
 // the last and are masked off.
@@ -84,37 +101,43 @@ inline void lane_tangents(V3 n, V3& t1, V3& t2) {
 // The bodies' velocities, masses and motion since the step's start
 // (PairVelocities, pair_motion()), given g.a, g.b and g.n. A fixed side's
 // zeros are the values it holds, so the arithmetic is the same.
-template <int kFixed = kNoneFixed, bool kMotion = true>
+template <int kFixed = kNoneFixed, bool kMotion = true, int kTurn = kTurnEach>
 inline void load_bodies(const SolverBodies& s, F share, Group& g) {
   const int* a = g.a;
   const int* b = g.b;
   Pairs& v = g.v;
   const F zero = splat(0.0f);
   const V3 none{zero, zero, zero};
-  auto rows = [&](const int* i, M3& m) {
+  auto rows = [&](const int* i, M3& m, F& k) {
+    if constexpr (kTurn == kTurnScalar) {
+      k = gather1([&](int l) { return s.inv_inertia[i[l]].r0.x; });
+      return;
+    }
     m.r0 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r0; });
     m.r1 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r1; });
     m.r2 = gather([&](int l) -> const Vec3& { return s.inv_inertia[i[l]].r2; });
+    k = m.r0.x;
   };
   V3 dpa = none, dpb = none;
   if constexpr (kFixed != kAFixed) {
     v.va = gather([&](int l) -> const Vec3& { return s.vel[a[l]]; });
     v.wa = gather([&](int l) -> const Vec3& { return s.angvel[a[l]]; });
     v.ima = gather1([&](int l) { return s.inv_mass[a[l]]; });
-    rows(a, v.ia);
+    rows(a, v.ia, v.ka);
     if (kMotion) dpa = gather([&](int l) -> const Vec3& { return s.delta[a[l]].dp; });
   } else {
-    v.va = v.wa = none, v.ima = zero, v.ia = M3{none, none, none};
+    v.va = v.wa = none, v.ima = zero, v.ia = M3{none, none, none}, v.ka = zero;
   }
   if constexpr (kFixed != kBFixed) {
     v.vb = gather([&](int l) -> const Vec3& { return s.vel[b[l]]; });
     v.wb = gather([&](int l) -> const Vec3& { return s.angvel[b[l]]; });
     v.imb = gather1([&](int l) { return s.inv_mass[b[l]]; });
-    rows(b, v.ib);
+    rows(b, v.ib, v.kb);
     if (kMotion) dpb = gather([&](int l) -> const Vec3& { return s.delta[b[l]].dp; });
   } else {
-    v.vb = v.wb = none, v.imb = zero, v.ib = M3{none, none, none};
+    v.vb = v.wb = none, v.imb = zero, v.ib = M3{none, none, none}, v.kb = zero;
   }
+  if constexpr (kTurn == kTurnEach) v.scalar = scalar_inertia(v.ia) & scalar_inertia(v.ib);
   // pair_motion(), unless the caller has the points' geometry already
   if (!kMotion) return;
   const V3 dd = dpb - dpa;
@@ -239,18 +262,18 @@ inline M carries(const Slot& p) {
 }
 
 // push(): impulse at the slot's point, on lanes m.
-template <int kFixed = kNoneFixed>
+template <int kFixed = kNoneFixed, int kTurn = kTurnEach>
 inline void push(Pairs& v, const Slot& p, V3 impulse, M m) {
   const F zero = splat(0.0f);
   if constexpr (kFixed != kAFixed) {
     const M ma = m & (v.ima > zero);
     v.va = sel(ma, v.va - v.ima * impulse, v.va);
-    v.wa = sel(ma, v.wa - v.ia * cross(p.ra, impulse), v.wa);
+    v.wa = sel(ma, v.wa - turn<kTurn>(v.ia, v.ka, v.scalar, cross(p.ra, impulse)), v.wa);
   }
   if constexpr (kFixed != kBFixed) {
     const M mb = m & (v.imb > zero);
     v.vb = sel(mb, v.vb + v.imb * impulse, v.vb);
-    v.wb = sel(mb, v.wb + v.ib * cross(p.rb, impulse), v.wb);
+    v.wb = sel(mb, v.wb + turn<kTurn>(v.ib, v.kb, v.scalar, cross(p.rb, impulse)), v.wb);
   }
 }
 
@@ -263,13 +286,13 @@ inline int max_points(const Group& g) {
 }
 
 // The warm start's pushes of a loaded group's slots.
-template <int kFixed = kNoneFixed>
+template <int kFixed = kNoneFixed, int kTurn = kTurnEach>
 inline void warm_start_slots(Group& g, const Slot* slots, int points) {
   for (int i = 0; i < points; ++i) {
     const Slot& p = slots[i];
     const M m = p.used & carries(p);
     if (!any(m)) continue;
-    push<kFixed>(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
+    push<kFixed, kTurn>(g.v, p, p.normal_impulse * g.n + p.tangent_impulse1 * g.t1 + p.tangent_impulse2 * g.t2, m);
   }
 }
 
@@ -317,7 +340,7 @@ inline LaneSoftness lane_softness(const Group& g, Softness soft, Softness static
 
 // solve_contact()'s normal and friction updates of a loaded group's slots
 // (belt: whether the manifolds have extras).
-template <int kFixed = kNoneFixed>
+template <int kFixed = kNoneFixed, int kTurn = kTurnEach>
 inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k, float inv_h, bool use_bias,
                         bool belt) {
   const F zero = splat(0.0f), one = splat(1.0f);
@@ -343,12 +366,12 @@ inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k
     if constexpr (kFixed != kAFixed) {
       const M ma = m & (v.ima > zero);
       v.va = sel(ma, v.va - (v.ima * impulse) * g.n, v.va);
-      v.wa = sel(ma, v.wa - v.ia * (impulse * p.rna), v.wa);
+      v.wa = sel(ma, v.wa - turn<kTurn>(v.ia, v.ka, v.scalar, impulse * p.rna), v.wa);
     }
     if constexpr (kFixed != kBFixed) {
       const M mb = m & (v.imb > zero);
       v.vb = sel(mb, v.vb + (v.imb * impulse) * g.n, v.vb);
-      v.wb = sel(mb, v.wb + v.ib * (impulse * p.rnb), v.wb);
+      v.wb = sel(mb, v.wb + turn<kTurn>(v.ib, v.kb, v.scalar, impulse * p.rnb), v.wb);
     }
   }
   for (int i = 0; i < points; ++i) {
@@ -372,7 +395,7 @@ inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k
     const V3 impulse = (l1 - p.tangent_impulse1) * g.t1 + (l2 - p.tangent_impulse2) * g.t2;
     p.tangent_impulse1 = sel(m, l1, p.tangent_impulse1);
     p.tangent_impulse2 = sel(m, l2, p.tangent_impulse2);
-    push<kFixed>(v, p, impulse, m);
+    push<kFixed, kTurn>(v, p, impulse, m);
   }
 }
 
@@ -437,16 +460,20 @@ struct alignas(sizeof(F)) PackedGroup {
   int lanes;
   int max_count;    // the most points of a lane
   int fixed;        // Fixed: a side fixed in every lane
+  int turn;         // Turn: kTurnScalar when every lane's pair turns by scalars, else kTurnMatrix
   bool scalar;      // rolling or spinning friction: solved by the scalar kernels from the manifolds
   bool same_count;  // every lane's manifold has count points
 };
 
 // Packs manifolds c[index[0]], ..., c[index[lanes - 1]] (of one colour, in
-// any order) into a group; fixed: a side fixed in all of them (Fixed).
-inline void pack_group(const Contact* c, const ContactExtra* x, const int32_t* index, int lanes, int fixed,
+// any order) into a group; fixed: a side fixed in all of them (Fixed);
+// turn: kTurnScalar if all of them are pairs of scalar inertias, else
+// kTurnMatrix (Turn).
+inline void pack_group(const Contact* c, const ContactExtra* x, const int32_t* index, int lanes, int fixed, int turn,
                        PackedGroup& pg) {
   pg.lanes = lanes;
   pg.fixed = fixed;
+  pg.turn = turn;
   pg.scalar = false;
   for (int l = 0; l < lanes; ++l) pg.scalar = pg.scalar || needs_scalar(x, index[l], 1);
   pg.same_count = true;
@@ -593,26 +620,41 @@ inline void each_scalar(const PackedGroup& pg, const Contact* c, const int32_t* 
 
 // The bodies of a packed group, and when they moved since the last pass
 // over it, the points' geometry anew.
-template <int kFixed>
+template <int kFixed, int kTurn>
 inline void load_packed_bodies(PackedGroup& pg, const SolverBodies& s, bool moved, Group& g) {
   if (moved) {
-    load_bodies<kFixed, true>(s, pg.share, g);
+    load_bodies<kFixed, true, kTurn>(s, pg.share, g);
     update_geometry(pg, g);
   } else {
-    load_bodies<kFixed, false>(s, pg.share, g);
+    load_bodies<kFixed, false, kTurn>(s, pg.share, g);
   }
 }
 
-template <int kFixed>
+// f(fixed, turn) with the group's Fixed and Turn as types.
+template <class F1>
+inline void by_kind(const PackedGroup& pg, F1 f) {
+  using A = std::integral_constant<int, kAFixed>;
+  using B = std::integral_constant<int, kBFixed>;
+  using N = std::integral_constant<int, kNoneFixed>;
+  auto with_fixed = [&](auto turn) {
+    if (pg.fixed == kAFixed) f(A{}, turn);
+    else if (pg.fixed == kBFixed) f(B{}, turn);
+    else f(N{}, turn);
+  };
+  if (pg.turn == kTurnScalar) with_fixed(std::integral_constant<int, kTurnScalar>{});
+  else with_fixed(std::integral_constant<int, kTurnMatrix>{});
+}
+
+template <int kFixed, int kTurn>
 inline void warm_start_packed_as(PackedGroup& pg, const SolverBodies& s, bool moved, const int32_t* only, int nbody) {
   Group g;
   load_packed(pg, s, only, nbody, g);
   if (!any(g.live)) return;
-  load_packed_bodies<kFixed>(pg, s, moved, g);
+  load_packed_bodies<kFixed, kTurn>(pg, s, moved, g);
   const int points = max_points(g);
   Slot slots[4];
   for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, false, slots[i]);
-  warm_start_slots<kFixed>(g, slots, points);
+  warm_start_slots<kFixed, kTurn>(g, slots, points);
   store_bodies<kFixed>(g, s);
 }
 
@@ -625,25 +667,28 @@ inline void warm_start_packed_as(PackedGroup& pg, const SolverBodies& s, bool mo
 // step (without `only`).
 inline void warm_start_packed(PackedGroup& pg, const Contact* c, const ContactExtra* x, const SolverBodies& s,
                               bool moved, const int32_t* only, int nbody) {
-  if (pg.scalar) each_scalar(pg, c, only, nbody, [&](int i) { warm_start_contact(c[i], &x[i], s); });
-  else if (pg.fixed == kAFixed) warm_start_packed_as<kAFixed>(pg, s, moved, only, nbody);
-  else if (pg.fixed == kBFixed) warm_start_packed_as<kBFixed>(pg, s, moved, only, nbody);
-  else warm_start_packed_as<kNoneFixed>(pg, s, moved, only, nbody);
+  if (pg.scalar) {
+    each_scalar(pg, c, only, nbody, [&](int i) { warm_start_contact(c[i], &x[i], s); });
+    return;
+  }
+  by_kind(pg, [&](auto fixed, auto turn) {
+    warm_start_packed_as<decltype(fixed)::value, decltype(turn)::value>(pg, s, moved, only, nbody);
+  });
 }
 
-template <int kFixed>
+template <int kFixed, int kTurn>
 inline void solve_packed_as(PackedGroup& pg, bool belt, const SolverBodies& s, bool moved, float inv_h, Softness soft,
                             Softness static_soft, bool use_bias, bool reverse, const int32_t* only, int nbody,
                             const int32_t* stiff, Softness stiff_soft, Softness stiff_static) {
   Group g;
   load_packed(pg, s, only, nbody, g);
   if (!any(g.live)) return;
-  load_packed_bodies<kFixed>(pg, s, moved, g);
+  load_packed_bodies<kFixed, kTurn>(pg, s, moved, g);
   const LaneSoftness k = lane_softness(g, soft, static_soft, use_bias, stiff, nbody, stiff_soft, stiff_static);
   const int points = max_points(g);
   Slot slots[4];
   for (int i = 0; i < points; ++i) load_packed_slot(pg, g, i, reverse, slots[i]);
-  solve_slots<kFixed>(g, slots, points, k, inv_h, use_bias, belt);
+  solve_slots<kFixed, kTurn>(g, slots, points, k, inv_h, use_bias, belt);
   for (int i = 0; i < points; ++i) store_packed_slot(pg, slots[i]);
   store_bodies<kFixed>(g, s);
 }
@@ -659,11 +704,9 @@ inline void solve_packed(PackedGroup& pg, Contact* c, ContactExtra* x, const Sol
     });
     return;
   }
-  auto solve = [&](auto fixed) {
-    solve_packed_as<decltype(fixed)::value>(pg, x != nullptr, s, moved, inv_h, soft, static_soft, use_bias, reverse,
-                                            only, nbody, stiff, stiff_soft, stiff_static);
-  };
-  if (pg.fixed == kAFixed) solve(std::integral_constant<int, kAFixed>{});
-  else if (pg.fixed == kBFixed) solve(std::integral_constant<int, kBFixed>{});
-  else solve(std::integral_constant<int, kNoneFixed>{});
+  by_kind(pg, [&](auto fixed, auto turn) {
+    solve_packed_as<decltype(fixed)::value, decltype(turn)::value>(pg, x != nullptr, s, moved, inv_h, soft,
+                                                                   static_soft, use_bias, reverse, only, nbody, stiff,
+                                                                   stiff_soft, stiff_static);
+  });
 }

@@ -41,6 +41,10 @@ static_assert(offsetof(ContactExtra, belt_spin) == offsetof(ContactExtra, belt) 
 // rest: zero velocity, inverse mass and inertia, no translation in the
 // step), so that its values need not be gathered nor its pushes computed.
 enum Fixed : int { kNoneFixed = 0, kAFixed = 1, kBFixed = 2 };
+// How the lanes turn their bodies by an angular impulse: by the world
+// inverse inertia matrices, by scalars (every lane's pair is one of equal
+// moments: is_scalar_inertia), or lane by lane, as each pair is.
+enum Turn : int { kTurnMatrix = 0, kTurnScalar = 1, kTurnEach = 2 };
 
 namespace sse4 {
 // Loads of four lanes from four sources. A Vec3 is read as 8 + 4 bytes,

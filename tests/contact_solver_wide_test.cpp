@@ -1,5 +1,6 @@
 // The CPU backend's four- and eight-lane contact passes against the scalar kernels:
 // the same bits, for every mix of lanes, point counts, static sides,
+// bodies of equal moments (turned by a scalar) and others,
 // speculative points, idle points, visiting orders, belts and bounces, the
 // hand-over of groups with rolling friction to the scalar kernels, and
 // passes limited to some worlds or stiffened in some (mixed masses).
@@ -50,10 +51,12 @@ Case random_case(std::mt19937& rng, int m) {
     b.quat0.push_back(quat_normalize(Quat{1.0f + pos(rng), 0.3f * u(rng), 0.3f * u(rng), 0.3f * u(rng)}));
     const bool moves = i < fixed;
     b.inv_mass.push_back(moves ? 0.1f + 10.0f * pos(rng) : 0.0f);
-    // A symmetric, positive inverse inertia (diagonal plus small coupling).
+    // A symmetric, positive inverse inertia (diagonal plus small coupling),
+    // or for half the bodies one of equal moments (world_inv_inertia's).
     const float d0 = 1 + 50 * pos(rng), d1 = 1 + 50 * pos(rng), d2 = 1 + 50 * pos(rng);
     const float o01 = 0.2f * u(rng), o02 = 0.2f * u(rng), o12 = 0.2f * u(rng);
-    b.inv_inertia.push_back(moves ? Mat3{{d0, o01, o02}, {o01, d1, o12}, {o02, o12, d2}} : Mat3{});
+    const Mat3 full{{d0, o01, o02}, {o01, d1, o12}, {o02, o12, d2}}, equal = world_inv_inertia(Quat{1, 0, 0, 0}, Vec3{d0, d0, d0});
+    b.inv_inertia.push_back(moves ? (rng() % 2 ? equal : full) : Mat3{});
   }
   const uint16_t follows[3] = {kFollowHalf, kFollowFull, 0};
   for (int j = 0; j < m; ++j) {
@@ -130,9 +133,13 @@ void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
   const Softnesses k;
   const float inv_h = k.inv_h;
   const Softness soft = k.soft, static_soft = k.static_soft, stiff_soft = k.stiff_soft, stiff_static = k.stiff_static;
-  int compared = 0;
+  int compared = 0, mixed_turns = 0;
   for (int trial = 0; trial < trials; ++trial) {
     const Case k = random_case(rng, W);
+    int scalar_pairs = 0;
+    for (const Contact& c : k.contacts)
+      scalar_pairs += is_scalar_inertia(k.bodies.inv_inertia[c.a]) && is_scalar_inertia(k.bodies.inv_inertia[c.b]);
+    mixed_turns += scalar_pairs > 0 && scalar_pairs < W ? 1 : 0;
     for (int lanes = 1; lanes <= W; ++lanes) {
       // Worlds for the filtered passes: with nbody 2, body b is in world b / 2.
       int32_t only[W + 1], stiff[W + 1];
@@ -170,6 +177,7 @@ void compare_lanes(Warm warm_lanes, Solve solve_lanes, int trials) {
     }
   }
   CHECK(compared == trials * W * 14);
+  CHECK(mixed_turns > 0);  // groups whose lanes turn some by scalars, some by matrices
 }
 
 // The same passes on manifolds held in lane form for a whole step: packed
@@ -183,9 +191,18 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
   const Softnesses k;
   const float inv_h = k.inv_h;
   const Softness soft = k.soft, static_soft = k.static_soft, stiff_soft = k.stiff_soft, stiff_static = k.stiff_static;
-  int compared = 0, uneven = 0, fixed_groups = 0;
+  int compared = 0, uneven = 0, fixed_groups = 0, scalar_groups = 0;
   for (int trial = 0; trial < trials; ++trial) {
     Case k = random_case(rng, W);
+    // A group's pairs all turn by scalars or none does (the planner sorts
+    // them so): every other pair of trials, bodies of equal moments only.
+    const bool equal = trial / 2 % 2 == 1;
+    for (int i = 0; i < 2 * W; ++i) {
+      Mat3& m = k.bodies.inv_inertia[size_t(i)];
+      m = equal ? world_inv_inertia(Quat{1, 0, 0, 0}, Vec3{m.r0.x, m.r0.x, m.r0.x})
+                : Mat3{m.r0, {m.r1.x, m.r1.y + 1.0f, m.r1.z}, m.r2};
+    }
+    const int turn = equal ? kTurnScalar : kTurnMatrix;
     // Half the trials with every manifold of four points (the common case
     // of boxes on faces, loaded whole), half with mixed counts.
     if (trial % 2 == 0)
@@ -219,7 +236,8 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
         Group g;
         int32_t index[W];
         for (int l = 0; l < W; ++l) index[l] = l;
-        pack(wide.contacts.data(), xw, index, lanes, fixed, g);
+        pack(wide.contacts.data(), xw, index, lanes, fixed, turn, g);
+        scalar_groups += g.turn == kTurnScalar && !g.scalar ? 1 : 0;
         uneven += g.same_count ? 0 : 1;
         fixed_groups += g.fixed != kNoneFixed && !g.scalar ? 1 : 0;
         for (int pass = 0; pass < 5; ++pass) {
@@ -261,6 +279,7 @@ void compare_packed(Pack pack, Unpack unpack, Warm warm_packed, Solve solve_pack
   CHECK(compared == trials * W * 4);
   CHECK(uneven > 0);  // the mixed counts were met, point by point
   CHECK(fixed_groups > 0);
+  CHECK(scalar_groups > 0);
 }
 
 }  // namespace

@@ -77,10 +77,13 @@ struct System : OmpDevice {
     std::vector<int32_t> lane_index;  // lanes() manifolds per group, the last real one repeated
     std::vector<int32_t> lanes;       // real lanes per group
     std::vector<int8_t> fixed;        // per group: Fixed
-    std::vector<int32_t> sorted[3];   // a colour's manifolds by Fixed (scratch)
+    std::vector<int8_t> turn;         // per group: Turn
+    std::vector<int32_t> sorted[6];   // a colour's manifolds by kind, Fixed + 3 * (Turn) (scratch)
   };
   // Makes the groups of the colours before serial_from; pack_passes then
-  // fills them, inside the team's region. kind: per model body.
+  // fills them, inside the team's region. kind: per model body. A group's
+  // manifolds share a fixed side (or have none) and a way of turning
+  // their bodies (Turn: pairs of scalar inertias apart).
   static bool plan_passes(PassMemory& m, const std::vector<int32_t>& offsets, int serial_from, const ContactPass& pass,
                           const uint8_t* kind, int nbody) {
     const int width = lanes(), ncolor = std::min(serial_from, int(offsets.size()) - 1);
@@ -91,25 +94,32 @@ struct System : OmpDevice {
              std::memcmp(&s.vel[b], &zero, sizeof(Vec3)) == 0 && std::memcmp(&s.angvel[b], &zero, sizeof(Vec3)) == 0;
     };
     m.first_group.assign(1, 0);
-    m.lane_index.clear(), m.lanes.clear(), m.fixed.clear();
+    auto scalar = [&](int i) {
+      return is_scalar_inertia(s.inv_inertia[pass.c[i].a]) && is_scalar_inertia(s.inv_inertia[pass.c[i].b]);
+    };
+    constexpr int kinds = 6;
+    m.lane_index.clear(), m.lanes.clear(), m.fixed.clear(), m.turn.clear();
     for (int k = 0; k < ncolor; ++k) {
       for (auto& v : m.sorted) v.clear();
-      for (int i = offsets[k]; i < offsets[k + 1]; ++i)
-        m.sorted[rests(pass.c[i].b) ? kBFixed : rests(pass.c[i].a) ? kAFixed : kNoneFixed].push_back(i);
-      // The three kinds' groups interleaved evenly (a fixed side's group
-      // costs less), so that the threads' shares of the colour cost alike.
-      size_t groups[3], made[3] = {0, 0, 0}, total = 0;
-      for (int f = 0; f < 3; ++f) total += groups[f] = (m.sorted[f].size() + size_t(width) - 1) / size_t(width);
+      for (int i = offsets[k]; i < offsets[k + 1]; ++i) {
+        const int fixed = rests(pass.c[i].b) ? kBFixed : rests(pass.c[i].a) ? kAFixed : kNoneFixed;
+        m.sorted[fixed + 3 * (scalar(i) ? kTurnScalar : kTurnMatrix)].push_back(i);
+      }
+      // The kinds' groups interleaved evenly (a fixed side's group costs
+      // less), so that the threads' shares of the colour cost alike.
+      size_t groups[kinds], made[kinds] = {}, total = 0;
+      for (int f = 0; f < kinds; ++f) total += groups[f] = (m.sorted[f].size() + size_t(width) - 1) / size_t(width);
       for (size_t j = 0; j < total; ++j) {
         int f = -1;  // the kind furthest behind its share
-        for (int c = 0; c < 3; ++c)
+        for (int c = 0; c < kinds; ++c)
           if (made[c] < groups[c] && (f < 0 || made[c] * groups[f] < made[f] * groups[c])) f = c;
         const std::vector<int32_t>& v = m.sorted[f];
         const size_t g = made[f]++ * size_t(width);
         const int n = int(std::min(v.size() - g, size_t(width)));
         for (int l = 0; l < width; ++l) m.lane_index.push_back(v[g + size_t(std::min(l, n - 1))]);
         m.lanes.push_back(n);
-        m.fixed.push_back(int8_t(f));
+        m.fixed.push_back(int8_t(f % 3));
+        m.turn.push_back(int8_t(f / 3));
       }
       m.first_group.push_back(int32_t(m.lanes.size()));
     }
@@ -121,7 +131,8 @@ struct System : OmpDevice {
   // them, not one per colour.
   static void pack_passes(CpuTeam& team, PassMemory& m, const ContactPass& pass) {
     all_groups(team, m, [&](auto& g, int k, int width) {
-      pack_group(pass.c, pass.x, &m.lane_index[size_t(k) * size_t(width)], m.lanes[size_t(k)], m.fixed[size_t(k)], g);
+      pack_group(pass.c, pass.x, &m.lane_index[size_t(k) * size_t(width)], m.lanes[size_t(k)], m.fixed[size_t(k)],
+                 m.turn[size_t(k)], g);
     });
   }
   static void unpack_passes(CpuTeam& team, PassMemory& m, const ContactPass& pass) {
