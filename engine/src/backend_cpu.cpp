@@ -13,6 +13,7 @@
 
 #include "cpu_team.h"
 #include "kernels/contact_solver_wide.h"
+#include "kernels/pose_phase_wide.h"
 #include "omp_system.h"
 #include "pipeline_deps.h"
 
@@ -194,6 +195,16 @@ struct System : OmpDevice {
       solve(pass.c, pass.x, first, n, pass.sb, pass.inv_h, pass.soft, pass.static_soft,
             pass.kind == ContactPass::Solve, pass.reverse, pass.world_left, pass.nbody, pass.stiff, pass.stiff_soft,
             pass.stiff_static);
+  }
+  // A sub-step's pose phase, a lane's width of bodies at a time where they
+  // allow it (pose_phase_wide.h: move_body's results, bit for bit).
+  static void pose_phase(CpuTeam& team, int n, const PosePhase& f) {
+    const int width = lanes(), blocks = (n + width - 1) / width;
+    team.each(0, blocks, [&](int k) {
+      const int first = k * width, end = std::min(n, first + width);
+      if (end - first == width && (width == 8 ? wide8::move_bodies(f, first) : wide::move_bodies(f, first))) return;
+      for (int i = first; i < end; ++i) move_body(f, i);
+    }, std::max(1, CpuTeam::kMinShare / width));
   }
   // Lanes of the contact passes: 8 where the processor has AVX2, else 4;
   // WERK_CPU_LANES=4 asks for four (to compare the two; results are the

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/math.h"
+#include "kernels/pose_phase.h"
 
 namespace werk {
 
@@ -63,6 +64,16 @@ struct GpuStrategy {
       ++launches;
     }
     return launches;
+  }
+
+  // A sub-step's pose phase: one launch, a thread per body.
+  struct MoveBodies {
+    PosePhase f;
+    WERK_HD void operator()(int i) const { move_body(f, i); }
+  };
+  template <class Team>
+  static void pose_phase(Team& team, int n, const PosePhase& f) {
+    team.each(n, MoveBodies{f});
   }
 
   // f(team): each phase a launch. Returns the number of launches.

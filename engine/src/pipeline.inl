@@ -947,6 +947,7 @@ class Pipeline final : public werk::Backend {
     werk::BodyDelta* delta = raw(delta_);
     const Vec3* pos0 = raw(pos_start_);
     const Quat* q0 = raw(quat_start_);
+    const werk::PosePhase poses{p, s, nbody, h, asleep, pos0, q0, inv_inertia, delta};
     if (packed_) System::pack_passes(team, pass_memory_, pass(werk::ContactPass::Solve, false));
     for (int sub = 0; sub < substeps; ++sub) {
       const double t_end = (double(step_) + double(sub + 1) / substeps) * model_->dt;
@@ -970,12 +971,7 @@ class Pipeline final : public werk::Backend {
       if (shocks) shock_pass(false, reverse);
       // Impulses change angular velocity through the inertia of the body's
       // current orientation, or angular momentum would drift.
-      team.each(total, [=] WERK_HD(int i) {
-        if (asleep[i]) return;
-        werk::integrate_pose(i, nbody, p, h, s);
-        inv_inertia[i] = werk::world_inv_inertia(s.quat[i], p.inv_inertia[werk::model_body(i, nbody)]);
-        delta[i] = werk::BodyDelta{s.pos[i] - pos0[i], werk::small_rotation_vector(s.quat[i] * werk::conj(q0[i]))};
-      });
+      System::pose_phase(team, total, poses);
       solve_joints(team, jp, joint_soft, h, false, false);
       if (contacts) contact_pass(team, pass(werk::ContactPass::Relax, reverse));
       if (mixed)

@@ -34,5 +34,6 @@
 #include "kernels/contact_builder.h"
 #include "kernels/integrate.h"
 #include "kernels/joint_solver.h"
+#include "kernels/pose_phase.h"
 #include "kernels/shock_propagation.h"
 #include "kernels/sleep.h"
