@@ -211,6 +211,10 @@ WERK_HD_INLINE bool is_scalar_inertia(const Mat3& m) {
          m.r0.x == m.r1.y && m.r1.y == m.r2.z;
 }
 
+// The angular velocity an angular impulse l gives a body of world inverse
+// inertia m (m.r0.x times l when the pair is scalar).
+WERK_HD_INLINE Vec3 turn(const Mat3& m, bool scalar, Vec3 l) { return scalar ? m.r0.x * l : m * l; }
+
 struct SolverBodies {
   Vec3* vel;
   Vec3* angvel;
@@ -226,9 +230,10 @@ WERK_HD inline Vec3 point_velocity(const SolverBodies& s, int body, Vec3 r) {
   return s.vel[body] + cross(s.angvel[body], r);
 }
 
-WERK_HD inline float effective_mass(float ima, const Mat3& ia, Vec3 ra, float imb, const Mat3& ib, Vec3 rb, Vec3 dir) {
+WERK_HD inline float effective_mass(float ima, const Mat3& ia, Vec3 ra, float imb, const Mat3& ib, Vec3 rb, Vec3 dir,
+                                    bool scalar = false) {
   Vec3 ca = cross(ra, dir), cb = cross(rb, dir);
-  float k = ima + imb + dot(ca, ia * ca) + dot(cb, ib * cb);
+  float k = ima + imb + dot(ca, turn(ia, scalar, ca)) + dot(cb, turn(ib, scalar, cb));
   return k > 0.0f ? 1.0f / k : 0.0f;
 }
 
@@ -277,14 +282,17 @@ WERK_HD inline void prepare_contact(Contact& c, ContactExtra* x, const SolverBod
                                     int nmemory, float match_distance) {
   const float ima = s.inv_mass[c.a], imb = s.inv_mass[c.b];
   const Mat3 ia = s.inv_inertia[c.a], ib = s.inv_inertia[c.b];
+  // Bodies of equal moments: the masses by scalars, the same bits (the
+  // matrices' zeros change no sum that a positive inverse mass is in).
+  const bool scalar = is_scalar_inertia(ia) && is_scalar_inertia(ib);
   const Tangents t = tangents(c);
   const Vec3 ab = s.pos[c.b] - s.pos[c.a];
   for (int k = 0; k < c.count; ++k) {
     ContactPoint& p = c.p[k];
     const Vec3 rb = p.ra - ab;
-    p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, rb, c.normal);
-    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t1);
-    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t2);
+    p.normal_mass = effective_mass(ima, ia, p.ra, imb, ib, rb, c.normal, scalar);
+    p.tangent_mass1 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t1, scalar);
+    p.tangent_mass2 = effective_mass(ima, ia, p.ra, imb, ib, rb, t.t2, scalar);
     if (x) {
       Vec3 dv = point_velocity(s, c.b, rb) - point_velocity(s, c.a, p.ra);
       x->relative_velocity[k] = dot(dv, c.normal);
@@ -401,9 +409,6 @@ WERK_HD inline PairVelocities load_pair(const Contact& c, const SolverBodies& s)
   return {s.vel[c.a], s.angvel[c.a], s.vel[c.b], s.angvel[c.b], s.inv_mass[c.a], s.inv_mass[c.b], ia, ib,
           is_scalar_inertia(ia) && is_scalar_inertia(ib)};
 }
-// The angular velocity an angular impulse l gives a body of world inverse
-// inertia m (m.r0.x times l when the pair is scalar).
-WERK_HD_INLINE Vec3 turn(const Mat3& m, bool scalar, Vec3 l) { return scalar ? m.r0.x * l : m * l; }
 WERK_HD inline void store_pair(const Contact& c, const SolverBodies& s, const PairVelocities& v) {
   if (v.ima > 0.0f) s.vel[c.a] = v.va, s.angvel[c.a] = v.wa;
   if (v.imb > 0.0f) s.vel[c.b] = v.vb, s.angvel[c.b] = v.wb;
