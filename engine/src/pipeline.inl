@@ -541,8 +541,10 @@ class Pipeline final : public werk::Backend {
                         touching_.begin(), contact_pairs_.begin(), is_nonzero());
         host_read();
         fit(next_reusable_, t);
-        thrust::gather(policy(t), contact_pairs_.begin(), contact_pairs_.begin() + t, batch_reusable_.begin(),
-                       next_reusable_.begin());
+        const int32_t* pairs = raw(contact_pairs_);
+        const werk::KeptManifold* made = raw(batch_reusable_);
+        werk::KeptManifold* kept = raw(next_reusable_);
+        each(t, [=] WERK_HD(int k) { kept[k] = made[pairs[k]]; }, kMoveCost);
       }
       ncontact_ += t;
     }
@@ -577,15 +579,20 @@ class Pipeline final : public werk::Backend {
     const int n = ncontact_;
     if (keep_manifolds_) {
       // Colour slot k holds the manifold of pair contact_pairs_[order_[k]].
-      auto source = thrust::make_permutation_iterator(contact_pairs_.begin(), order_.begin());
       fit(spare_contacts_, n);
-      thrust::gather(policy(n), source, source + n, solver_contacts_.begin(), spare_contacts_.begin());
+      if (has_extra_) fit(spare_extras_, n);
+      const int32_t *pairs = raw(contact_pairs_), *order = raw(order_);
+      const werk::Contact* made = raw(solver_contacts_);
+      werk::Contact* out = raw(spare_contacts_);
+      const werk::ContactExtra* made_extra = has_extra_ ? raw(extras_) : nullptr;
+      werk::ContactExtra* out_extra = has_extra_ ? raw(spare_extras_) : nullptr;
+      each(n, [=] WERK_HD(int k) {
+        const int from = pairs[order[k]];
+        out[k] = made[from];
+        if (out_extra) out_extra[k] = made_extra[from];
+      }, kMoveCost);
       solver_contacts_.swap(spare_contacts_);
-      if (has_extra_) {
-        fit(spare_extras_, n);
-        thrust::gather(policy(n), source, source + n, extras_.begin(), spare_extras_.begin());
-        extras_.swap(spare_extras_);
-      }
+      if (has_extra_) extras_.swap(spare_extras_);
       return;
     }
     contact_storage(size_t(n) * sizeof(werk::Contact), 0);
@@ -873,6 +880,8 @@ class Pipeline final : public werk::Backend {
   // (260 ns on CONVEYOR-LINE); remembering its points, a few body updates.
   static constexpr int kPrepareCost = 16;
   static constexpr int kRememberCost = 4;
+  // Moving a manifold (a few hundred bytes) into its place.
+  static constexpr int kMoveCost = 4;
   // A binary search of the warm-start memory: about 40 ns on
   // CONVEYOR-LINE. A shape's box, about 25 ns.
   static constexpr int kSearchCost = 8;
