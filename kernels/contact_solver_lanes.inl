@@ -389,9 +389,11 @@ inline void solve_slots(Group& g, Slot* slots, int points, const LaneSoftness& k
     const F limit = g.friction * p.normal_impulse;
     const F mag2 = l1 * l1 + l2 * l2;
     const M clamp = mag2 > limit * limit;
-    const F scale = limit / vsqrt(sel(clamp, mag2, one));
-    l1 = sel(clamp, l1 * scale, l1);
-    l2 = sel(clamp, l2 * scale, l2);
+    if (any(clamp & m)) {  // most points of a resting pile hold inside the cone
+      const F scale = limit / vsqrt(sel(clamp, mag2, one));
+      l1 = sel(clamp, l1 * scale, l1);
+      l2 = sel(clamp, l2 * scale, l2);
+    }
     const V3 impulse = (l1 - p.tangent_impulse1) * g.t1 + (l2 - p.tangent_impulse2) * g.t2;
     p.tangent_impulse1 = sel(m, l1, p.tangent_impulse1);
     p.tangent_impulse2 = sel(m, l2, p.tangent_impulse2);
