@@ -579,8 +579,10 @@ class Pipeline final : public werk::Backend {
     const int n = ncontact_;
     if (keep_manifolds_) {
       // Colour slot k holds the manifold of pair contact_pairs_[order_[k]].
-      fit(spare_contacts_, n);
-      if (has_extra_) fit(spare_extras_, n);
+      // As long as the array it swaps with (which the narrowphase's batches
+      // then fill without growing it anew).
+      fit(spare_contacts_, std::max(size_t(n), solver_contacts_.size()));
+      if (has_extra_) fit(spare_extras_, std::max(size_t(n), extras_.size()));
       const int32_t *pairs = raw(contact_pairs_), *order = raw(order_);
       const werk::Contact* made = raw(solver_contacts_);
       werk::Contact* out = raw(spare_contacts_);
