@@ -29,6 +29,9 @@ struct System : OmpDevice {
   // order (one array). PYRAMID-40's 2,400 pairs collided once: 1.03 times
   // as fast, for 2.3 KB more per body; PILE-1000's, as fast.
   static constexpr int keep_pairs = 4096;
+  // Warm-start memory searches: a binary search, then a walk through the
+  // next keys' points (a few each), in runs of this many keys.
+  static constexpr int search_run = 16;
   // Greedy colouring, sequential (see constraint_graph.h).
   static constexpr bool sequential_coloring = true;
   // Temporaries (the sorts') are allocated per call and given back: kept,

@@ -42,6 +42,8 @@ struct GpuStrategy {
   static constexpr int narrow_batch = 1 << 30;
   static constexpr int keep_pairs = 1 << 30;
   static constexpr bool sequential_coloring = false;
+  // Warm-start memory searches: one key per thread.
+  static constexpr int search_run = 1;
   // Temporaries are cached: cudaMalloc and cudaFree synchronise the device.
   static constexpr bool keep_temporaries = true;
 

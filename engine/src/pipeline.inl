@@ -662,20 +662,25 @@ class Pipeline final : public werk::Backend {
     const werk::PointMemory* memory = raw(memory_);
     const int nmemory = int(memory_.size());
     const float match = speculative_margin_;
-    // Each pair's first remembered point, searched in key order (the keys
-    // are sorted, so successive searches share their path through the
-    // memory), then read in colour order.
+    // Each pair's first remembered point, searched in key order, then read
+    // in colour order. The keys and the memory are both sorted: a run of
+    // System::search_run keys searches for its first and walks on from
+    // there (a GPU thread takes one key: runs of 1).
     fit(memory_first_, n);
     int32_t* first = raw(memory_first_);
-    each(n, [=] WERK_HD(int k) {
-      const uint64_t key = keys[k];
+    constexpr int run = System::search_run;
+    each((n + run - 1) / run, [=] WERK_HD(int r) {
+      const int begin = r * run, end = begin + run < n ? begin + run : n;
       int lo = 0, hi = nmemory;
       while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (memory[mid].key < key) lo = mid + 1; else hi = mid;
+        if (memory[mid].key < keys[begin]) lo = mid + 1; else hi = mid;
       }
-      first[k] = lo;
-    }, kSearchCost);
+      for (int k = begin; k < end; ++k) {
+        while (lo < nmemory && memory[lo].key < keys[k]) ++lo;
+        first[k] = lo;
+      }
+    }, kSearchCost * run);
     // Each manifold's tally too, while it is at hand; their sum is cheap
     // for one thread.
     fit(tallies_, n);
