@@ -514,6 +514,10 @@ class Pipeline final : public werk::Backend {
     contact_keys_.resize(0);
     contact_pairs_.resize(0);
     ncontact_ = 0;
+    // Each pair's manifold of last step, if kept: make_contact's
+    // "touched" form (2 + its index, or 1).
+    fit(kept_found_, npair);
+    sorted_search(pair_keys_, npair, PlainKeys{raw(reusable_keys_)}, int(reusable_keys_.size()), raw(kept_found_), true, 2);
     for (int first = 0; first < npair; first += batch) {
       const int n = std::min(batch, npair - first);
       if (int(solver_contacts_.size()) < n) fit(solver_contacts_, n);
@@ -521,7 +525,7 @@ class Pipeline final : public werk::Backend {
       fit(touching_, n);
       if (keep_manifolds_) fit(batch_reusable_, n);
       collide(pair_keys_ + first, nullptr, n, dt, raw(touching_), keep_manifolds_ ? raw(batch_reusable_) : nullptr,
-              nullptr);
+              raw(kept_found_) + first);
       const int t = int(thrust::count_if(policy(n), touching_.begin(), touching_.begin() + n, is_nonzero()));
       host_read();
       fit(contact_keys_, ncontact_ + t);
@@ -668,19 +672,7 @@ class Pipeline final : public werk::Backend {
     // there (a GPU thread takes one key: runs of 1).
     fit(memory_first_, n);
     int32_t* first = raw(memory_first_);
-    constexpr int run = System::search_run;
-    each((n + run - 1) / run, [=] WERK_HD(int r) {
-      const int begin = r * run, end = begin + run < n ? begin + run : n;
-      int lo = 0, hi = nmemory;
-      while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (memory[mid].key < keys[begin]) lo = mid + 1; else hi = mid;
-      }
-      for (int k = begin; k < end; ++k) {
-        while (lo < nmemory && memory[lo].key < keys[k]) ++lo;
-        first[k] = lo;
-      }
-    }, kSearchCost * run);
+    sorted_search(keys, n, MemoryKeys{memory}, nmemory, first, false, 0);
     // Each manifold's tally too, while it is at hand; their sum is cheap
     // for one thread.
     fit(tallies_, n);
@@ -722,6 +714,37 @@ class Pipeline final : public werk::Backend {
     stats_.contacts = tally.points;
     stats_.manifolds = n;
     stats_.max_penetration = -tally.min_separation;
+  }
+
+  // The sorted lists' keys, one at a time.
+  struct MemoryKeys {
+    const werk::PointMemory* memory;
+    WERK_HD uint64_t operator()(int j) const { return memory[j].key; }
+  };
+  struct PlainKeys {
+    const uint64_t* keys;
+    WERK_HD uint64_t operator()(int j) const { return keys[j]; }
+  };
+  // For each of n sorted keys, where it goes in a sorted list of m
+  // (key_at(j): the list's j-th key): out[k] = add + the first place whose
+  // key is not below keys[k], or when exact and the key is not there, add
+  // - 1. A run of System::search_run keys searches for its first and walks
+  // on from there (a GPU thread takes one key: runs of 1).
+  template <class KeyAt>
+  void sorted_search(const uint64_t* keys, int n, KeyAt key_at, int m, int32_t* out, bool exact, int add) {
+    constexpr int run = System::search_run;
+    each((n + run - 1) / run, [=] WERK_HD(int r) {
+      const int begin = r * run, end = begin + run < n ? begin + run : n;
+      int lo = 0, hi = m;
+      while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (key_at(mid) < keys[begin]) lo = mid + 1; else hi = mid;
+      }
+      for (int k = begin; k < end; ++k) {
+        while (lo < m && key_at(lo) < keys[k]) ++lo;
+        out[k] = exact && !(lo < m && key_at(lo) == keys[k]) ? add - 1 : add + lo;
+      }
+    }, kSearchCost * run);
   }
 
   // Against gravity (zero without gravity: no shock passes then).
@@ -1309,7 +1332,7 @@ class Pipeline final : public werk::Backend {
            touching_.capacity() * 4 +
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
            (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
-           (contact_pairs_.capacity() + touched_.capacity()) * 4 +
+           (contact_pairs_.capacity() + touched_.capacity() + kept_found_.capacity()) * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
            memory_.capacity() * sizeof(werk::PointMemory) + tallies_.capacity() * sizeof(ContactTally) + reusable_keys_.capacity() * 8 +
            (reusable_.capacity() + next_reusable_.capacity() + batch_reusable_.capacity()) * sizeof(werk::KeptManifold) +
@@ -1401,6 +1424,7 @@ class Pipeline final : public werk::Backend {
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
   Vector<int32_t> touched_;                // make_contact's result for each touching pair (two-pass steps)
+  Vector<int32_t> kept_found_;             // per pair: 2 + its kept manifold's index in reusable_, or 1
   Vector<werk::Contact> spare_contacts_;   // reordering targets, swapped in
   Vector<werk::ContactExtra> spare_extras_;
   Vector<werk::PointMemory> memory_;       // last step's pushing points, by pair key (warm start)
