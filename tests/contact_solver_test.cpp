@@ -397,10 +397,20 @@ TEST_CASE("one thread, a team of two on every step and the tuned choice give the
                         "bodies:\n  - name: can\n    shape: {type: cylinder, radius: 0.05, height: 0.1}\n    material: m\n"
                         "    position: [0, 0, 0.2]\n    velocity: [0.5, 0, 0]\n"
                         "    grid: {count: [6, 6, 3], spacing: [0.12, 0.12, 0.12]}\n";
+  // Cubes (turned by scalars, moved eight at a time) falling among bars
+  // (turned by matrices) onto a floor: colours of both kinds of groups.
+  std::string mixed = test::scene_header("cubes and bars", 1.0 / 60, 8) +
+                      "materials:\n  m: {density: 800, friction: 0.5}\n"
+                      "static:\n  - {name: floor, shape: {type: plane}, material: m}\n"
+                      "bodies:\n  - name: cube\n    shape: {type: box, size: [0.1, 0.1, 0.1]}\n    material: m\n"
+                      "    position: [0, 0, 0.1]\n    grid: {count: [6, 6, 2], spacing: [0.11, 0.11, 0.3]}\n"
+                      "  - name: bar\n    shape: {type: box, size: [0.5, 0.08, 0.06]}\n    material: m\n"
+                      "    position: [0.25, 0.05, 0.25]\n    angular_velocity: [0, 0, 1]\n"
+                      "    grid: {count: [1, 6, 2], spacing: [0, 0.11, 0.3]}\n";
   const std::vector<Model> models{load_scene(std::string(WERK_BENCH_SCENES_DIR) + "/pyramid_20.yaml"),
                                   load_scene(std::string(WERK_BENCH_SCENES_DIR) + "/conveyor_line.yaml"),
                                   load_scene(std::string(WERK_SCENES_DIR) + "/chute_to_bin.yaml"),
-                                  compile_scene(rolling, "rolling.yaml")};
+                                  compile_scene(rolling, "rolling.yaml"), compile_scene(mixed, "mixed.yaml")};
   for (const Model& m : models) {
     INFO(m.name);
     uint64_t hash[3];
