@@ -116,14 +116,19 @@ inline F gather1(At at) {
 
 }  // namespace wide
 
-// Eight lanes: every function from here to the end is compiled for AVX2
-// (without FMA, which would change the bits).
+// Functions between WERK_AVX2_BEGIN and WERK_AVX2_END are compiled for
+// AVX2 whatever the build's flags (without FMA, which would change the
+// bits): the eight-lane code, used only where the processor has it.
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#define WERK_AVX2_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx2\"))), apply_to = function)")
+#define WERK_AVX2_END _Pragma("clang attribute pop")
 #else
-#pragma GCC push_options
-#pragma GCC target("avx2")
+#define WERK_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2\")")
+#define WERK_AVX2_END _Pragma("GCC pop_options")
 #endif
+
+// Eight lanes.
+WERK_AVX2_BEGIN
 
 namespace wide8 {
 
@@ -169,11 +174,7 @@ inline F gather1(At at) {
 
 }  // namespace wide8
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+WERK_AVX2_END
 
 // Whether this processor runs werk::wide8 (AVX2).
 inline bool has_wide8() {

@@ -14,22 +14,13 @@ namespace wide {
 #include "pose_phase_lanes.inl"
 }  // namespace wide
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#endif
+WERK_AVX2_BEGIN
 
 namespace wide8 {
 #include "pose_phase_lanes.inl"
 }  // namespace wide8
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+WERK_AVX2_END
 
 }  // namespace werk
 

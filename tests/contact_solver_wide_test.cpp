@@ -10,9 +10,11 @@
 #include <random>
 #include <vector>
 
+#include "test_util.h"
 #include "kernels/contact_solver_wide.h"
 
 using namespace werk;
+using test::same_bytes;
 
 namespace {
 
@@ -101,10 +103,6 @@ Case random_case(std::mt19937& rng, int m) {
   return k;
 }
 
-template <class T>
-bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
 
 // The same bytes in every manifold, extra and body velocity.
 void require_same(const Case& scalar, const Case& wide) {

@@ -8,9 +8,11 @@
 #include <random>
 #include <vector>
 
+#include "test_util.h"
 #include "kernels/pose_phase_wide.h"
 
 using namespace werk;
+using test::same_bytes;
 
 namespace {
 
@@ -52,10 +54,6 @@ struct Bodies {
   }
 };
 
-template <class T>
-bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
 void require_same(const Bodies& a, const Bodies& b) {
   REQUIRE(same_bytes(a.pos, b.pos));
   REQUIRE(same_bytes(a.quat, b.quat));

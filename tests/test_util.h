@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,6 +19,12 @@
 #include "werk/version.h"
 
 namespace werk::test {
+
+// Whether two arrays hold the same bytes (bit-for-bit comparisons).
+template <class T>
+bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
 
 // Every backend this build can run here: the CPU always, the CUDA
 // backend's algorithms over OpenMP (emulated-cuda) always, CUDA when a
