@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <sstream>
 #include <thread>
 
 #include "checkpoint.h"
@@ -432,6 +433,54 @@ TEST_CASE("a run killed after its output was in place but before it removed its 
   CHECK(test::run_werk("run " + scene + " -q --duration 3 --threads 1 -o " + out + " --resume " + ckpt, &msg) == 1);
   CHECK(msg.find("running file") != std::string::npos);
   CHECK(read_bytes(out) == result);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a run killed after it completed its running file but before renaming it resumes bit-identical", "[checkpoint]") {
+  // The end of a run: the running file is closed, completed (the wall
+  // time; a line's sensor series and event log) and renamed to the output.
+  // A kill between the completion and the rename leaves a running file
+  // that holds what the completion wrote; the run resumed from its last
+  // checkpoint writes those again and must not fail on them.
+  auto dir = test::temp_dir("ckpt_completed");
+  const std::string out = (dir / "out.h5").string(), log = (dir / "log").string();
+  const std::string ckpt = checkpoint_path(out), saved = (dir / "saved").string();
+  struct Case {
+    std::string scene, options;
+  };
+  int stopped = 0;
+  for (const Case& c : {Case{std::string(WERK_SCENES_DIR) + "/process_mm1.yaml", " --duration 300000 --replications 4"},
+                        Case{std::string(WERK_SCENES_DIR) + "/parts_to_bin.yaml", " --duration 45"}}) {
+    INFO(c.scene);
+    std::filesystem::remove(out);
+    std::vector<std::string> args{"run", c.scene, "-q", "--threads", "1", "-o", out};
+    std::istringstream more(c.options);
+    for (std::string o; more >> o;) args.push_back(o);
+    const int status = run_and_signal(args, out, 100, SIGTERM, log);
+    if (status == 0) continue;  // it ended before the stop
+    REQUIRE(status == 128 + SIGTERM);
+    ++stopped;
+    std::filesystem::copy_file(ckpt, saved, std::filesystem::copy_options::overwrite_existing);
+    const std::string resume = "run " + c.scene + " -q --threads 1 -o " + out + c.options + " --resume " + ckpt;
+    std::string msg;
+    REQUIRE(test::run_werk(resume, &msg) == 0);
+    const std::vector<std::string> names = all_datasets(out);
+    std::vector<std::string> bytes;
+    for (const auto& name : names) bytes.push_back(dataset_bytes(out, name));
+    // The completed file back under its running name, with the checkpoint
+    // the run was resumed from, as a kill before the rename leaves them.
+    std::filesystem::rename(out, running_path(out));
+    std::filesystem::copy_file(saved, ckpt);
+    REQUIRE(test::run_werk(resume, &msg) == 0);
+    INFO(msg);
+    REQUIRE(all_datasets(out) == names);
+    for (size_t i = 0; i < names.size(); ++i) {
+      INFO(names[i]);
+      CHECK(dataset_bytes(out, names[i]) == bytes[i]);
+    }
+    CHECK_FALSE(std::filesystem::exists(ckpt));
+  }
+  CHECK(stopped >= 1);
   std::filesystem::remove_all(dir);
 }
 

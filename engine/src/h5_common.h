@@ -20,6 +20,15 @@ inline hid_t open_or_create_group(hid_t parent, const std::string& name) {
   return g;
 }
 
+// Removes group's link `name` if it has one. What a run writes when it
+// completes its file may already be there: a run killed after completing
+// its running file but before renaming it is resumed from its last
+// checkpoint, and completes the file again.
+inline void unlink_if_there(hid_t group, const char* name) {
+  if (H5Lexists(group, name, H5P_DEFAULT) > 0 && H5Ldelete(group, name, H5P_DEFAULT) < 0)
+    throw RuntimeError(std::string("HDF5: cannot replace ") + name);
+}
+
 // A text attribute as Werk writes it: one fixed-length, null-padded string.
 inline void write_text_attribute(hid_t obj, const char* name, const std::string& value) {
   hid_t type = H5Tcopy(H5T_C_S1);
@@ -62,6 +71,7 @@ inline bool read_text_attribute(hid_t obj, const char* name, std::string& out) {
 
 // A one-dimensional dataset of variable-length strings.
 inline void write_text_list(hid_t group, const char* name, const std::vector<std::string>& v) {
+  unlink_if_there(group, name);
   hid_t type = H5Tcopy(H5T_C_S1);
   H5Tset_size(type, H5T_VARIABLE);
   hsize_t n = v.size();

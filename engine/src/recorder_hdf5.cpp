@@ -432,6 +432,9 @@ void Recorder::Impl::append_after_close(const std::function<void(int64_t)>& appe
   try {
     if (wall_seconds >= 0) {
       hid_t params = check(H5Gopen2(f, "parameters", H5P_DEFAULT), "open /parameters");
+      // A run resumed after a kill that came once its file was completed
+      // finds the killed part's wall time there: this run's replaces it.
+      if (H5Aexists(params, "wall_seconds") > 0) H5Adelete(params, "wall_seconds");
       attr_array(params, "wall_seconds", H5T_NATIVE_DOUBLE, std::vector<double>{wall_seconds});
       H5Gclose(params);
     }

@@ -850,6 +850,7 @@ void check(herr_t status, const char* what) {
 
 template <class T>
 void write_vector(hid_t group, const char* name, hid_t type, const std::vector<T>& v, const char* unit = nullptr) {
+  h5::unlink_if_there(group, name);  // written at completion: see unlink_if_there
   hsize_t n = v.size();
   hid_t space = H5Screate_simple(1, &n, nullptr);
   hid_t ds = H5Dcreate2(group, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
