@@ -304,7 +304,7 @@ TEST_CASE("the state hash of PILE-1000 after 600 steps is the same for 1 and 2 t
 // boxes. Kinematic bodies are placed anew at each sub-step's start, so the
 // CPU's passes may not keep the points' geometry of the sub-step before
 // (a pass that did gave another state hash here).
-TEST_CASE("boxes ride a rising, turning kinematic platform; its state hash is pinned", "[contact][determinism]") {
+TEST_CASE("boxes ride a rising, turning kinematic platform, and its state hash is pinned", "[contact][determinism]") {
   const std::string text =
       "werk: 1\nname: lift\ngravity: [0, 0, -9.81]\ndt: 0.016666666666666666\nduration: 2\n"
       "materials:\n  m: {density: 500, friction: 0.6}\n"
