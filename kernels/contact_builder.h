@@ -67,8 +67,8 @@ WERK_HD inline BeltMotion belt_motion(const ConveyorView& cv, int conveyor, int 
 // shape-instance pair (a, b); returns 0 when the manifold has no points,
 // else 1 + kept_at (below) + 1 (touching or within the speculative
 // margin). The manifold is last step's kept_at from `kept` where the
-// shapes have not moved relative to each other (manifold_reuse.h), with
-// kept_at searched when given as kSearchKept, or -1: made anew. `keep`,
+// shapes have not moved relative to each other (manifold_reuse.h), or,
+// with kept_at -1, made anew. `keep`,
 // when given, gets what the next step may reuse. With c null, only the
 // result is wanted (whether the pair touches).
 WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nshape, int nbody, const ShapeBounds* bounds,
@@ -86,7 +86,6 @@ WERK_HD inline int32_t make_contact(const GeometryView& g, int a, int b, int nsh
     return 0;
   }
   Manifold m;
-  if (kept_at == kSearchKept) kept_at = find_kept(kept.keys, kept.n, pair_key(a, b));
   const PairShapes shapes{g.shape_type[sa], g.shape_type[sb], g.shape_size[sa], g.shape_size[sb]};
   if (kept_at >= 0 && reuse_manifold(kept.manifolds[kept_at], bounds[a].xf, bounds[b].xf, m, &shapes)) {
     if (keep) *keep = kept.manifolds[kept_at];

@@ -200,7 +200,6 @@ WERK_HD inline Vec3 small_rotation_vector(Quat dq) {
   return Vec3{s * dq.x, s * dq.y, s * dq.z};
 }
 
-// Per-body data the solver reads; velocities are written.
 // Whether a world inverse inertia is a multiple of the identity: a body
 // of equal moments in any orientation (world_inv_inertia), or one held
 // still. The contact kernels, scalar and lane alike, turn a pair of such
@@ -215,6 +214,7 @@ WERK_HD_INLINE bool is_scalar_inertia(const Mat3& m) {
 // inertia m (m.r0.x times l when the pair is scalar).
 WERK_HD_INLINE Vec3 turn(const Mat3& m, bool scalar, Vec3 l) { return scalar ? m.r0.x * l : m * l; }
 
+// Per-body data the solver reads; velocities are written.
 struct SolverBodies {
   Vec3* vel;
   Vec3* angvel;
@@ -617,7 +617,7 @@ WERK_HD inline void remember_contact(const Contact& c, uint64_t key, const Solve
 WERK_HD_INLINE Mat3 world_inv_inertia(Quat q, Vec3 inv_i) {
   // Equal moments (a cube, a sphere, a body held still): the same in every
   // orientation, exactly.
-  if (inv_i.x == inv_i.y && inv_i.y == inv_i.z)
+  if (equal_moments(inv_i))
     return {Vec3{inv_i.x, 0.0f, 0.0f}, Vec3{0.0f, inv_i.x, 0.0f}, Vec3{0.0f, 0.0f, inv_i.x}};
   const Mat3 r = quat_to_mat(q);
   const Vec3 a0 = mul(r.r0, inv_i), a1 = mul(r.r1, inv_i), a2 = mul(r.r2, inv_i);

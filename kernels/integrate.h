@@ -121,7 +121,7 @@ WERK_HD_INLINE void integrate_pose(int i, int nbody, const BodyParams& p, float 
   Quat q = s.quat[i];
   s.pos[i] += h * s.vel[i];
   Vec3 ii = p.inertia[b];
-  if (ii.x == ii.y && ii.y == ii.z) {  // isotropic: no gyroscopic torque
+  if (equal_moments(ii)) {  // no gyroscopic torque
     s.quat[i] = quat_normalize(exp_rotation(w, h) * q);
     return;
   }

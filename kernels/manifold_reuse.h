@@ -142,25 +142,17 @@ WERK_HD inline bool reuse_manifold(const KeptManifold& k, const Transform& xa, c
   return true;
 }
 
-// Where key sits in the sorted keys[0, n), or -1.
-WERK_HD inline int find_kept(const uint64_t* keys, int n, uint64_t key) {
-  int lo = 0, hi = n;
-  while (lo < hi) {
-    const int mid = (lo + hi) / 2;
-    if (keys[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < n && keys[lo] == key ? lo : -1;
-}
-
-// A kept manifold's index still to be searched for.
-constexpr int kSearchKept = -2;
-
 // Last step's kept manifolds, by sorted pair key.
 struct KeptManifolds {
   const uint64_t* keys = nullptr;
   const KeptManifold* manifolds = nullptr;
   int n = 0;
 };
+
+// The kept manifold of pair `key`, or -1, given `place`: the first of the
+// kept keys not below it.
+WERK_HD inline int kept_index(const KeptManifolds& kept, uint64_t key, int place) {
+  return place < kept.n && kept.keys[place] == key ? place : -1;
+}
 
 }  // namespace werk

@@ -46,6 +46,11 @@ WERK_HD_INLINE int instance_body(int i, int nshape, int nbody, const int32_t* sh
   return (i / nshape) * nbody + shape_body[i % nshape];
 }
 
+// Whether principal moments (or their inverses) are all equal: a cube, a
+// sphere, a body held still. Such a body turns without gyroscopic torque,
+// and its world inertia is the same in every orientation.
+WERK_HD_INLINE bool equal_moments(Vec3 m) { return m.x == m.y && m.y == m.z; }
+
 // 3x3 matrix, row major: m[row][col].
 struct Mat3 {
   Vec3 r0, r1, r2;

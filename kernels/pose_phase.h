@@ -23,14 +23,10 @@ struct PosePhase {
   BodyDelta* delta;        // motion since the step's start
 };
 
-// Whether a body's moments are equal: its world inverse inertia is the
-// same in every orientation (world_inv_inertia), so it keeps the one
-// set at the step's start.
-WERK_HD_INLINE bool equal_moments(Vec3 m) { return m.x == m.y && m.y == m.z; }
-
 WERK_HD_INLINE void move_body(const PosePhase& f, int i) {
   if (f.asleep[i]) return;
   integrate_pose(i, f.nbody, f.p, f.h, f.s);
+  // Equal moments: the world inverse inertia set at the step's start holds.
   const Vec3 inv_i = f.p.inv_inertia[model_body(i, f.nbody)];
   if (!equal_moments(inv_i)) f.inv_inertia[i] = world_inv_inertia(f.s.quat[i], inv_i);
   f.delta[i] = BodyDelta{f.s.pos[i] - f.pos0[i], small_rotation_vector(f.s.quat[i] * conj(f.quat0[i]))};

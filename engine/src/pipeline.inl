@@ -514,10 +514,9 @@ class Pipeline final : public werk::Backend {
     contact_keys_.resize(0);
     contact_pairs_.resize(0);
     ncontact_ = 0;
-    // Each pair's manifold of last step, if kept: make_contact's
-    // "touched" form (2 + its index, or 1).
-    fit(kept_found_, npair);
-    sorted_search(pair_keys_, npair, PlainKeys{raw(reusable_keys_)}, int(reusable_keys_.size()), raw(kept_found_), true, 2);
+    // Where each pair's key goes among last step's kept manifolds.
+    fit(kept_place_, npair);
+    sorted_search(pair_keys_, npair, PlainKeys{raw(reusable_keys_)}, int(reusable_keys_.size()), raw(kept_place_));
     for (int first = 0; first < npair; first += batch) {
       const int n = std::min(batch, npair - first);
       if (int(solver_contacts_.size()) < n) fit(solver_contacts_, n);
@@ -525,7 +524,7 @@ class Pipeline final : public werk::Backend {
       fit(touching_, n);
       if (keep_manifolds_) fit(batch_reusable_, n);
       collide(pair_keys_ + first, nullptr, n, dt, raw(touching_), keep_manifolds_ ? raw(batch_reusable_) : nullptr,
-              raw(kept_found_) + first);
+              nullptr, raw(kept_place_) + first);
       const int t = int(thrust::count_if(policy(n), touching_.begin(), touching_.begin() + n, is_nonzero()));
       host_read();
       fit(contact_keys_, ncontact_ + t);
@@ -605,7 +604,7 @@ class Pipeline final : public werk::Backend {
     fit(solver_contacts_, n);
     if (has_extra_) fit(extras_, n);
     fit(next_reusable_, n);
-    collide(raw(contact_keys_), raw(order_), n, dt, nullptr, raw(next_reusable_), raw(touched_));
+    collide(raw(contact_keys_), raw(order_), n, dt, nullptr, raw(next_reusable_), raw(touched_), nullptr);
   }
 
   // This step's manifolds, by pair key, for the next step to reuse where
@@ -625,11 +624,13 @@ class Pipeline final : public werk::Backend {
   // into the solver buffer. Last step's manifolds are reused where the
   // shapes kept still. touching (when given) gets what make_contact
   // returns (0: no points), keep (when given) at order[k] (k) what the
-  // next step may reuse; touched (when given) holds at order[k] what
-  // make_contact returned for the pair before. A first pass whose
-  // manifolds are not kept only finds which pairs touch: it writes none.
+  // next step may reuse. Last step's kept manifold of each pair: what
+  // make_contact returned for it before, in touched (when given) at
+  // order[k]; else found from its place among the kept keys, in place at
+  // k (sorted_search). A first pass whose manifolds are not kept only
+  // finds which pairs touch: it writes none.
   void collide(const uint64_t* keys, const int32_t* order, int n, float dt, int32_t* touching, werk::KeptManifold* keep,
-               const int32_t* touched) {
+               const int32_t* touched, const int32_t* place) {
     werk::Contact* out = raw(solver_contacts_);
     werk::ContactExtra* extra = has_extra_ ? raw(extras_) : nullptr;
     const werk::ShapeBounds* bounds = raw(bounds_);
@@ -647,7 +648,8 @@ class Pipeline final : public werk::Backend {
       const uint64_t key = keys[slot];
       int a = int(key >> 32), b = int(key & 0xffffffffu);
       int32_t t = werk::make_contact(g, a, b, nshape, nbody, bounds, shape_body, shape_material, shape_conveyor, mat, pos,
-                                     vel, angvel, conv, dt, margin, kept, touched ? touched[slot] - 2 : werk::kSearchKept,
+                                     vel, angvel, conv, dt, margin, kept,
+                                     touched ? touched[slot] - 2 : werk::kept_index(kept, key, place[slot]),
                                      keep || !touching ? &out[k] : nullptr, extra ? &extra[k] : nullptr,
                                      keep ? &keep[slot] : nullptr);
       if (touching) touching[k] = t;
@@ -672,7 +674,7 @@ class Pipeline final : public werk::Backend {
     // there (a GPU thread takes one key: runs of 1).
     fit(memory_first_, n);
     int32_t* first = raw(memory_first_);
-    sorted_search(keys, n, MemoryKeys{memory}, nmemory, first, false, 0);
+    sorted_search(keys, n, MemoryKeys{memory}, nmemory, first);
     // Each manifold's tally too, while it is at hand; their sum is cheap
     // for one thread.
     fit(tallies_, n);
@@ -726,12 +728,12 @@ class Pipeline final : public werk::Backend {
     WERK_HD uint64_t operator()(int j) const { return keys[j]; }
   };
   // For each of n sorted keys, where it goes in a sorted list of m
-  // (key_at(j): the list's j-th key): out[k] = add + the first place whose
-  // key is not below keys[k], or when exact and the key is not there, add
-  // - 1. A run of System::search_run keys searches for its first and walks
-  // on from there (a GPU thread takes one key: runs of 1).
+  // (key_at(j): the list's j-th key): out[k] = the first place whose key
+  // is not below keys[k]. A run of System::search_run keys searches for
+  // its first and walks on from there (a GPU thread takes one key: runs
+  // of 1).
   template <class KeyAt>
-  void sorted_search(const uint64_t* keys, int n, KeyAt key_at, int m, int32_t* out, bool exact, int add) {
+  void sorted_search(const uint64_t* keys, int n, KeyAt key_at, int m, int32_t* out) {
     constexpr int run = System::search_run;
     each((n + run - 1) / run, [=] WERK_HD(int r) {
       const int begin = r * run, end = begin + run < n ? begin + run : n;
@@ -742,7 +744,7 @@ class Pipeline final : public werk::Backend {
       }
       for (int k = begin; k < end; ++k) {
         while (lo < m && key_at(lo) < keys[k]) ++lo;
-        out[k] = exact && !(lo < m && key_at(lo) == keys[k]) ? add - 1 : add + lo;
+        out[k] = lo;
       }
     }, kSearchCost * run);
   }
@@ -1332,7 +1334,7 @@ class Pipeline final : public werk::Backend {
            touching_.capacity() * 4 +
            (solver_contacts_.capacity() + spare_contacts_.capacity()) * sizeof(werk::Contact) +
            (extras_.capacity() + spare_extras_.capacity()) * sizeof(werk::ContactExtra) +
-           (contact_pairs_.capacity() + touched_.capacity() + kept_found_.capacity()) * 4 +
+           (contact_pairs_.capacity() + touched_.capacity() + kept_place_.capacity()) * 4 +
            greedy_masks_.capacity() * sizeof(uint64_t) + greedy_colors_.capacity() + contact_keys_.capacity() * 8 +
            memory_.capacity() * sizeof(werk::PointMemory) + tallies_.capacity() * sizeof(ContactTally) + reusable_keys_.capacity() * 8 +
            (reusable_.capacity() + next_reusable_.capacity() + batch_reusable_.capacity()) * sizeof(werk::KeptManifold) +
@@ -1424,7 +1426,7 @@ class Pipeline final : public werk::Backend {
   bool keep_manifolds_ = false;
   Vector<int32_t> contact_pairs_;          // pair index of each touching pair
   Vector<int32_t> touched_;                // make_contact's result for each touching pair (two-pass steps)
-  Vector<int32_t> kept_found_;             // per pair: 2 + its kept manifold's index in reusable_, or 1
+  Vector<int32_t> kept_place_;             // per pair: where its key goes among reusable_keys_
   Vector<werk::Contact> spare_contacts_;   // reordering targets, swapped in
   Vector<werk::ContactExtra> spare_extras_;
   Vector<werk::PointMemory> memory_;       // last step's pushing points, by pair key (warm start)
